@@ -1,0 +1,1 @@
+"""Customer and pipeline analyses (tiers, RFM, lifecycle, churn, credit, cohorts, funnel)."""

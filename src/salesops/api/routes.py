@@ -1,0 +1,51 @@
+"""The /api/v1 router: each area adds its own router here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from salesops import __version__
+from salesops.api.deps import EngineDep
+from salesops.db.derived import data_version
+from salesops.db.schema import ENTITY_TABLES, Base, OrderHeader
+
+router = APIRouter()
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+    data_version: int
+
+
+class EntityCounts(BaseModel):
+    counts: dict[str, int]
+    data_version: int
+
+
+@router.get("/health", tags=["system"])
+def health(engine: EngineDep) -> Health:
+    """Liveness and the database the server reads."""
+    with engine.connect() as conn:
+        version = data_version(conn)
+    return Health(
+        status="ok", version=__version__, database=engine.dialect.name, data_version=version
+    )
+
+
+def entity_counts(engine: EngineDep) -> EntityCounts:
+    """Row counts of every entity (and derived orders)."""
+    tables: dict[str, type[Base]] = {**ENTITY_TABLES, "order": OrderHeader}
+    with engine.connect() as conn:
+        counts = {
+            name: int(conn.execute(select(func.count()).select_from(model)).scalar_one())
+            for name, model in tables.items()
+        }
+        version = data_version(conn)
+    return EntityCounts(counts=counts, data_version=version)
+
+
+router.get("/counts", tags=["system"], summary="Row counts per entity")(entity_counts)

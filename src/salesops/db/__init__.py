@@ -1,0 +1,1 @@
+"""Database layer: engine and session factory, the schema, and its migrations."""

@@ -1,0 +1,132 @@
+"""Derived structures kept exact by every writer, in the writer's own transaction.
+
+* ``order_header``: one row per ``order_no`` (order count, AOV and customers without a
+  ``count(distinct order_no)`` over millions of lines);
+* ``order_line.order_id``: the integer link from a line to its header;
+* ``customer.first_order_on / last_order_on``: over normal lines (new customers, lifecycle,
+  RFM without scanning all history);
+* ``data_version``: bumped on every write, the metrics cache keys on it.
+
+The SQL is plain ANSI ``UPDATE ... FROM`` and ``INSERT ... SELECT`` that DuckDB and
+PostgreSQL both run. Call :func:`refresh_after_write` once at the end of an import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Connection, text
+
+_HEADER_AGG = """
+    SELECT order_no,
+           min(order_date) AS order_date,
+           min(customer_id) AS customer_id,
+           min(rep_id) AS rep_id,
+           min(region_id) AS region_id,
+           min(channel) AS channel,
+           sum(CASE WHEN status = 'normal' THEN amount END) AS amount,
+           sum(CASE WHEN status = 'normal' THEN cost END) AS cost,
+           sum(CASE WHEN status = 'normal' THEN 1 ELSE 0 END) AS normal_lines,
+           count(*) AS lines
+    FROM order_line
+    {where}
+    GROUP BY order_no
+"""
+
+
+def refresh_order_headers(conn: Connection, touched_table: str | None = None) -> None:
+    """Bring ``order_header`` and ``order_line.order_id`` in line with the order lines.
+
+    ``touched_table`` names a (temporary) table with an ``order_no`` column listing the orders
+    a write touched; None refreshes every order. The name is ours, never user input.
+    """
+    where = ""
+    if touched_table:
+        where = f"WHERE order_no IN (SELECT order_no FROM {touched_table})"  # noqa: S608
+    agg = _HEADER_AGG.format(where=where)
+    conn.execute(
+        text(
+            f"""
+            UPDATE order_header SET
+                order_date = a.order_date, customer_id = a.customer_id, rep_id = a.rep_id,
+                region_id = a.region_id, channel = a.channel, amount = a.amount, cost = a.cost,
+                normal_lines = a.normal_lines, lines = a.lines
+            FROM ({agg}) AS a
+            WHERE order_header.order_no = a.order_no
+            """  # noqa: S608 - only our own table names are formatted in
+        )
+    )
+    conn.execute(
+        text(
+            f"""
+            INSERT INTO order_header (order_no, order_date, customer_id, rep_id, region_id,
+                                      channel, amount, cost, normal_lines, lines)
+            SELECT a.order_no, a.order_date, a.customer_id, a.rep_id, a.region_id, a.channel,
+                   a.amount, a.cost, a.normal_lines, a.lines
+            FROM ({agg}) AS a
+            WHERE NOT EXISTS (SELECT 1 FROM order_header h WHERE h.order_no = a.order_no)
+            """  # noqa: S608
+        )
+    )
+    conn.execute(
+        text(
+            """
+            UPDATE order_line SET order_id = h.id
+            FROM order_header AS h
+            WHERE order_line.order_no = h.order_no
+              AND (order_line.order_id IS NULL OR order_line.order_id <> h.id)
+            """
+        )
+    )
+
+
+def refresh_customer_order_dates(conn: Connection) -> None:
+    """Recompute each customer's first and last normal order date."""
+    conn.execute(
+        text(
+            """
+            UPDATE customer SET first_order_on = a.first_on, last_order_on = a.last_on
+            FROM (
+                SELECT c.id AS customer_id, min(l.order_date) AS first_on,
+                       max(l.order_date) AS last_on
+                FROM customer AS c
+                LEFT JOIN order_header AS l ON l.customer_id = c.id AND l.normal_lines > 0
+                GROUP BY c.id
+            ) AS a
+            WHERE customer.id = a.customer_id
+              AND (customer.first_order_on IS DISTINCT FROM a.first_on
+                   OR customer.last_order_on IS DISTINCT FROM a.last_on)
+            """
+        )
+    )
+
+
+def bump_data_version(conn: Connection) -> int:
+    """Increment the data version (the metrics cache key) and return the new value."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    updated = conn.execute(
+        text("UPDATE data_version SET version = version + 1, changed_at = :now WHERE id = 1"),
+        {"now": now},
+    ).rowcount
+    if not updated:
+        conn.execute(
+            text("INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, :now)"),
+            {"now": now},
+        )
+    return int(conn.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar_one())
+
+
+def data_version(conn: Connection) -> int:
+    """The current data version (0 for a database nothing was written to)."""
+    value = conn.execute(text("SELECT max(version) FROM data_version")).scalar()
+    return int(value or 0)
+
+
+def refresh_after_write(
+    conn: Connection, *, orders_touched: str | None = None, orders_changed: bool = True
+) -> int:
+    """Refresh every derived structure after a write; returns the new data version."""
+    if orders_changed:
+        refresh_order_headers(conn, orders_touched)
+        refresh_customer_order_dates(conn)
+    return bump_data_version(conn)

@@ -1,0 +1,67 @@
+"""Engine creation for DuckDB (embedded) and PostgreSQL (server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from salesops.config import get_settings
+
+
+def normalise_url(url: str) -> str:
+    """Accept the short forms people type (``postgresql://``) and pick our drivers."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str | None = None, **kwargs: object) -> Engine:
+    """Create an engine for ``url`` (default: the configured database)."""
+    url = normalise_url(url or get_settings().database_url)
+    if url.startswith("duckdb"):
+        # One DuckDB file allows one writing process; threads of this process share the engine.
+        kwargs.setdefault("poolclass", _duckdb_pool())
+        engine = create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = create_engine(url, **kwargs)
+        _set_utc(engine)
+    return engine
+
+
+def _duckdb_pool() -> type:
+    from sqlalchemy.pool import QueuePool
+
+    return QueuePool
+
+
+def _set_utc(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+
+
+def is_duckdb(engine: Engine) -> bool:
+    """True when ``engine`` talks to DuckDB."""
+    return engine.dialect.name == "duckdb"
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    factory = sessionmaker(engine, expire_on_commit=False)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

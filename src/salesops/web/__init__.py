@@ -1,0 +1,1 @@
+"""Server-rendered pages, templates, translations and the app's own static files."""
