@@ -1,9 +1,149 @@
-"""CLI commands of this area (filled in by its owner)."""
+"""``salesops import`` and ``salesops export``: files in and out of the database."""
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import typer
+from rich.console import Console
+
+from salesops.cli.common import open_database
+from salesops.ingest.errors import errors_table, write_errors_csv
+from salesops.ingest.export import FORMATS, export_entity
+from salesops.ingest.fields import ENTITIES
+from salesops.ingest.importer import ImportReport, import_file
+from salesops.ingest.progress import RichProgress
+
+#: files at least this large get progress bars
+PROGRESS_BYTES = 1 << 20
+
+
+def _entity(value: str) -> str:
+    if value not in ENTITIES:
+        raise typer.BadParameter(f"unknown entity {value!r}; one of: {', '.join(ENTITIES)}")
+    return value
+
+
+def _as_of(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date or time like 2026-11-22 or 2026-11-22T18:00"
+        ) from None
+
+
+def _summary(report: ImportReport) -> str:
+    verb = {"ok": "Imported", "dry-run": "Dry run: would import"}.get(report.status, "Failed")
+    text = (
+        f"{verb} {report.rows_read} {report.entity} row(s) from {Path(report.file).name}: "
+        f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged"
+    )
+    if report.history:
+        text += f", {report.history} history row(s)"
+    if report.created:
+        made = ", ".join(f"{n} {entity}(s)" for entity, n in sorted(report.created.items()))
+        text += f"; created {made}"
+    if report.nulled:
+        text += f"; {report.nulled} unknown reference(s) left empty"
+    return text + f" ({report.seconds:.1f} s)."
+
+
+def import_cmd(
+    entity: str = typer.Argument(..., help="Entity to import: " + ", ".join(ENTITIES) + "."),
+    file: Path = typer.Argument(..., help="CSV, XLSX, XLS or JSON-lines file."),
+    mapping: Path | None = typer.Option(
+        None, "--mapping", help="Column mapping YAML (see docs/import-guide.md)."
+    ),
+    map_: list[str] | None = typer.Option(
+        None, "--map", help="Override one field's source column: field=Source Column."
+    ),
+    sheet: str | None = typer.Option(None, "--sheet", help="Sheet of an Excel workbook."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate everything, write nothing."),
+    errors_out: Path | None = typer.Option(
+        None, "--errors-out", help="Write every error to this CSV file."
+    ),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Snapshot time for opportunity history (local time)."
+    ),
+) -> None:
+    """Import FILE into ENTITY: all rows or none; re-importing updates, never duplicates."""
+    entity = _entity(entity)
+    snapshot = _as_of(as_of)
+    console = Console(stderr=True)  # created per call: it reads the terminal width (COLUMNS)
+    engine = open_database(migrate=True)
+    try:
+        if file.is_file() and file.stat().st_size >= PROGRESS_BYTES:
+            with RichProgress(console) as progress:
+                report = import_file(
+                    engine,
+                    entity,
+                    file,
+                    mapping,
+                    overrides=map_ or [],
+                    sheet=sheet,
+                    dry_run=dry_run,
+                    as_of=snapshot,
+                    progress=progress,
+                )
+        else:
+            report = import_file(
+                engine,
+                entity,
+                file,
+                mapping,
+                overrides=map_ or [],
+                sheet=sheet,
+                dry_run=dry_run,
+                as_of=snapshot,
+            )
+    finally:
+        engine.dispose()
+    if errors_out is not None and report.errors:
+        write_errors_csv(report.errors, errors_out)
+    if report.ok:
+        console.print(f"[green]{_summary(report)}[/green]", soft_wrap=True)
+        return
+    console.print(errors_table(report.errors, total=report.errors_total))
+    console.print(
+        f"[red]Nothing was imported from {file.name}: {report.errors_total} error(s).[/red]"
+        + (f" All of them are in {errors_out}." if errors_out else ""),
+        soft_wrap=True,
+    )
+    raise typer.Exit(code=1)
+
+
+def export_cmd(
+    entity: str = typer.Argument(..., help="Entity to export: " + ", ".join(ENTITIES) + "."),
+    fmt: str = typer.Option("csv", "--format", "-f", help="csv or xlsx."),
+    output: str | None = typer.Option(
+        None, "--output", "-o", help="Output file (default ENTITY.csv / ENTITY.xlsx; - = stdout)."
+    ),
+) -> None:
+    """Export ENTITY with canonical field names, ready to be imported again."""
+    entity = _entity(entity)
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
+    target = output or f"{entity}.{fmt}"
+    console = Console(stderr=True)
+    engine = open_database(migrate=True)
+    try:
+        count = export_entity(engine, entity, target, fmt)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    if target != "-":
+        console.print(
+            f"[green]Exported {count} {entity} row(s) to {target}.[/green]", soft_wrap=True
+        )
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``salesops`` app."""
+    app.command("import")(import_cmd)
+    app.command("export")(export_cmd)

@@ -14,6 +14,10 @@ Conventions, and why:
   (``salesops.db.derived``) in the same transaction as every write; nothing else writes them.
 * Foreign keys are declared, but DuckDB refuses updates to a *key or unique* column of a
   referenced row, so writers never update ``id`` or ``external_id``.
+* Foreign keys exist on PostgreSQL only: DuckDB indexes every foreign-key column and turns an
+  UPDATE of an indexed column into delete + insert, which it refuses for any row that another
+  row references (a rep moving to another team or region would fail). The loader resolves
+  every reference before it writes, so integrity holds either way.
 """
 
 from __future__ import annotations
@@ -461,6 +465,16 @@ _pg_index("ix_payment_due_date", Payment.due_date)
 _pg_index("ix_activity_occurred_at", Activity.occurred_at)
 
 metadata = Base.metadata
+
+
+def _duckdb_has_no_foreign_keys() -> None:
+    """Make every foreign key PostgreSQL-only (see the module docstring for why)."""
+    for table in metadata.tables.values():
+        for constraint in table.foreign_key_constraints:
+            constraint.ddl_if(dialect="postgresql")
+
+
+_duckdb_has_no_foreign_keys()
 
 #: Importable entities, in dependency order (a file may reference those before it).
 ENTITY_TABLES: dict[str, type[Base]] = {

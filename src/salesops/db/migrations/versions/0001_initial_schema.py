@@ -21,7 +21,7 @@ def _is_postgresql() -> bool:
 
 
 def _pg_only(*constraints: sa.Constraint) -> tuple[sa.Constraint, ...]:
-    """Foreign keys of high-volume fact tables exist on PostgreSQL only (see db/schema.py)."""
+    """Foreign keys exist on PostgreSQL only (see db/schema.py for why)."""
     return constraints if _is_postgresql() else ()
 
 
@@ -150,8 +150,10 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_grain", sa.String(length=10), nullable=False),
         sa.Column("amount", sa.Numeric(precision=18, scale=2), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["region_id"], ["region.id"], name=op.f("fk_market_size_region_id_region")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["region_id"], ["region.id"], name=op.f("fk_market_size_region_id_region")
+            )
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_market_size")),
         sa.UniqueConstraint("external_id", name=op.f("uq_market_size_external_id")),
@@ -170,8 +172,10 @@ def upgrade() -> None:
         sa.Column("period_grain", sa.String(length=10), nullable=False),
         sa.Column("amount", sa.Numeric(precision=18, scale=2), nullable=False),
         sa.Column("region_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["region_id"], ["region.id"], name=op.f("fk_marketing_spend_region_id_region")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["region_id"], ["region.id"], name=op.f("fk_marketing_spend_region_id_region")
+            )
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_marketing_spend")),
         sa.UniqueConstraint("external_id", name=op.f("uq_marketing_spend_external_id")),
@@ -186,11 +190,15 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("region_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["parent_id"], ["org_unit.id"], name=op.f("fk_org_unit_parent_id_org_unit")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["parent_id"], ["org_unit.id"], name=op.f("fk_org_unit_parent_id_org_unit")
+            )
         ),
-        sa.ForeignKeyConstraint(
-            ["region_id"], ["region.id"], name=op.f("fk_org_unit_region_id_region")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["region_id"], ["region.id"], name=op.f("fk_org_unit_region_id_region")
+            )
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_org_unit")),
         sa.UniqueConstraint("external_id", name=op.f("uq_org_unit_external_id")),
@@ -209,11 +217,19 @@ def upgrade() -> None:
         sa.Column("hired_on", sa.Date(), nullable=True),
         sa.Column("left_on", sa.Date(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(["manager_id"], ["rep.id"], name=op.f("fk_rep_manager_id_rep")),
-        sa.ForeignKeyConstraint(
-            ["org_unit_id"], ["org_unit.id"], name=op.f("fk_rep_org_unit_id_org_unit")
+        *_pg_only(
+            sa.ForeignKeyConstraint(["manager_id"], ["rep.id"], name=op.f("fk_rep_manager_id_rep"))
         ),
-        sa.ForeignKeyConstraint(["region_id"], ["region.id"], name=op.f("fk_rep_region_id_region")),
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["org_unit_id"], ["org_unit.id"], name=op.f("fk_rep_org_unit_id_org_unit")
+            )
+        ),
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["region_id"], ["region.id"], name=op.f("fk_rep_region_id_region")
+            )
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rep")),
         sa.UniqueConstraint("external_id", name=op.f("uq_rep_external_id")),
     )
@@ -230,10 +246,14 @@ def upgrade() -> None:
         sa.Column("org_unit_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["org_unit_id"], ["org_unit.id"], name=op.f("fk_app_user_org_unit_id_org_unit")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["org_unit_id"], ["org_unit.id"], name=op.f("fk_app_user_org_unit_id_org_unit")
+            )
         ),
-        sa.ForeignKeyConstraint(["rep_id"], ["rep.id"], name=op.f("fk_app_user_rep_id_rep")),
+        *_pg_only(
+            sa.ForeignKeyConstraint(["rep_id"], ["rep.id"], name=op.f("fk_app_user_rep_id_rep"))
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("username", name=op.f("uq_app_user_username")),
     )
@@ -255,9 +275,13 @@ def upgrade() -> None:
         sa.Column("credit_limit", sa.Numeric(precision=18, scale=2), nullable=True),
         sa.Column("first_order_on", sa.Date(), nullable=True),
         sa.Column("last_order_on", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(["owner_id"], ["rep.id"], name=op.f("fk_customer_owner_id_rep")),
-        sa.ForeignKeyConstraint(
-            ["region_id"], ["region.id"], name=op.f("fk_customer_region_id_region")
+        *_pg_only(
+            sa.ForeignKeyConstraint(["owner_id"], ["rep.id"], name=op.f("fk_customer_owner_id_rep"))
+        ),
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["region_id"], ["region.id"], name=op.f("fk_customer_region_id_region")
+            )
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customer")),
         sa.UniqueConstraint("external_id", name=op.f("uq_customer_external_id")),
@@ -278,16 +302,24 @@ def upgrade() -> None:
         sa.Column("product_line", sa.String(length=100), nullable=True),
         sa.Column("value", sa.Numeric(precision=20, scale=4), nullable=False),
         sa.Column("parent_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["org_unit_id"], ["org_unit.id"], name=op.f("fk_target_org_unit_id_org_unit")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["org_unit_id"], ["org_unit.id"], name=op.f("fk_target_org_unit_id_org_unit")
+            )
         ),
-        sa.ForeignKeyConstraint(
-            ["parent_id"], ["target.id"], name=op.f("fk_target_parent_id_target")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["parent_id"], ["target.id"], name=op.f("fk_target_parent_id_target")
+            )
         ),
-        sa.ForeignKeyConstraint(
-            ["region_id"], ["region.id"], name=op.f("fk_target_region_id_region")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["region_id"], ["region.id"], name=op.f("fk_target_region_id_region")
+            )
         ),
-        sa.ForeignKeyConstraint(["rep_id"], ["rep.id"], name=op.f("fk_target_rep_id_rep")),
+        *_pg_only(
+            sa.ForeignKeyConstraint(["rep_id"], ["rep.id"], name=op.f("fk_target_rep_id_rep"))
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_target")),
         sa.UniqueConstraint("external_id", name=op.f("uq_target_external_id")),
     )
@@ -305,8 +337,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=True),
         sa.Column("last_used_at", sa.DateTime(), nullable=True),
         sa.Column("revoked", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["app_user.id"], name=op.f("fk_api_token_user_id_app_user")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["user_id"], ["app_user.id"], name=op.f("fk_api_token_user_id_app_user")
+            )
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_token_token_hash")),
@@ -325,8 +359,10 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=50), nullable=False),
         sa.Column("target", sa.String(length=300), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["app_user.id"], name=op.f("fk_audit_event_user_id_app_user")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["user_id"], ["app_user.id"], name=op.f("fk_audit_event_user_id_app_user")
+            )
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_event")),
     )
@@ -349,16 +385,24 @@ def upgrade() -> None:
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("resolved_on", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["assignee_id"], ["rep.id"], name=op.f("fk_feedback_assignee_id_rep")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["assignee_id"], ["rep.id"], name=op.f("fk_feedback_assignee_id_rep")
+            )
         ),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customer.id"], name=op.f("fk_feedback_customer_id_customer")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["customer_id"], ["customer.id"], name=op.f("fk_feedback_customer_id_customer")
+            )
         ),
-        sa.ForeignKeyConstraint(
-            ["region_id"], ["region.id"], name=op.f("fk_feedback_region_id_region")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["region_id"], ["region.id"], name=op.f("fk_feedback_region_id_region")
+            )
         ),
-        sa.ForeignKeyConstraint(["rep_id"], ["rep.id"], name=op.f("fk_feedback_rep_id_rep")),
+        *_pg_only(
+            sa.ForeignKeyConstraint(["rep_id"], ["rep.id"], name=op.f("fk_feedback_rep_id_rep"))
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback")),
         sa.UniqueConstraint("external_id", name=op.f("uq_feedback_external_id")),
     )
@@ -532,15 +576,25 @@ def upgrade() -> None:
         sa.Column("opportunity_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=50), nullable=True),
         sa.Column("region_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customer.id"], name=op.f("fk_lead_customer_id_customer")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["customer_id"], ["customer.id"], name=op.f("fk_lead_customer_id_customer")
+            )
         ),
-        sa.ForeignKeyConstraint(
-            ["opportunity_id"], ["opportunity.id"], name=op.f("fk_lead_opportunity_id_opportunity")
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["opportunity_id"],
+                ["opportunity.id"],
+                name=op.f("fk_lead_opportunity_id_opportunity"),
+            )
         ),
-        sa.ForeignKeyConstraint(["owner_id"], ["rep.id"], name=op.f("fk_lead_owner_id_rep")),
-        sa.ForeignKeyConstraint(
-            ["region_id"], ["region.id"], name=op.f("fk_lead_region_id_region")
+        *_pg_only(
+            sa.ForeignKeyConstraint(["owner_id"], ["rep.id"], name=op.f("fk_lead_owner_id_rep"))
+        ),
+        *_pg_only(
+            sa.ForeignKeyConstraint(
+                ["region_id"], ["region.id"], name=op.f("fk_lead_region_id_region")
+            )
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lead")),
         sa.UniqueConstraint("external_id", name=op.f("uq_lead_external_id")),

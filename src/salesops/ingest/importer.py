@@ -1,0 +1,304 @@
+"""The importer's public entry point: :func:`import_file` (used by the CLI, API and web page).
+
+One file is one transaction: it imports completely or not at all. Every run — imported,
+failed or dry — is logged to ``import_run``; imports and failed imports also to
+``audit_event`` (action ``import``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine, insert
+from sqlalchemy.exc import DBAPIError
+
+from salesops.config import get_settings
+from salesops.db.schema import AuditEvent, ImportRun
+from salesops.ingest.convert import convert_table
+from salesops.ingest.errors import ErrorList, ImportFailed, RowError
+from salesops.ingest.fields import entity_spec
+from salesops.ingest.loader import Loader
+from salesops.ingest.mapping import (
+    Mapping,
+    MappingError,
+    auto_mapping,
+    load_mapping,
+    parse_overrides,
+    with_overrides,
+)
+from salesops.ingest.progress import NoProgress, ProgressSink
+from salesops.ingest.readers import RawTable, read_table
+
+
+@dataclass
+class ImportReport:
+    """The outcome of one import run."""
+
+    entity: str
+    file: str
+    status: str = "failed"  # ok | failed | dry-run
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    history: int = 0  # opportunity_change rows written
+    created: dict[str, int] = field(default_factory=dict)  # records created by references
+    nulled: int = 0  # unknown references left empty (on_unknown_reference: null)
+    errors: list[RowError] = field(default_factory=list)
+    errors_total: int = 0
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # field → source column
+    run_id: int | None = None
+    data_version: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the file imported (or, in a dry run, would import) without errors."""
+        return self.status in ("ok", "dry-run")
+
+
+def utc_naive(value: dt.datetime, timezone: str) -> dt.datetime:
+    """A datetime as naive UTC; naive input is a local time of ``timezone``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(timezone))
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def import_file(
+    engine: Engine,
+    entity: str,
+    path: Path | str,
+    mapping: Mapping | Path | str | None = None,
+    *,
+    overrides: list[str] | dict[str, str] | None = None,
+    sheet: str | None = None,
+    dry_run: bool = False,
+    as_of: dt.datetime | None = None,
+    progress: ProgressSink | None = None,
+    actor: str = "cli",
+) -> ImportReport:
+    """Import ``path`` into ``entity`` as one transaction and report what happened.
+
+    ``mapping`` is a :class:`Mapping`, a YAML file, or None (source columns named like
+    canonical fields map themselves). ``overrides`` are ``field=Source Column`` strings (or a
+    dict) replacing the source column of a field. ``as_of`` is the snapshot time recorded in
+    opportunity history (naive = local time of the configured time zone; default: a mapped
+    ``snapshot_at`` column, else now). ``dry_run`` validates everything — references included —
+    and writes nothing but the ``import_run`` log row. Errors never raise: they are in
+    ``report.errors`` and ``report.status`` is ``failed``.
+    """
+    started = time.perf_counter()
+    started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    path = Path(path)
+    progress = progress or NoProgress()
+    settings = get_settings()
+    errors = ErrorList(str(path))
+    report = ImportReport(entity=entity, file=str(path))
+    try:
+        report = _run(
+            engine,
+            entity,
+            path,
+            mapping,
+            overrides,
+            sheet,
+            dry_run,
+            as_of,
+            progress,
+            errors,
+            report,
+            settings.timezone,
+            actor,
+            started_at,
+        )
+    except ImportFailed as exc:
+        errors.extend(exc.errors)
+    except MappingError as exc:
+        errors.add(None, None, None, str(exc))
+    except DBAPIError as exc:
+        message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        errors.add(None, None, None, f"the database refused the import: {message}")
+    report.errors = errors.sorted()
+    report.errors_total = errors.total
+    if errors:
+        report.status = "failed"
+    report.seconds = time.perf_counter() - started
+    if report.status != "ok":  # an ok run was logged inside its own transaction
+        _log_separately(engine, report, started_at, actor)
+    return report
+
+
+def _mapping_for(
+    entity: str,
+    mapping: Mapping | Path | str | None,
+    overrides: list[str] | dict[str, str] | None,
+) -> Mapping | None:
+    try:
+        spec = entity_spec(entity)
+    except ValueError as exc:
+        raise MappingError(str(exc)) from None
+    if isinstance(mapping, str | Path):
+        mapping = load_mapping(Path(mapping), entity=spec.name)
+    elif mapping is not None and mapping.entity != spec.name:
+        raise MappingError(f"the mapping is for entity {mapping.entity!r}, not {spec.name!r}")
+    if isinstance(overrides, list):
+        overrides = parse_overrides(overrides, spec.name)
+    if mapping is not None and overrides:
+        mapping = with_overrides(mapping, overrides)
+    return mapping
+
+
+def _run(
+    engine: Engine,
+    entity: str,
+    path: Path,
+    mapping_arg: Mapping | Path | str | None,
+    overrides: list[str] | dict[str, str] | None,
+    sheet: str | None,
+    dry_run: bool,
+    as_of: dt.datetime | None,
+    progress: ProgressSink,
+    errors: ErrorList,
+    report: ImportReport,
+    timezone: str,
+    actor: str,
+    started_at: dt.datetime,
+) -> ImportReport:
+    mapping = _mapping_for(entity, mapping_arg, overrides)
+    progress.phase("reading", 1)
+    raw: RawTable = read_table(
+        path,
+        sheet=sheet or (mapping.sheet if mapping else None),
+        encoding=mapping.encoding if mapping else "auto",
+        delimiter=mapping.delimiter if mapping else None,
+        on_progress=lambda share: progress.advance(share),
+    )
+    report.encoding = raw.encoding
+    report.rows_read = raw.n_rows + len(raw.errors)
+    errors.extend(raw.errors)
+    if mapping is None:
+        mapping = auto_mapping(entity, raw.headers)
+        if isinstance(overrides, list):
+            overrides = parse_overrides(overrides, mapping.entity)
+        if overrides:
+            mapping = with_overrides(mapping, overrides)
+    report.entity = mapping.entity
+    report.columns = {f: c.column for f, c in mapping.columns.items() if c.column is not None}
+    if not mapping.columns:
+        raise MappingError(
+            f"no column of the file maps to a field of {mapping.entity}; the file's columns "
+            f"are {', '.join(raw.headers)}; its fields are "
+            f"{', '.join(mapping.spec.field_names)} (give --mapping or --map field=Column)"
+        )
+    progress.phase("validating", 1)
+    table = convert_table(raw, mapping, errors, timezone=timezone, on_progress=progress.advance)
+    if table is None:
+        return report
+    changed_at = utc_naive(as_of, timezone) if as_of else started_at
+    progress.phase("loading", 6)
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            loader = Loader(
+                conn, mapping, errors, changed_at=changed_at, as_of_given=as_of is not None
+            )
+            loader.stage(table)
+            progress.advance()
+            loader.resolve_references()
+            progress.advance()
+            loader.prepare()
+            loader.check_required()
+            progress.advance()
+            if not errors:
+                loader.upsert()
+                progress.advance()
+                loader.self_references()
+                progress.advance()
+            if not errors:
+                loader.finish(raw.n_rows)
+            result = loader.result
+            report.inserted, report.updated = result.inserted, result.updated
+            report.unchanged, report.history = result.unchanged, result.history
+            report.created, report.nulled = dict(result.refs.created), result.refs.nulled
+            report.data_version = result.data_version
+            if errors or dry_run:
+                trans.rollback()
+                report.status = "failed" if errors else "dry-run"
+                report.data_version = None
+            else:
+                report.status = "ok"
+                loader.cleanup()
+                report.run_id = _log(conn, report, started_at, actor, errors_total=0)
+                trans.commit()
+            progress.advance()
+        except BaseException:
+            trans.rollback()
+            raise
+    return report
+
+
+def _log(
+    conn: Connection,
+    report: ImportReport,
+    started_at: dt.datetime,
+    actor: str,
+    *,
+    errors_total: int,
+) -> int:
+    """Write the ``import_run`` row (and the audit event unless it was a dry run)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    run_id = conn.execute(
+        insert(ImportRun)
+        .values(
+            entity=report.entity,
+            source=report.file[-500:],
+            started_at=started_at,
+            finished_at=now,
+            rows_read=report.rows_read,
+            inserted=report.inserted,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            errors=errors_total,
+            status=report.status,
+        )
+        .returning(ImportRun.id)
+    ).scalar_one()
+    if report.status != "dry-run":
+        detail = {
+            "run_id": run_id,
+            "status": report.status,
+            "rows": report.rows_read,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "history": report.history,
+            "created": report.created,
+            "errors": errors_total,
+        }
+        conn.execute(
+            insert(AuditEvent).values(
+                occurred_at=now,
+                actor=actor,
+                action="import",
+                target=f"{report.entity}:{Path(report.file).name}"[:300],
+                detail=json.dumps(detail, ensure_ascii=False),
+            )
+        )
+    return int(run_id)
+
+
+def _log_separately(
+    engine: Engine, report: ImportReport, started_at: dt.datetime, actor: str
+) -> None:
+    """Log a failed or dry run in a transaction of its own (the import's was rolled back)."""
+    try:
+        with engine.begin() as conn:
+            report.run_id = _log(conn, report, started_at, actor, errors_total=report.errors_total)
+    except DBAPIError:
+        pass  # e.g. a database without our schema: the report still says what went wrong

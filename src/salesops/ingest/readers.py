@@ -1,0 +1,392 @@
+"""Read an import file (CSV, XLSX, legacy XLS, JSON lines) into columns of trimmed text.
+
+Every reader returns a :class:`RawTable`: the header names, one Arrow string array per column
+(cells trimmed, empty cells null) and the row number of each record *as a person sees it in a
+spreadsheet* (header = row 1; for JSON lines, the line number). Typed spreadsheet cells become
+text in one canonical form (dates ``2019-03-01``, numbers without exponent where possible) so
+that one set of converters serves every format.
+
+CSV encodings are detected when ``encoding`` is ``auto``: a UTF-8 byte-order mark, then strict
+UTF-8, then GB18030 (the superset of GBK that Chinese Excel writes), then charset-normalizer's
+best guess.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from salesops.ingest.errors import ImportFailed, RowError
+
+EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
+XLS_EXTENSIONS = {".xls"}
+JSON_EXTENSIONS = {".jsonl", ".ndjson", ".json"}
+
+
+@dataclass
+class RawTable:
+    """The text cells of one file, column by column."""
+
+    path: Path
+    headers: list[str]
+    columns: dict[str, pa.Array]
+    rows: np.ndarray  # int64: the spreadsheet row number of each record
+    format: str  # csv | xlsx | xls | jsonl
+    encoding: str | None = None
+    errors: list[RowError] = field(default_factory=list)  # malformed records
+
+    @property
+    def n_rows(self) -> int:
+        """Number of records read."""
+        return len(self.rows)
+
+
+def read_table(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    encoding: str = "auto",
+    delimiter: str | None = None,
+    on_progress: Callable[[float], None] | None = None,
+) -> RawTable:
+    """Read ``path`` by its extension; raises :class:`ImportFailed` if it cannot be read."""
+    ext = path.suffix.lower()
+    if not path.is_file():
+        raise _fail(path, f"no such file: {path}")
+    if sheet and ext not in EXCEL_EXTENSIONS | XLS_EXTENSIONS:
+        raise _fail(path, "--sheet applies to Excel workbooks (.xlsx, .xls) only")
+    if ext in EXCEL_EXTENSIONS:
+        return read_xlsx(path, sheet)
+    if ext in XLS_EXTENSIONS:
+        return read_xls(path, sheet)
+    if ext in JSON_EXTENSIONS:
+        return read_jsonl(path, encoding=encoding)
+    return read_csv(path, encoding=encoding, delimiter=delimiter, on_progress=on_progress)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _fail(path: Path, reason: str) -> ImportFailed:
+    return ImportFailed([RowError(str(path), None, None, None, reason)])
+
+
+def unique_headers(raw: Sequence[object]) -> list[str]:
+    """Header names trimmed; blank ones named ``column N``, repeated ones suffixed ``(2)``."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for i, value in enumerate(raw, start=1):
+        name = str(value).strip() if value is not None else ""
+        name = name or f"column {i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+def clean(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Trim every cell; empty cells become null."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    trimmed = pc.utf8_trim_whitespace(array)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def cell_text(value: object) -> str | None:
+    """A typed spreadsheet/JSON value as canonical text (None for empty)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e18:
+            return str(int(value))
+        # Excel keeps 15 significant digits; more would show binary noise (0.30000000000000004)
+        return format(value, ".15g")
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _from_records(
+    path: Path,
+    fmt: str,
+    headers: list[str],
+    records: Iterable[tuple[int, Sequence[object]]],
+    encoding: str | None = None,
+) -> RawTable:
+    """Build a table from (row number, cells) records; over-long records are row errors."""
+    width = len(headers)
+    cols: list[list[str | None]] = [[] for _ in headers]
+    rows: list[int] = []
+    errors: list[RowError] = []
+    for row_no, cells in records:
+        texts = [cell_text(c) for c in cells]
+        if not any(t is not None and t.strip() for t in texts):
+            continue  # blank rows are skipped (their number is still counted)
+        if len(texts) > width and any(t not in (None, "") for t in texts[width:]):
+            errors.append(
+                RowError(
+                    str(path),
+                    row_no,
+                    None,
+                    None,
+                    f"the row has {len(texts)} cells but the header has {width}",
+                )
+            )
+            continue
+        rows.append(row_no)
+        for i in range(width):
+            cols[i].append(texts[i] if i < len(texts) else None)
+    columns = {h: clean(pa.array(c, type=pa.string())) for h, c in zip(headers, cols, strict=True)}
+    return RawTable(path, headers, columns, np.array(rows, dtype=np.int64), fmt, encoding, errors)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def detect_encoding(data: bytes) -> str:
+    """The encoding of CSV bytes: BOM, strict UTF-8, GB18030 (GBK), else charset-normalizer."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for candidate in ("utf-8", "gb18030"):
+        try:
+            data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        return candidate
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:1_000_000]).best()
+    if best is None:
+        raise ValueError("the file's text encoding could not be recognised")
+    return str(best.encoding)
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The most frequent of ``, ; TAB |`` in the header line (comma when none)."""
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv(
+    path: Path,
+    *,
+    encoding: str = "auto",
+    delimiter: str | None = None,
+    on_progress: Callable[[float], None] | None = None,
+) -> RawTable:
+    """Read a delimited text file; every cell is text."""
+    data = path.read_bytes()
+    try:
+        enc = detect_encoding(data) if encoding in ("auto", "", None) else encoding
+        if codecs.lookup(enc).name == "utf-8":
+            # Arrow reads UTF-8 bytes as they are: no decode / encode round trip.
+            utf8 = data.removeprefix(codecs.BOM_UTF8)
+            if enc not in ("utf-8-sig", "utf-8", "utf8"):
+                utf8.decode("utf-8")
+        else:
+            utf8 = data.decode(enc).removeprefix("\ufeff").encode("utf-8")
+    except (UnicodeDecodeError, LookupError, ValueError) as exc:
+        raise _fail(path, f"cannot decode the file as {encoding}: {exc}") from None
+    if not utf8.strip():
+        raise _fail(path, "the file is empty")
+    head = utf8[: 1 << 16].decode("utf-8", errors="ignore")
+    delim = delimiter or sniff_delimiter(head.split("\n", 1)[0])
+    header = unique_headers(next(csv.reader(io.StringIO(head), delimiter=delim)))
+    if on_progress:
+        on_progress(0.2)
+    table: RawTable | None = None
+    # Blank lines would shift Arrow's row numbers; such files take the (slower) exact path.
+    if b"\n\n" not in utf8 and b"\n\r\n" not in utf8:
+        table = _read_csv_arrow(path, utf8, header, delim, enc)
+    if table is None:
+        records = csv.reader(io.StringIO(utf8.decode("utf-8")), delimiter=delim)
+        next(records)
+        table = _from_records(
+            path, "csv", header, ((i, r) for i, r in enumerate(records, start=2)), enc
+        )
+    if on_progress:
+        on_progress(0.8)
+    return table
+
+
+def _read_csv_arrow(
+    path: Path, utf8: bytes, header: list[str], delim: str, enc: str
+) -> RawTable | None:
+    """Arrow's multi-threaded CSV parser; None when the file needs the exact path."""
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(utf8),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None  # ragged rows and the like: the exact path reports them row by row
+    columns = {h: clean(table.column(n)) for h, n in zip(header, names, strict=True)}
+    rows = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    raw = RawTable(path, header, columns, rows, "csv", enc)
+    if raw.n_rows:
+        blank = _all_null(columns.values(), raw.n_rows)
+        if blank is not None and blank.any():
+            keep = pa.array(~blank)
+            raw.columns = {h: c.filter(keep) for h, c in columns.items()}
+            raw.rows = rows[~blank]
+    return raw
+
+
+def _all_null(columns: Iterable[pa.Array], n: int) -> np.ndarray | None:
+    mask = np.ones(n, dtype=bool)
+    for col in columns:
+        mask &= col.is_null().to_numpy(zero_copy_only=False)
+    return mask
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def read_xlsx(path: Path, sheet: str | None) -> RawTable:
+    """Read one sheet of an .xlsx workbook (the first unless ``sheet`` names one)."""
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles it does not know
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # a corrupt zip, a missing part, not a workbook at all ...
+        raise _fail(path, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        names = book.sheetnames
+        if sheet is not None and sheet not in names:
+            raise _fail(path, f"no sheet named {sheet!r}; the sheets are: {', '.join(names)}")
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rows = [(i, r) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
+        except Exception as exc:
+            raise _fail(path, f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
+    finally:
+        book.close()
+    return _table_from_sheet(path, "xlsx", rows)
+
+
+def read_xls(path: Path, sheet: str | None) -> RawTable:
+    """Read one sheet of a legacy .xls workbook."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+    except Exception as exc:
+        raise _fail(path, f"not a readable .xls workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        names = book.sheet_names()
+        if sheet is not None and sheet not in names:
+            raise _fail(path, f"no sheet named {sheet!r}; the sheets are: {', '.join(names)}")
+        ws = book.sheet_by_name(sheet) if sheet is not None else book.sheet_by_index(0)
+        rows: list[tuple[int, Sequence[object]]] = []
+        for r in range(ws.nrows):
+            cells: list[object] = []
+            for c in ws.row(r):
+                if c.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+                    cells.append(None)
+                elif c.ctype == xlrd.XL_CELL_DATE:
+                    cells.append(xlrd.xldate_as_datetime(c.value, book.datemode))
+                elif c.ctype == xlrd.XL_CELL_BOOLEAN:
+                    cells.append(bool(c.value))
+                elif c.ctype == xlrd.XL_CELL_ERROR:
+                    cells.append(xlrd.error_text_from_code.get(c.value, "#ERROR"))
+                else:
+                    cells.append(c.value)
+            rows.append((r + 1, cells))
+    finally:
+        book.release_resources()
+    return _table_from_sheet(path, "xls", rows)
+
+
+def _table_from_sheet(path: Path, fmt: str, rows: list[tuple[int, Sequence[object]]]) -> RawTable:
+    """The first non-blank row is the header; the rows after it are records."""
+    for pos, (_row_no, cells) in enumerate(rows):
+        if any(cell_text(c) not in (None, "") for c in cells):
+            header_cells = list(cells)
+            while header_cells and cell_text(header_cells[-1]) in (None, ""):
+                header_cells.pop()  # trailing empty header cells are not columns
+            headers = unique_headers([cell_text(c) for c in header_cells])
+            return _from_records(path, fmt, headers, rows[pos + 1 :])
+    raise _fail(path, "the sheet is empty")
+
+
+# --------------------------------------------------------------------------- JSON lines
+
+
+def read_jsonl(path: Path, *, encoding: str = "auto") -> RawTable:
+    """Read JSON lines (one object per line), or a JSON array of objects."""
+    data = path.read_bytes()
+    try:
+        enc = detect_encoding(data) if encoding in ("auto", "", None) else encoding
+        text = data.decode(enc).removeprefix("\ufeff")
+    except (UnicodeDecodeError, LookupError, ValueError) as exc:
+        raise _fail(path, f"cannot decode the file as {encoding}: {exc}") from None
+    objects: list[tuple[int, dict[str, object]]] = []
+    errors: list[RowError] = []
+    if text.lstrip().startswith("["):
+        try:
+            items = json.loads(text, parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            raise _fail(path, f"not valid JSON: {exc}") from None
+        lines: Iterable[tuple[int, object]] = enumerate(items, start=1)
+    else:
+        lines = []
+        for no, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                lines.append((no, json.loads(line, parse_float=Decimal)))
+            except json.JSONDecodeError as exc:
+                errors.append(RowError(str(path), no, None, line[:80], f"not valid JSON: {exc}"))
+    for no, obj in lines:
+        if isinstance(obj, dict):
+            objects.append((no, obj))
+        else:
+            errors.append(RowError(str(path), no, None, None, "not a JSON object"))
+    headers: dict[str, None] = {}
+    for _no, obj in objects:
+        headers.update(dict.fromkeys(str(k) for k in obj))
+    names = list(headers)
+    records = ((no, [obj.get(h) for h in names]) for no, obj in objects)
+    table = _from_records(path, "jsonl", names, records, enc)
+    table.errors = errors + table.errors
+    return table
