@@ -37,6 +37,9 @@ _HEADER_AGG = """
 def refresh_order_headers(conn: Connection, touched_table: str | None = None) -> None:
     """Bring ``order_header`` and ``order_line.order_id`` in line with the order lines.
 
+    Only headers whose aggregates changed are rewritten: on DuckDB an UPDATE is a delete and
+    insert, so rewriting 300 k unchanged headers costs seconds (measured: 7.6 s).
+
     ``touched_table`` names a (temporary) table with an ``order_no`` column listing the orders
     a write touched; None refreshes every order. The name is ours, never user input.
     """
@@ -53,6 +56,15 @@ def refresh_order_headers(conn: Connection, touched_table: str | None = None) ->
                 normal_lines = a.normal_lines, lines = a.lines
             FROM ({agg}) AS a
             WHERE order_header.order_no = a.order_no
+              AND (order_header.order_date IS DISTINCT FROM a.order_date
+                   OR order_header.customer_id IS DISTINCT FROM a.customer_id
+                   OR order_header.rep_id IS DISTINCT FROM a.rep_id
+                   OR order_header.region_id IS DISTINCT FROM a.region_id
+                   OR order_header.channel IS DISTINCT FROM a.channel
+                   OR order_header.amount IS DISTINCT FROM a.amount
+                   OR order_header.cost IS DISTINCT FROM a.cost
+                   OR order_header.normal_lines <> a.normal_lines
+                   OR order_header.lines <> a.lines)
             """  # noqa: S608 - only our own table names are formatted in
         )
     )
