@@ -1,0 +1,71 @@
+"""``salesops bench``: the metrics engine against hand-written SQL and pandas."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+SCALES = ("small", "medium", "large")
+
+
+def bench(
+    scale: Annotated[str, typer.Option(help="Demo data scale: small | medium | large.")] = "small",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    repeat: Annotated[int, typer.Option(min=1, max=50, help="Runs per timing (median).")] = 3,
+    data_dir: Annotated[
+        Path, typer.Option(help="Where the benchmark databases live (git-ignored).")
+    ] = Path("bench-data"),
+) -> None:
+    """Overview KPIs through the engine (cold / warm) next to hand-written SQL and pandas."""
+    from salesops.bench.run import run_bench
+
+    if scale not in SCALES:
+        Console(stderr=True).print(f"[red]error:[/red] unknown scale {scale!r}; use one of "
+                                   f"{', '.join(SCALES)}")  # fmt: skip
+        raise typer.Exit(2)
+    err = Console(stderr=True)
+    with err.status("benchmark") as status:
+        result = run_bench(
+            scale, repeat=repeat, directory=data_dir, progress=lambda m: status.update(m)
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        return
+    out = Console()
+    table = Table(
+        title=f"Overview benchmark · {scale}: {result.order_lines:,} order lines, "
+        f"{result.opportunities:,} opportunities, year {result.year} (medians of {repeat})"
+    )
+    table.add_column("path")
+    table.add_column("queries", justify="right")
+    table.add_column("median", justify="right")
+    table.add_column("vs engine cold", justify="right")
+    cold = result.engine_cold_s
+
+    def row(name: str, n: int, seconds: float) -> None:
+        table.add_row(name, str(n), f"{seconds * 1000:,.1f} ms", f"{seconds / cold:.2f}x")
+
+    n = result.core_queries
+    row("engine, cold (cache cleared)", n, cold)
+    row("engine, warm (cached)", n, result.engine_warm_s)
+    row("hand-written SQL", n, result.handwritten_sql_s)
+    row("pandas (read tables + compute)", n, result.pandas_s)
+    row("pandas (compute only)", n, result.pandas_compute_s)
+    row("engine, full overview cold", result.full_overview_queries, result.full_overview_cold_s)
+    row("engine, full overview warm", result.full_overview_queries, result.full_overview_warm_s)
+    out.print(table)
+    verdict = "[green]yes[/green]" if result.results_agree else "[red]NO[/red]"
+    out.print(f"results agree (engine = hand-written SQL = pandas): {verdict}")
+    for problem in result.disagreements:
+        out.print(f"  {problem}", highlight=False)
+    if result.handwritten_sql_s:
+        out.print(f"engine cold / hand-written SQL: {cold / result.handwritten_sql_s:.2f}x; "
+                  f"pandas / engine cold: {result.pandas_s / cold:.1f}x")  # fmt: skip
+    if not result.results_agree:
+        raise typer.Exit(1)

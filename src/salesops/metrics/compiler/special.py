@@ -1,0 +1,322 @@
+"""Builders of the measures that are not plain aggregates: retention, the stage funnel, time in
+stage, visit conversion and targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    FromClause,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union,
+)
+
+from salesops.db.schema import Opportunity, OpportunityChange, PipelineStage
+from salesops.metrics import dimensions as dims_mod
+from salesops.metrics.compiler.context import BUCKET, BuildCtx, finish, key_name
+from salesops.metrics.compiler.frame import Frame
+from salesops.metrics.dialects import add_days, seconds_between
+from salesops.metrics.history import stage_entries
+from salesops.metrics.measures import Measure, time_expression
+
+
+def _null_safe_equal(a: Any, b: Any) -> Any:
+    return a.is_not_distinct_from(b)
+
+
+# --------------------------------------------------------------------------- retention
+
+
+def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
+    """Customers active in the previous period (``previous_customers``) and of those, active
+    again in this one (``retained_customers``), per group and period."""
+    frame = ctx.frame
+    if frame.mode == "single":
+        # One period: compute over it and its previous window, keep the current one.
+        if frame.start is None or frame.end is None:
+            inner_frame = None
+        else:
+            inner_frame = Frame(
+                grain=None,
+                start=frame.start,
+                end=frame.end,
+                compare="prev",
+                as_of=frame.as_of,
+                today=frame.today,
+                fiscal_start_month=frame.fiscal,
+            )
+    else:
+        inner_frame = frame
+    line_dims = any(not dims_mod.applies("order_header", d) for d in (*ctx.dims, *ctx.filters))
+    fact = "order_line" if line_dims else "order_header"
+    src = dims_mod.fact(fact).table
+    if inner_frame is None:  # no period to look back from: nothing is retained or lost
+        return empty_part(ctx, measures)
+    t = time_expression(fact, "order_date", src)
+    bucket = inner_frame.bucket(t)
+    assert bucket is not None
+    key_cols, joins = ctx.keys(fact, src)
+    where = ctx.conditions(fact, src)
+    span = inner_frame.time_filter(t, lookback=1)
+    if span is not None:
+        where.append(span)
+    normal = src.c.status == "normal" if fact == "order_line" else src.c.normal_lines > 0
+    where += [normal, src.c.customer_id.is_not(None)]
+    act = (
+        select(*key_cols, bucket.label(BUCKET), src.c.customer_id)
+        .select_from(dims_mod.join_all(src, joins))
+        .where(*where)
+        .distinct()
+        .cte(ctx.name("active_sets"))
+    )
+    cur, prev = act.alias("act_cur"), act.alias("act_prev")
+    keys_match = [_null_safe_equal(cur.c[key_name(d)], prev.c[key_name(d)]) for d in ctx.dims]
+    retained = (
+        select(
+            *(cur.c[key_name(d)] for d in ctx.dims),
+            cur.c[BUCKET],
+            func.count().label("retained_customers"),
+        )
+        .select_from(
+            cur.join(
+                prev,
+                and_(
+                    prev.c.customer_id == cur.c.customer_id,
+                    prev.c[BUCKET] == inner_frame.prev_key(cur.c[BUCKET]),
+                    *keys_match,
+                ),
+            )
+        )
+        .group_by(*(cur.c[key_name(d)] for d in ctx.dims), cur.c[BUCKET])
+    )
+    periods = inner_frame.periods(lookback=0)
+    prev_of = {inner_frame.prev_period(p).key: p.key for p in periods if p.start and p.end}
+    if inner_frame.mode == "grain":
+        forward = _next_key(inner_frame, prev.c[BUCKET])
+    else:
+        forward = case(
+            *((prev.c[BUCKET] == literal(k, Date), literal(v, Date)) for k, v in prev_of.items()),
+            else_=cast(null(), Date),
+        )
+    previous = (
+        select(
+            *(prev.c[key_name(d)] for d in ctx.dims),
+            forward.label(BUCKET),
+            func.count().label("previous_customers"),
+        )
+        .select_from(prev)
+        .where(forward <= literal(_last_key(inner_frame), Date))
+        .group_by(*(prev.c[key_name(d)] for d in ctx.dims), forward)
+    )
+    names = [m.name for m in measures]
+    both = _outer(ctx, retained, previous, names)
+    if frame.mode == "single":
+        keep = both.c[BUCKET] == literal(frame.start, Date)
+        cols = [both.c[key_name(d)] for d in ctx.dims] + [both.c[n] for n in names]
+        return select(*cols).where(keep)
+    return select(both).where(both.c[BUCKET].is_not(None))
+
+
+def _last_key(frame: Frame) -> Any:
+    """The key of the last period the answer has (later periods are never computed)."""
+    current = frame.current()
+    if current:
+        return max(p.key for p in current)
+    from salesops.metrics.dialects import bucket_of
+
+    assert frame.grain is not None
+    return bucket_of(frame.grain, frame.end or frame.cap, frame.fiscal)
+
+
+def _next_key(frame: Frame, bucket: Any) -> Any:
+    from salesops.metrics.dialects import GRAIN_UNITS, add_months
+
+    assert frame.grain is not None
+    unit = GRAIN_UNITS[frame.grain]
+    return add_months(bucket, unit.months) if unit.months else add_days(bucket, unit.days)
+
+
+def _outer(ctx: BuildCtx, retained: Select[Any], previous: Select[Any], names: list[str]) -> Any:
+    """Both counts per group and bucket (a previous-only group retained nobody)."""
+    r = retained.subquery("retained")
+    p = previous.subquery("previous")
+    keys = [key_name(d) for d in ctx.dims]
+    on = and_(*(_null_safe_equal(r.c[k], p.c[k]) for k in keys), r.c[BUCKET] == p.c[BUCKET])
+    cols = [p.c[k].label(k) for k in keys] + [p.c[BUCKET].label(BUCKET)]
+    values = {
+        "retained_customers": func.coalesce(r.c.retained_customers, 0),
+        "previous_customers": p.c.previous_customers,
+    }
+    cols += [values[n].label(n) for n in names]
+    return select(*cols).select_from(p.outerjoin(r, on)).subquery(ctx.name("retention"))
+
+
+def empty_part(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
+    cols: list[Any] = [cast(null(), Date).label(key_name(d)) for d in ctx.dims]
+    if ctx.frame.bucketed:
+        cols.append(cast(null(), Date).label(BUCKET))
+    cols += [literal(0).label(m.name) for m in measures]
+    return select(*cols).where(literal(False))
+
+
+# --------------------------------------------------------------------------- funnel, dwell
+
+
+def _stage_positions() -> FromClause:
+    """Open and won stages with their position and the next stage of the same pipeline."""
+    st = PipelineStage
+    order = (st.position, st.id)
+    return (
+        select(
+            st.pipeline,
+            st.name,
+            st.position,
+            func.lead(st.name).over(partition_by=st.pipeline, order_by=order).label("next_name"),
+            func.lead(st.position)
+            .over(partition_by=st.pipeline, order_by=order)
+            .label("next_position"),
+        )
+        .where(st.kind != "lost")
+        .subquery("stage_order")
+    )
+
+
+def build_funnel(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
+    """Per stage s: opportunities (created in the period) that reached s / reached the next
+    stage; reaching a later stage counts as reaching s, a won deal reached every stage."""
+    opp = Opportunity.__table__
+    st = PipelineStage.__table__
+    entries = stage_entries().subquery("entries")
+    reached_entry = (
+        select(entries.c.opportunity_id, func.max(st.c.position).label("pos"))
+        .select_from(
+            entries.join(opp, opp.c.id == entries.c.opportunity_id).join(
+                st, and_(st.c.pipeline == opp.c.pipeline, st.c.name == entries.c.stage)
+            )
+        )
+        .where(st.c.kind != "lost")
+        .group_by(entries.c.opportunity_id)
+        .subquery("reached_by_history")
+    )
+    top = (
+        select(st.c.pipeline, func.max(st.c.position).label("pos"))
+        .where(st.c.kind != "lost")
+        .group_by(st.c.pipeline)
+        .subquery("top_stage")
+    )
+    reached = case((opp.c.status == "won", top.c.pos), else_=reached_entry.c.pos)
+    t = time_expression("opportunity", "created_on", opp)
+    bucket = ctx.frame.bucket(t)
+    other_dims = [d for d in ctx.dims if d != "stage"]
+    key_cols, joins = ctx.keys("opportunity", opp, other_dims)
+    where = ctx.conditions("opportunity", opp, skip=("stage",))
+    span = ctx.frame.time_filter(t)
+    if span is not None:
+        where.append(span)
+    base_cols: list[Any] = [*key_cols, opp.c.pipeline, opp.c.status, reached.label("pos")]
+    if bucket is not None:
+        base_cols.append(bucket.label(BUCKET))
+    base = (
+        select(*base_cols)
+        .select_from(
+            dims_mod.join_all(opp, joins)
+            .outerjoin(reached_entry, reached_entry.c.opportunity_id == opp.c.id)
+            .outerjoin(top, top.c.pipeline == opp.c.pipeline)
+        )
+        .where(*where)
+        .subquery(ctx.name("funnel_opps"))
+    )
+    keys = [base.c[key_name(d)] for d in other_dims]
+    group: list[Any] = list(keys)
+    cols: list[Any] = list(keys)
+    if bucket is not None:
+        group.append(base.c[BUCKET])
+    if "stage" not in ctx.dims:
+        values = {
+            "stage_reached": func.count(),
+            "stage_next_reached": func.count().filter(base.c.status == "won"),
+        }
+        if bucket is not None:
+            cols.append(base.c[BUCKET])
+        cols += [values[m.name].label(m.name) for m in measures]
+        stmt = select(*cols).select_from(base)
+        return stmt.group_by(*group) if group else stmt
+    so = _stage_positions()
+    stage_where: list[Any] = [so.c.next_name.is_not(None)]
+    if "stage" in ctx.filters:
+        stage_where.append(so.c.name.in_(ctx.filters["stage"]))
+    values = {
+        "stage_reached": func.count().filter(base.c.pos >= so.c.position),
+        "stage_next_reached": func.count().filter(base.c.pos >= so.c.next_position),
+    }
+    cols = [*keys, so.c.name.label(key_name("stage"))]
+    if bucket is not None:
+        cols.append(base.c[BUCKET])
+    cols += [values[m.name].label(m.name) for m in measures]
+    return (
+        select(*cols)
+        .select_from(base.join(so, so.c.pipeline == base.c.pipeline))
+        .where(*stage_where)
+        .group_by(*group, so.c.name)
+    )
+
+
+def _ending_in(ctx: BuildCtx) -> Select[Any] | None:
+    """Opportunities that can have a stay ending in the computed periods: a stage change or
+    a close then (None: no bounds, all of them)."""
+    lo, hi = ctx.frame.span()
+    if lo is None or hi is None:
+        return None
+    ch = OpportunityChange.__table__
+    opp = Opportunity.__table__
+    after = dt.datetime.combine(hi + dt.timedelta(days=1), dt.time())
+    changed = select(ch.c.opportunity_id).where(
+        ch.c.field == "stage", ch.c.changed_at >= lo, ch.c.changed_at < after
+    )
+    closed = select(opp.c.id).where(opp.c.closed_on.between(lo, hi))
+    return union(changed, closed)  # type: ignore[return-value]
+
+
+def build_dwell(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
+    """Days in stage over stays that ended (stage change or close) in the period."""
+    opp = Opportunity.__table__
+    st = PipelineStage.__table__
+    entries = stage_entries(among=_ending_in(ctx)).subquery("entries")
+    ended_at = func.coalesce(entries.c.left_at, entries.c.closed_at)
+    terminal = (
+        select(st.c.id)
+        .where(st.c.pipeline == opp.c.pipeline, st.c.name == entries.c.stage, st.c.kind != "open")
+        .exists()
+    )
+    stay_cols = [c for c in opp.c if c.name != "stage"]
+    stays = (
+        select(
+            *stay_cols,
+            entries.c.stage.label("stage"),
+            cast(ended_at, Date).label("left_on"),
+            (seconds_between(entries.c.entered_at, ended_at) / 86400.0).label("days"),
+        )
+        .select_from(entries.join(opp, opp.c.id == entries.c.opportunity_id))
+        .where(ended_at.is_not(None), ~terminal)
+        .subquery("stays")
+    )
+    t = stays.c.left_on
+    bucket = ctx.frame.bucket(t)
+    key_cols, joins = ctx.keys("opportunity", stays)
+    where = ctx.conditions("opportunity", stays)
+    span = ctx.frame.time_filter(t)
+    if span is not None:
+        where.append(span)
+    values = {"dwell_days": func.sum(stays.c.days), "dwell_stays": func.count()}
+    aggs = [values[m.name].label(m.name) for m in measures]
+    return finish(ctx, stays, joins, key_cols, bucket, aggs, where)

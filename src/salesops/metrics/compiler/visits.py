@@ -1,0 +1,138 @@
+"""Visit conversion: customers visited in the period, and those who then bought.
+
+A visit converts when the customer has a won deal or a normal order within 90 days after it
+(the same day counts). Rather than probing every visit against every order of its customer,
+visits and conversions go into one list per customer, sorted by day; a window gives each visit
+the first conversion at or after it — one sort instead of a join that fans out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
+
+from salesops.db.schema import Opportunity, OrderHeader
+from salesops.metrics import dimensions as dims_mod
+from salesops.metrics.compiler.context import BUCKET, BuildCtx, key_name
+from salesops.metrics.dialects import add_days
+from salesops.metrics.measures import Measure, coarse_time_filter, time_expression
+
+WINDOW_DAYS = 90
+
+
+def build_visit(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
+    """``visited_customers`` and ``converted_customers`` per group and period (deals and
+    orders in the caller's scope only)."""
+    act = dims_mod.fact("activity").table
+    day = time_expression("activity", "occurred_at", act)
+    bucket = ctx.frame.bucket(day)
+    key_cols, joins = ctx.keys("activity", act)
+    where = ctx.conditions("activity", act)
+    where += [act.c.kind == "visit", act.c.customer_id.is_not(None)]
+    span = ctx.frame.time_filter(day)
+    if span is not None:
+        where.append(span)
+    lo, hi = ctx.frame.span()
+    coarse = coarse_time_filter("activity", "occurred_at", act, lo, hi)
+    if coarse is not None:
+        where.append(coarse)
+    keys = [key_name(d) for d in ctx.dims]
+    visit_cols: list[Any] = [*key_cols, act.c.customer_id.label("customer_id"), day.label("day")]
+    if bucket is not None:
+        visit_cols.append(bucket.label(BUCKET))
+    visits = (
+        select(*visit_cols)
+        .select_from(dims_mod.join_all(act, joins))
+        .where(*where)
+        .distinct()
+        .subquery("visits")
+    )
+    pad: list[Any] = [cast(null(), visits.c[k].type).label(k) for k in keys]
+    if bucket is not None:
+        pad.append(cast(null(), Date).label(BUCKET))
+    rows: list[Any] = [
+        select(
+            *(visits.c[k] for k in keys),
+            *([visits.c[BUCKET]] if bucket is not None else []),
+            visits.c.customer_id,
+            visits.c.day,
+            literal(1, Integer).label("is_visit"),
+            cast(null(), Date).label("conv"),
+        )
+    ]
+    until = hi + dt.timedelta(days=WINDOW_DAYS) if hi is not None else None
+    for conv_day, base in _conversions(ctx, lo, until):
+        rows.append(
+            select(
+                *pad,
+                base.c.customer_id,
+                conv_day.label("day"),
+                literal(0, Integer).label("is_visit"),
+                conv_day.label("conv"),
+            ).select_from(base)
+        )
+    events = union_all(*rows).subquery("visit_events")
+    following = func.min(events.c.conv).over(
+        partition_by=events.c.customer_id,
+        order_by=(events.c.day, events.c.is_visit.desc()),
+        rows=(0, None),
+    )
+    marked = select(events, following.label("next_conv")).subquery("visits_marked")
+    converted = and_(
+        marked.c.next_conv.is_not(None),
+        marked.c.next_conv <= add_days(marked.c.day, WINDOW_DAYS),
+    )
+    values = {
+        False: func.count(marked.c.customer_id.distinct()),
+        True: func.count(case((converted, marked.c.customer_id), else_=null()).distinct()),
+    }
+    group: list[Any] = [marked.c[k] for k in keys]
+    if bucket is not None:
+        group.append(marked.c[BUCKET])
+    aggs = [values[bool(m.param("converted"))].label(m.name) for m in measures]
+    stmt = select(*group, *aggs).where(marked.c.is_visit == 1)
+    return stmt.group_by(*group) if group else stmt
+
+
+def _conversions(ctx: BuildCtx, lo: dt.date | None, until: dt.date | None) -> list[tuple[Any, Any]]:
+    """(day column, source) of won deals and normal orders that can convert a visit."""
+    opp = Opportunity.__table__.alias("visit_deal")
+    head = OrderHeader.__table__.alias("visit_order")
+    won_where = [opp.c.status == "won", opp.c.customer_id.is_not(None)]
+    won_where += dims_mod.conditions("opportunity", {}, ctx.scope, opp)
+    order_where = [head.c.normal_lines > 0, head.c.customer_id.is_not(None)]
+    order_where += dims_mod.conditions("order_header", {}, ctx.scope, head)
+    if lo is not None:
+        won_where.append(opp.c.closed_on >= lo)
+        order_where.append(head.c.order_date >= lo)
+    if until is not None:
+        won_where.append(opp.c.closed_on <= until)
+        order_where.append(head.c.order_date <= until)
+    won = (
+        select(opp.c.customer_id, opp.c.closed_on.label("d"))
+        .where(*won_where)
+        .distinct()
+        .subquery("won_days")
+    )
+    ordered = (
+        select(head.c.customer_id, head.c.order_date.label("d"))
+        .where(*order_where)
+        .distinct()
+        .subquery("order_days")
+    )
+    return [(won.c.d, won), (ordered.c.d, ordered)]

@@ -1,0 +1,449 @@
+"""Dimensions: how each dimension id of SPEC §5 resolves on each fact table.
+
+A *fact* is a table (or a selectable with the same column names, such as the opportunity state
+as of a date from :mod:`salesops.metrics.history`) that a KPI is counted on. For each fact this
+module knows
+
+* which column attributes a row to a rep (data scope, :mod:`salesops.metrics.scope`);
+* how every dimension that applies to it resolves: a *key* (an integer id or a text value on the
+  fact or on a joined dimension table) and the *display value* of that key (the region's, rep's,
+  team's, product's or customer's name; text dimensions are their own display value).
+
+Meanings (SPEC §3, §5): ``region`` is the fact's own sales region (``region_id``);
+``customer_region`` the customer's geography (``customer.region_id``); ``team`` the org unit of
+the fact's rep; ``source_channel`` the opportunity's / lead's own source, else the customer's
+acquisition channel (on marketing spend: its channel); ``channel`` the sales channel of orders
+(and the channel a feedback came in through).
+
+Filters (``where``) compare display values and are applied as semi-joins on integer keys
+(``region_id IN (SELECT id FROM region WHERE name IN (...))``), so they need no joins and keep
+the fact scan lean. Grouping joins the few dimension tables it needs, through module-level
+aliases (``dim_rep``, ``dim_customer`` ...), so joins requested twice are added once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    Table,
+    false,
+    select,
+)
+
+from salesops.db.schema import (
+    Activity,
+    Customer,
+    Feedback,
+    Lead,
+    MarketingSpend,
+    MarketSize,
+    Opportunity,
+    OrderHeader,
+    OrderLine,
+    OrgUnit,
+    Payment,
+    Product,
+    Region,
+    Rep,
+)
+from salesops.metrics.query import DIMENSIONS
+from salesops.metrics.scope import Scope, visible_reps
+
+
+class DimensionError(ValueError):
+    """An unknown dimension, or one that does not apply to a fact."""
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+@dataclass(frozen=True)
+class Join:
+    """One LEFT JOIN a dimension needs: ``target`` (an aliased table) ON ``on``.
+
+    ``name`` is the alias name; joins with the same name are the same join and added once.
+    """
+
+    name: str
+    target: FromClause
+    on: ColumnElement[bool]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A fact table: where its rows are attributed to a rep, region and customer."""
+
+    name: str
+    table: Table
+    rep_column: str | None  # data scope; None: a scoped caller sees none of its rows
+    region_column: str | None
+    customer_column: str | None  # "id" on the customer fact itself
+    product_column: str | None
+    own: Mapping[str, str]  # dimension id -> text column on the fact itself
+
+
+FACTS: dict[str, Fact] = {
+    f.name: f
+    for f in (
+        Fact(
+            "order_line",
+            _table(OrderLine),
+            "rep_id",
+            "region_id",
+            "customer_id",
+            "product_id",
+            {"channel": "channel"},
+        ),
+        Fact(
+            "order_header",
+            _table(OrderHeader),
+            "rep_id",
+            "region_id",
+            "customer_id",
+            None,
+            {"channel": "channel"},
+        ),
+        Fact(
+            "opportunity",
+            _table(Opportunity),
+            "owner_id",
+            "region_id",
+            "customer_id",
+            "product_id",
+            {
+                "source_channel": "source_channel",
+                "stage": "stage",
+                "competitor": "competitor",
+                "lost_reason": "lost_reason",
+            },
+        ),
+        Fact("payment", _table(Payment), "rep_id", "region_id", "customer_id", None, {}),
+        Fact(
+            "activity",
+            _table(Activity),
+            "rep_id",
+            "region_id",
+            "customer_id",
+            None,
+            {"kind": "kind"},
+        ),
+        Fact(
+            "feedback",
+            _table(Feedback),
+            "rep_id",
+            "region_id",
+            "customer_id",
+            None,
+            {"channel": "channel", "category": "category"},
+        ),
+        Fact(
+            "lead",
+            _table(Lead),
+            "owner_id",
+            "region_id",
+            "customer_id",
+            None,
+            {"source_channel": "source_channel"},
+        ),
+        Fact(
+            "marketing_spend",
+            _table(MarketingSpend),
+            None,
+            "region_id",
+            None,
+            None,
+            # Spend is bought per acquisition channel: the customers' source channel.
+            {"source_channel": "channel", "channel": "channel"},
+        ),
+        Fact(
+            "market_size",
+            _table(MarketSize),
+            None,
+            "region_id",
+            None,
+            None,
+            {"product_line": "product_line"},
+        ),
+        Fact(
+            "customer",
+            _table(Customer),
+            "owner_id",
+            # A customer has no sales region of its own: its geography stands for both.
+            "region_id",
+            "id",
+            None,
+            {
+                "source_channel": "source_channel",
+                "industry": "industry",
+                "segment": "segment",
+            },
+        ),
+        Fact("rep", _table(Rep), "id", "region_id", None, None, {}),
+    )
+}
+
+# Aliases shared by every statement, so the same join is recognised and added once.
+_DIM_REGION = _table(Region).alias("dim_region")
+_DIM_CUSTOMER = _table(Customer).alias("dim_customer")
+_DIM_CUSTOMER_REGION = _table(Region).alias("dim_customer_region")
+_DIM_REP = _table(Rep).alias("dim_rep")
+_DIM_TEAM = _table(OrgUnit).alias("dim_team")
+_DIM_PRODUCT = _table(Product).alias("dim_product")
+
+#: Dimensions whose key is an integer id, and the table whose ``name`` displays it.
+LOOKUPS: dict[str, Table] = {
+    "region": _table(Region),
+    "customer_region": _table(Region),
+    "team": _table(OrgUnit),
+    "rep": _table(Rep),
+    "product": _table(Product),
+    "customer": _table(Customer),
+}
+
+_CUSTOMER_ATTRS = {"industry": "industry", "segment": "segment", "source_channel": "source_channel"}
+
+
+def fact(name: str) -> Fact:
+    """The fact called ``name``; raises :class:`DimensionError` for an unknown one."""
+    try:
+        return FACTS[name]
+    except KeyError:
+        raise DimensionError(f"unknown fact {name!r}") from None
+
+
+def check_dimension(dim: str) -> None:
+    """Raise :class:`DimensionError` unless ``dim`` is a dimension id of SPEC §5."""
+    if dim not in DIMENSIONS:
+        raise DimensionError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
+
+
+def _src(f: Fact, source: FromClause | None) -> FromClause:
+    return f.table if source is None else source
+
+
+def _customer_join(f: Fact, src: FromClause) -> Join:
+    assert f.customer_column is not None
+    return Join("dim_customer", _DIM_CUSTOMER, _DIM_CUSTOMER.c.id == src.c[f.customer_column])
+
+
+def _rep_join(f: Fact, src: FromClause) -> Join:
+    assert f.rep_column is not None
+    return Join("dim_rep", _DIM_REP, _DIM_REP.c.id == src.c[f.rep_column])
+
+
+def dimension_key(
+    fact_name: str, dim: str, source: FromClause | None = None
+) -> tuple[ColumnElement[Any], tuple[Join, ...]]:
+    """The grouping key of ``dim`` on ``fact_name`` and the joins it needs.
+
+    The key is an integer id for the dimensions in :data:`LOOKUPS` (display it with
+    :func:`dimension_label`) and the display text itself for the others. ``source`` is a
+    selectable with the fact's column names standing in for its table (e.g. a history view).
+    Raises :class:`DimensionError` when the dimension does not apply to the fact.
+    """
+    check_dimension(dim)
+    f = fact(fact_name)
+    src = _src(f, source)
+    key = _key(f, src, dim)
+    if key is None:
+        raise DimensionError(f"dimension {dim!r} does not apply to {fact_name} facts")
+    return key
+
+
+def _key(f: Fact, src: FromClause, dim: str) -> tuple[ColumnElement[Any], tuple[Join, ...]] | None:
+    if f.name == "customer" and dim == "customer":
+        return src.c.id, ()
+    if f.name == "customer" and dim == "customer_region":
+        return src.c.region_id, ()
+    if f.name == "rep" and dim == "rep":
+        return src.c.id, ()
+    if f.name == "rep" and dim == "team":
+        return src.c.org_unit_id, ()
+    if dim in f.own:
+        return src.c[f.own[dim]], ()
+    if dim == "region" and f.region_column:
+        return src.c[f.region_column], ()
+    if dim == "rep" and f.rep_column:
+        return src.c[f.rep_column], ()
+    if dim == "team" and f.rep_column:
+        return _DIM_REP.c.org_unit_id, (_rep_join(f, src),)
+    if dim == "product" and f.product_column:
+        return src.c[f.product_column], ()
+    if dim == "product_line" and f.product_column:
+        on = _DIM_PRODUCT.c.id == src.c[f.product_column]
+        return _DIM_PRODUCT.c.product_line, (Join("dim_product", _DIM_PRODUCT, on),)
+    if f.customer_column and f.name != "customer":
+        if dim == "customer":
+            return src.c[f.customer_column], ()
+        if dim == "customer_region":
+            return _DIM_CUSTOMER.c.region_id, (_customer_join(f, src),)
+        if dim in _CUSTOMER_ATTRS:
+            return _DIM_CUSTOMER.c[_CUSTOMER_ATTRS[dim]], (_customer_join(f, src),)
+    return None
+
+
+def applies(fact_name: str, dim: str) -> bool:
+    """True when ``dim`` can group or filter ``fact_name``."""
+    f = fact(fact_name)
+    return dim in DIMENSIONS and _key(f, f.table, dim) is not None
+
+
+def applicable_dimensions(fact_name: str) -> tuple[str, ...]:
+    """Every dimension id that applies to ``fact_name``, in SPEC order."""
+    return tuple(d for d in DIMENSIONS if applies(fact_name, d))
+
+
+def dimension_label(dim: str, key: ColumnElement[Any]) -> tuple[ColumnElement[Any], Join | None]:
+    """The display value of a grouping ``key`` of ``dim`` (e.g. after aggregation).
+
+    For id dimensions: the ``name`` of a fresh alias of the lookup table joined on the key;
+    for text dimensions the key itself and no join.
+    """
+    check_dimension(dim)
+    lookup = LOOKUPS.get(dim)
+    if lookup is None:
+        return key, None
+    alias = lookup.alias(f"lbl_{dim}")
+    return alias.c.name, Join(f"lbl_{dim}", alias, alias.c.id == key)
+
+
+def dimension_column(
+    fact_name: str, dim: str, source: FromClause | None = None
+) -> tuple[ColumnElement[Any], tuple[Join, ...]]:
+    """The display value of ``dim`` on each row of ``fact_name``, and the joins it needs.
+
+    Use :func:`join_all` to add the joins to the fact: ``select_from(join_all(src, joins))``.
+    """
+    key, joins = dimension_key(fact_name, dim, source)
+    label, join = dimension_label(dim, key)
+    if join is None:
+        return label, joins
+    # Row-level display joins use the shared aliases, so they combine with filter/key joins.
+    shared = {
+        "region": _DIM_REGION,
+        "customer_region": _DIM_CUSTOMER_REGION,
+        "team": _DIM_TEAM,
+        "rep": _DIM_REP,
+        "product": _DIM_PRODUCT,
+        "customer": _DIM_CUSTOMER,
+    }[dim]
+    return shared.c.name, (*joins, Join(shared.name, shared, shared.c.id == key))
+
+
+def join_all(source: FromClause, joins: Iterable[Join]) -> FromClause:
+    """``source`` LEFT JOIN every join of ``joins`` once, in order (duplicates by name dropped)."""
+    seen: set[str] = set()
+    out = source
+    for j in joins:
+        if j.name in seen:
+            continue
+        seen.add(j.name)
+        out = out.outerjoin(j.target, j.on)
+    return out
+
+
+def filter_condition(
+    fact_name: str, dim: str, values: Sequence[str], source: FromClause | None = None
+) -> ColumnElement[bool]:
+    """The condition keeping rows of ``fact_name`` whose ``dim`` displays one of ``values``.
+
+    Semi-joins on integer keys, never joins, so the fact scan stays narrow.
+    Raises :class:`DimensionError` when the dimension does not apply to the fact.
+    """
+    check_dimension(dim)
+    f = fact(fact_name)
+    src = _src(f, source)
+    vals = [str(v) for v in values]
+    key = _key(f, src, dim)
+    if key is None:
+        raise DimensionError(f"dimension {dim!r} does not apply to {fact_name} facts")
+    column, joins = key
+    if not joins:
+        lookup = LOOKUPS.get(dim)
+        if lookup is None:
+            return column.in_(vals)
+        return column.in_(select(lookup.c.id).where(lookup.c.name.in_(vals)))
+    # The key lives on a joined table (the rep's team, the customer's attributes, the product's
+    # line): filter the fact's own reference column by the ids that qualify.
+    if dim == "team":
+        assert f.rep_column is not None
+        teams = select(OrgUnit.id).where(OrgUnit.name.in_(vals))
+        return src.c[f.rep_column].in_(select(Rep.id).where(Rep.org_unit_id.in_(teams)))
+    if dim == "product_line":
+        assert f.product_column is not None
+        return src.c[f.product_column].in_(select(Product.id).where(Product.product_line.in_(vals)))
+    assert f.customer_column is not None
+    if dim == "customer_region":
+        regions = select(Region.id).where(Region.name.in_(vals))
+        cond: ColumnElement[bool] = Customer.region_id.in_(regions)
+    else:
+        cond = getattr(Customer, _CUSTOMER_ATTRS[dim]).in_(vals)
+    return src.c[f.customer_column].in_(select(Customer.id).where(cond))
+
+
+def scope_condition(
+    fact_name: str, scope: Scope, source: FromClause | None = None
+) -> ColumnElement[bool] | None:
+    """The data-scope condition on ``fact_name`` (None for full scope).
+
+    A scoped caller sees the rows whose rep is visible to them; facts without a rep
+    (marketing spend, market size) are not visible at all to a scoped caller.
+    """
+    if scope.is_full:
+        return None
+    f = fact(fact_name)
+    if f.rep_column is None:
+        return false()
+    reps = _visible_reps(scope)
+    if reps is None:  # pragma: no cover - only the full scope has no restriction
+        return None
+    return _src(f, source).c[f.rep_column].in_(reps)
+
+
+@lru_cache(maxsize=256)
+def _visible_reps(scope: Scope) -> Select[Any] | None:
+    """:func:`salesops.metrics.scope.visible_reps`, one object per scope: a statement that
+    restricts several facts then shares one ``scope_tree`` CTE instead of repeating it."""
+    return visible_reps(scope)
+
+
+def conditions(
+    fact_name: str,
+    filters: Mapping[str, Sequence[str]],
+    scope: Scope,
+    source: FromClause | None = None,
+) -> list[ColumnElement[bool]]:
+    """Scope plus one condition per filtered dimension (empty value lists filter nothing)."""
+    out: list[ColumnElement[bool]] = []
+    cond = scope_condition(fact_name, scope, source)
+    if cond is not None:
+        out.append(cond)
+    for dim, values in filters.items():
+        if values:
+            out.append(filter_condition(fact_name, dim, values, source))
+    return out
+
+
+def apply_filters(
+    stmt: Select[Any],
+    fact_name: str,
+    filters: Mapping[str, Sequence[str]],
+    scope: Scope,
+    source: FromClause | None = None,
+) -> Select[Any]:
+    """``stmt`` (a select over ``fact_name`` or ``source``) restricted to ``filters`` and ``scope``.
+
+    ``filters`` maps dimension ids to display values (OR within a dimension, AND across).
+    Raises :class:`DimensionError` for an unknown dimension or one that does not apply.
+    """
+    conds = conditions(fact_name, filters, scope, source)
+    return stmt.where(*conds) if conds else stmt

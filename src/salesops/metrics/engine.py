@@ -1,0 +1,393 @@
+"""The metrics engine: the one place numbers come from.
+
+``MetricsEngine(sa_engine)`` answers :class:`~salesops.metrics.query.MetricQuery` objects with
+SQL compiled from the KPI catalog (:mod:`salesops.metrics.compiler`), run in the database, under
+the caller's data scope, and cached by (query, scope, data version). It also explains a query
+(definition + SQL, without running it) and lists the fact rows behind a number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Engine, cast, func, select
+
+from salesops.config import get_settings
+from salesops.db.derived import data_version
+from salesops.db.schema import Opportunity as OpportunityModel
+from salesops.db.schema import OpportunityChange, OrderLine, Payment, Target
+from salesops.metrics import catalog
+from salesops.metrics.cache import ResultCache
+from salesops.metrics.compiler import (
+    Compiled,
+    MetricQueryError,
+    compile_queries,
+    needs_series,
+    value_column,
+)
+from salesops.metrics.compiler.plan import check_query, kpi_formula
+from salesops.metrics.dialects import period_label
+from salesops.metrics.measures import MEASURES
+from salesops.metrics.query import MetricQuery
+from salesops.metrics.scope import FULL_SCOPE, Scope
+
+__all__ = ["Explanation", "MetricQueryError", "MetricResult", "MetricsEngine", "shared_engine"]
+
+_DIGITS = {"money": 2, "money_per_day": 2, "days": 4, "score": 4, "ratio": 6, "count": 4}
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One KPI's answer: rows of dimension display values, optional ``period`` label, ``value``
+    (and ``previous``/``change`` with a comparison)."""
+
+    metric: str
+    unit: str
+    rows: list[dict[str, Any]]
+    by: tuple[str, ...] = ()
+    grain: str | None = None
+    compare: str | None = None
+    data_version: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI / API shape: ``{"metric": ..., "rows": [...]}``."""
+        return {"metric": self.metric, "rows": [dict(r) for r in self.rows]}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Where a number comes from: the KPI's definition and the SQL the engine would run."""
+
+    metric: str
+    name_zh: str
+    name_en: str
+    unit: str
+    good: str
+    fact: str
+    time: str
+    description_en: str
+    description_zh: str
+    formula: str
+    measures: list[dict[str, Any]]
+    sql: str
+    dialect: str
+    query: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return dict(self.__dict__)
+
+
+def round_value(value: Any, unit: str) -> float | int | None:
+    """A database number as a plain JSON number for ``unit`` (counts as integers when whole)."""
+    if value is None:
+        return None
+    number = float(value)
+    if number != number:  # NaN (e.g. 0/0 in floating point) reads as no value
+        return None
+    if unit == "count" and number.is_integer():
+        return int(number)
+    return round(number, _DIGITS.get(unit, 6))
+
+
+class MetricsEngine:
+    """Query, explain and trace KPIs over one database.
+
+    ``today`` fixes the date stocks and pacing are measured at (default: today in the
+    configured time zone); pass a date or a callable (tests, benchmarks).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        today: dt.date | Callable[[], dt.date] | None = None,
+        cache_size: int = 512,
+    ) -> None:
+        self.engine = engine
+        self._today = today
+        self.cache = ResultCache(cache_size)
+        # Built statements by query shape (like prepared statements): results are cached
+        # separately and keyed by data version; a statement only depends on the query.
+        self._statements = ResultCache(cache_size)
+
+    # ------------------------------------------------------------------ basics
+
+    def today(self) -> dt.date:
+        """The engine's today (fixed, or today in the configured time zone)."""
+        if callable(self._today):
+            return self._today()
+        if self._today is not None:
+            return self._today
+        return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+    def data_version(self) -> int:
+        """The database's current data version."""
+        with self.engine.connect() as conn:
+            return data_version(conn)
+
+    def catalog(self) -> list[dict[str, Any]]:
+        """Every KPI: id, names in both languages, unit, fact, time column, good direction,
+        descriptions and formula."""
+        return [
+            {
+                "id": k.id,
+                "name_zh": k.name_zh,
+                "name_en": k.name_en,
+                "unit": k.unit,
+                "fact": k.fact,
+                "time": k.time,
+                "good": k.good,
+                "stock": k.stock,
+                "description_en": k.description_en,
+                "description_zh": k.description_zh,
+                "formula": k.formula_text,
+            }
+            for k in catalog.all_kpis()
+        ]
+
+    def clear_cache(self) -> None:
+        """Forget every cached result."""
+        self.cache.clear()
+
+    def cache_info(self) -> dict[str, Any]:
+        """Cache size, hits, misses and median hit / miss times (ms)."""
+        return {"size": len(self.cache), **self.cache.stats.summary()}
+
+    # ------------------------------------------------------------------ queries
+
+    def query(self, q: MetricQuery, scope: Scope = FULL_SCOPE) -> MetricResult:
+        """Answer one query under ``scope`` (cached by query, scope and data version).
+
+        Raises :class:`MetricQueryError` for a query the catalog cannot answer.
+        """
+        return self.query_many([q], scope)[0]
+
+    def query_many(
+        self, queries: Sequence[MetricQuery], scope: Scope = FULL_SCOPE
+    ) -> list[MetricResult]:
+        """Answer several queries, fusing those that differ only in their KPI into one
+        statement (one pass per fact table for all of them). Results keep the input order."""
+        started = time.perf_counter()
+        for q in queries:
+            check_query(q)
+        with self.engine.connect() as conn:
+            version = data_version(conn)
+            today = self.today()
+            results: list[MetricResult | None] = [None] * len(queries)
+            todo: dict[tuple[Any, ...], list[int]] = {}
+            for i, q in enumerate(queries):
+                hit = self.cache.get(self._key(q, scope, version, today))
+                if hit is not None:
+                    results[i] = hit
+                    continue
+                todo.setdefault(self._fuse_key(q, i), []).append(i)
+            for indexes in todo.values():
+                group = [queries[i] for i in indexes]
+                for i, res in zip(
+                    indexes, self._run(conn, group, scope, version, today), strict=True
+                ):
+                    results[i] = res
+                    self.cache.put(self._key(queries[i], scope, version, today), res)
+        out = [r for r in results if r is not None]
+        self.cache.record(not todo, time.perf_counter() - started)
+        return [MetricResult(**{**r.__dict__, "rows": [dict(x) for x in r.rows]}) for r in out]
+
+    @staticmethod
+    def _key(q: MetricQuery, scope: Scope, version: int, today: dt.date) -> tuple[Any, ...]:
+        fiscal = get_settings().fiscal_year_start_month
+        return (q, scope.cache_key(), version, today, fiscal)
+
+    @staticmethod
+    def _fuse_key(q: MetricQuery, index: int) -> tuple[Any, ...]:
+        if q.sort or q.limit:
+            return ("alone", index)
+        return (q.by, q.grain, q.start, q.end, q.as_of, q.where, q.compare, q.extra)
+
+    def compile(
+        self, queries: Sequence[MetricQuery], scope: Scope = FULL_SCOPE, conn: Any = None
+    ) -> Compiled:
+        """The compiled statement for ``queries`` (fusable ones; see :meth:`query_many`)."""
+        today = self.today()
+        data_start = None
+        if any(needs_series(q) for q in queries):
+            data_start = self._data_start(conn)
+        fiscal = get_settings().fiscal_year_start_month
+        key = (tuple(queries), scope, today, fiscal, data_start)
+        found = self._statements.get(key)
+        if found is not None:
+            return found
+        compiled = compile_queries(
+            queries, scope, today=today, fiscal_start_month=fiscal, data_start=data_start
+        )
+        self._statements.put(key, compiled)
+        return compiled
+
+    def _data_start(self, conn: Any = None) -> dt.date | None:
+        """The earliest date any fact has (a series of periods starts there)."""
+        cols: list[Any] = [
+            func.min(OrderLine.order_date),
+            func.min(OpportunityModel.created_on),
+            func.min(Payment.due_date),
+            func.min(Target.period_start),
+            func.min(cast(OpportunityChange.changed_at, Date)),
+        ]
+        own = conn is None
+        conn = conn or self.engine.connect()
+        try:
+            found = [conn.execute(select(c)).scalar() for c in cols]
+        finally:
+            if own:
+                conn.close()
+        dates = [d.date() if isinstance(d, dt.datetime) else d for d in found if d is not None]
+        return min(dates) if dates else None
+
+    def _run(
+        self,
+        conn: Any,
+        queries: Sequence[MetricQuery],
+        scope: Scope,
+        version: int,
+        today: dt.date,
+    ) -> list[MetricResult]:
+        compiled = self.compile(queries, scope, conn)
+        rows = conn.execute(compiled.statement).mappings().all()
+        fiscal = get_settings().fiscal_year_start_month
+        out = []
+        for q in queries:
+            kpi = catalog.get(q.metric)
+            out.append(
+                MetricResult(
+                    metric=q.metric,
+                    unit=kpi.unit,
+                    rows=_rows(compiled, kpi, rows, fiscal),
+                    by=tuple(q.by),
+                    grain=q.grain,
+                    compare=compiled.compare,
+                    data_version=version,
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------------ explain, records
+
+    def explain(self, q: MetricQuery, scope: Scope = FULL_SCOPE) -> Explanation:
+        """The KPI's definition and the SQL the engine would run for ``q`` (not run)."""
+        kpi = check_query(q)
+        compiled = self.compile([q], scope)
+        formula = kpi_formula(kpi, dict(q.extra))
+        measures = [
+            {
+                "name": m.name,
+                "fact": m.fact,
+                "kind": m.kind,
+                "time": m.time,
+                "aggregate": m.agg,
+            }
+            for m in (MEASURES[n] for n in sorted(formula.measures()))
+        ]
+        return Explanation(
+            metric=kpi.id,
+            name_zh=kpi.name_zh,
+            name_en=kpi.name_en,
+            unit=kpi.unit,
+            good=kpi.good,
+            fact=kpi.fact,
+            time=kpi.time,
+            description_en=kpi.description_en,
+            description_zh=kpi.description_zh,
+            formula=kpi.formula_text,
+            measures=measures,
+            sql=render_sql(compiled, self.engine),
+            dialect=self.engine.dialect.name,
+            query=describe_query(q),
+        )
+
+    def records(
+        self, q: MetricQuery, scope: Scope = FULL_SCOPE, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The fact rows behind ``q``'s number (the KPI's main fact, same period, filters and
+        scope), newest first, at most ``limit``."""
+        from salesops.metrics.records import fact_records
+
+        kpi = check_query(q)
+        with self.engine.connect() as conn:
+            stmt = fact_records(kpi, q, scope, limit=limit, today=self.today())
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def _rows(
+    compiled: Compiled, kpi: catalog.Kpi, rows: Sequence[Any], fiscal: int
+) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        if compiled.multi and not r[value_column(kpi.id, True, "present")]:
+            continue
+        row: dict[str, Any] = {dim: r[dim] for dim in compiled.by}
+        if compiled.grain is not None:
+            period = r["period"]
+            row["period"] = None if period is None else period_label(compiled.grain, period, fiscal)
+        row["value"] = round_value(r[value_column(kpi.id, compiled.multi)], kpi.unit)
+        if compiled.compare:
+            row["previous"] = round_value(
+                r[value_column(kpi.id, compiled.multi, "previous")], kpi.unit
+            )
+            change = r[value_column(kpi.id, compiled.multi, "change")]
+            row["change"] = round_value(change, "ratio")
+        out.append(row)
+    if not out and not compiled.by and compiled.grain is None:
+        empty: dict[str, Any] = {"value": 0 if kpi.additive else None}
+        if compiled.compare:
+            empty.update(previous=None, change=None)
+        out.append(empty)
+    return out
+
+
+def render_sql(compiled: Compiled, engine: Engine) -> str:
+    """The statement as text with its literals inlined, for reading (never executed as is)."""
+    try:
+        return str(
+            compiled.statement.compile(
+                dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+            )
+        )
+    except Exception:  # some literal types cannot be inlined: show them as parameters
+        text = compiled.statement.compile(dialect=engine.dialect)
+        return f"{text}\n-- parameters: {text.params}"
+
+
+def describe_query(q: MetricQuery) -> dict[str, Any]:
+    """The query as plain JSON-ready values."""
+    return {
+        "metric": q.metric,
+        "by": list(q.by),
+        "grain": q.grain,
+        "from": q.start.isoformat() if q.start else None,
+        "to": q.end.isoformat() if q.end else None,
+        "as_of": q.as_of.isoformat() if q.as_of else None,
+        "where": {d: list(v) for d, v in q.where},
+        "compare": q.compare,
+        "sort": q.sort,
+        "limit": q.limit,
+    }
+
+
+_SHARED: weakref.WeakKeyDictionary[Engine, MetricsEngine] = weakref.WeakKeyDictionary()
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_engine(engine: Engine) -> MetricsEngine:
+    """The process-wide :class:`MetricsEngine` of ``engine`` (one cache per database)."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(engine)
+        if found is None:
+            found = MetricsEngine(engine)
+            _SHARED[engine] = found
+        return found

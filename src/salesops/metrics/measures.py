@@ -1,0 +1,349 @@
+"""The measures KPIs are made of: named aggregates over one fact each, defined once.
+
+A measure says *what* is aggregated — fact, time column, row condition, row value and aggregate
+— never *how* it is computed fast: the compiler may answer it from an equivalent structure
+(``order_header`` for order and customer counts, summary tables), invisibly to the catalog.
+
+Kinds, each compiled by its own builder (``salesops.metrics.compiler``):
+
+* ``flow``      rows whose time column falls in the period (revenue, won deals ...);
+* ``per_customer`` two steps: per customer in the group, then over customers (repeat buyers);
+* ``snapshot``  rows as they stood at the end of the period (open pipeline from history,
+  overdue receivables);
+* ``interval``  rows whose [start, end] dates overlap the period (reps active in it);
+* ``retention`` customers active in the previous period and in this one;
+* ``funnel`` / ``dwell`` opportunities' stage history (conversion, time in stage);
+* ``visit``     visited customers and those who bought within 90 days after a visit;
+* ``target``    the target table (this period's, or the next period's).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, FromClause, and_, case, cast, func, literal, literal_column, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from salesops.config import get_settings
+from salesops.db.schema import PipelineStage
+from salesops.metrics.dialects import days_between
+
+MeasureKind = Literal[
+    "flow",
+    "per_customer",
+    "snapshot",
+    "interval",
+    "retention",
+    "funnel",
+    "dwell",
+    "visit",
+    "target",
+]
+
+
+@dataclass(frozen=True)
+class RowCtx:
+    """What a row condition may refer to besides the fact: its period's bounds (SQL)."""
+
+    period_start: ColumnElement[Any] | None
+    period_end: ColumnElement[Any] | None
+    as_of: ColumnElement[Any] | None = None
+
+
+Cond = Callable[[FromClause, RowCtx], ColumnElement[bool]]
+Value = Callable[[FromClause, RowCtx], ColumnElement[Any]]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One aggregate over one fact.
+
+    ``agg``: ``sum`` of ``value``, ``count`` of rows (``value`` None) or of non-null ``value``,
+    ``count_distinct`` of ``value``. ``where``: the rows counted. ``zero``: a group without
+    rows of this measure (but with rows of another measure of the KPI) reads 0, else NULL.
+    ``params``: builder-specific settings (e.g. which window a target is for).
+    """
+
+    name: str
+    fact: str
+    kind: MeasureKind = "flow"
+    time: str | None = None
+    agg: Literal["sum", "count", "count_distinct"] = "sum"
+    value: Value | None = None
+    where: Cond | None = None
+    zero: bool = True
+    params: tuple[tuple[str, Any], ...] = field(default=())
+
+    def param(self, key: str, default: Any = None) -> Any:
+        return dict(self.params).get(key, default)
+
+
+def _c(name: str) -> Value:
+    return lambda t, ctx: t.c[name]
+
+
+def _eq(name: str, value: str) -> Cond:
+    return lambda t, ctx: t.c[name] == value
+
+
+def _normal(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    return t.c.status == "normal"
+
+
+def _costed(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    return and_(t.c.status == "normal", t.c.cost.is_not(None))
+
+
+def _won_with_created(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    return and_(t.c.status == "won", t.c.created_on.is_not(None), t.c.closed_on.is_not(None))
+
+
+def stage_probability(t: FromClause) -> ColumnElement[Any]:
+    """The opportunity's probability, else its stage's default probability, else 0."""
+    stage = PipelineStage
+    default = (
+        select(stage.probability)
+        .where(stage.pipeline == t.c.pipeline, stage.name == t.c.stage)
+        .scalar_subquery()
+    )
+    return func.coalesce(t.c.probability, default, literal(0))
+
+
+def _paid_by_end(t: FromClause, ctx: RowCtx) -> ColumnElement[Any]:
+    paid = func.coalesce(t.c.paid_amount, literal(0))
+    if ctx.period_end is None:
+        return case((t.c.paid_date.is_not(None), paid), else_=literal(0))
+    return case((t.c.paid_date <= ctx.period_end, paid), else_=literal(0))
+
+
+def _outstanding(t: FromClause, ctx: RowCtx) -> ColumnElement[Any]:
+    assert ctx.as_of is not None
+    paid = case((t.c.paid_date <= ctx.as_of, func.coalesce(t.c.paid_amount, 0)), else_=0)
+    return func.coalesce(t.c.due_amount, 0) - paid
+
+
+def _overdue(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    return and_(t.c.due_date < ctx.as_of, _outstanding(t, ctx) > 0)
+
+
+def _expected_next(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    # For snapshot measures the builder gives the *next* period's bounds in period_start/end.
+    assert ctx.period_start is not None and ctx.period_end is not None
+    return t.c.expected_close_on.between(ctx.period_start, ctx.period_end)
+
+
+@lru_cache(maxsize=16)
+def fixed_offset_seconds(zone: str) -> int | None:
+    """The zone's UTC offset in seconds when it has no daylight saving (Asia/Shanghai: +8 h)
+    in 1995-2040, else None. A fixed offset turns local dates into plain arithmetic."""
+    tz = ZoneInfo(zone)
+    offsets = {
+        dt.datetime(year, month, 1, tzinfo=tz).utcoffset()
+        for year in range(1995, 2041)
+        for month in (1, 4, 7, 10)
+    }
+    if len(offsets) != 1:
+        return None
+    (offset,) = offsets
+    return None if offset is None else int(offset.total_seconds())
+
+
+def _local_date(t: FromClause, ctx: RowCtx) -> ColumnElement[Any]:
+    """An activity's UTC timestamp as a date in the configured time zone."""
+    zone = get_settings().timezone
+    offset = fixed_offset_seconds(zone)
+    if offset is not None:
+        return cast(t.c.occurred_at + literal_column(f"INTERVAL '{offset} seconds'"), Date)
+    return cast(t.c.occurred_at.op("AT TIME ZONE")("UTC").op("AT TIME ZONE")(zone), Date)
+
+
+#: Time columns that are not plain date columns of the fact.
+TIME_EXPRESSIONS: dict[tuple[str, str], Value] = {("activity", "occurred_at"): _local_date}
+
+
+def coarse_time_filter(
+    fact: str, column: str, t: FromClause, lo: dt.date | None, hi: dt.date | None
+) -> ColumnElement[bool] | None:
+    """For a timestamp time column: a condition on the raw column that keeps every row whose
+    local date is in [lo, hi] (a day of margin each side covers any time zone), so the
+    database can skip blocks by the stored value before converting it."""
+    if (fact, column) not in TIME_EXPRESSIONS:
+        return None
+    conds = []
+    if lo is not None:
+        conds.append(t.c[column] >= dt.datetime.combine(lo - dt.timedelta(days=1), dt.time()))
+    if hi is not None:
+        conds.append(t.c[column] < dt.datetime.combine(hi + dt.timedelta(days=2), dt.time()))
+    return and_(*conds) if conds else None
+
+
+def time_expression(fact: str, column: str, t: FromClause) -> ColumnElement[Any]:
+    """The date a row of ``fact`` counts on (time zone applied to timestamps)."""
+    special = TIME_EXPRESSIONS.get((fact, column))
+    if special is not None:
+        return special(t, RowCtx(None, None))
+    return t.c[column]
+
+
+def _all_measures() -> tuple[Measure, ...]:
+    ol, op = "order_line", "opportunity"
+    return (
+        # ---------------------------------------------------------------- orders
+        Measure("revenue", ol, time="order_date", value=_c("amount"), where=_normal),
+        Measure(
+            "gross_profit",
+            ol,
+            time="order_date",
+            value=lambda t, ctx: t.c.amount - t.c.cost,
+            where=_costed,
+        ),
+        Measure("costed_revenue", ol, time="order_date", value=_c("amount"), where=_costed),
+        Measure(
+            "orders",
+            ol,
+            time="order_date",
+            agg="count_distinct",
+            value=_c("order_id"),
+            where=_normal,
+        ),
+        Measure(
+            "active_customers",
+            ol,
+            time="order_date",
+            agg="count_distinct",
+            value=_c("customer_id"),
+            where=_normal,
+        ),
+        Measure(
+            "repeat_customers",
+            ol,
+            kind="per_customer",
+            time="order_date",
+            where=_normal,
+            params=(("min_orders", 2),),
+        ),
+        Measure(
+            "new_customers",
+            "customer",
+            time="first_order_on",
+            agg="count",
+        ),
+        # ---------------------------------------------------------------- deals
+        Measure("bookings", op, time="closed_on", value=_c("amount"), where=_eq("status", "won")),
+        Measure("won_deals", op, time="closed_on", agg="count", where=_eq("status", "won")),
+        Measure("lost_deals", op, time="closed_on", agg="count", where=_eq("status", "lost")),
+        Measure(
+            "cycle_days",
+            op,
+            time="closed_on",
+            value=lambda t, ctx: days_between(t.c.created_on, t.c.closed_on),
+            where=_won_with_created,
+        ),
+        Measure("cycle_deals", op, time="closed_on", agg="count", where=_won_with_created),
+        Measure("new_opportunities", op, time="created_on", agg="count"),
+        Measure("new_pipeline", op, time="created_on", value=_c("amount")),
+        Measure("open_pipeline", op, kind="snapshot", value=_c("amount")),
+        Measure("open_opportunities", op, kind="snapshot", agg="count"),
+        Measure(
+            "weighted_pipeline",
+            op,
+            kind="snapshot",
+            value=lambda t, ctx: func.coalesce(t.c.amount, 0) * stage_probability(t),
+        ),
+        Measure(
+            "coverage_pipeline",
+            op,
+            kind="snapshot",
+            value=_c("amount"),
+            where=_expected_next,
+            params=(("window", "next"),),
+        ),
+        Measure(
+            "next_target",
+            "target",
+            kind="target",
+            zero=False,
+            params=(("window", "next"), ("metric", "bookings")),
+        ),
+        Measure(
+            "next_achieved",
+            op,
+            time="closed_on",
+            value=_c("amount"),
+            where=_eq("status", "won"),
+            params=(("window", "next_to_date"),),
+        ),
+        Measure("stage_reached", op, kind="funnel", agg="count", params=(("step", "from"),)),
+        Measure("stage_next_reached", op, kind="funnel", agg="count", params=(("step", "to"),)),
+        Measure("dwell_days", op, kind="dwell"),
+        Measure("dwell_stays", op, kind="dwell", agg="count"),
+        # ---------------------------------------------------------------- leads, payments
+        Measure("leads", "lead", time="created_on", agg="count"),
+        Measure(
+            "converted_leads",
+            "lead",
+            time="created_on",
+            agg="count",
+            where=lambda t, ctx: t.c.opportunity_id.is_not(None),
+        ),
+        Measure("due_amount", "payment", time="due_date", value=_c("due_amount")),
+        Measure("paid_by_end", "payment", time="due_date", value=_paid_by_end),
+        Measure(
+            "overdue_receivables", "payment", kind="snapshot", value=_outstanding, where=_overdue
+        ),
+        # ---------------------------------------------------------------- customers, market
+        Measure("marketing_spend", "marketing_spend", time="period_start", value=_c("amount")),
+        Measure("retained_customers", ol, kind="retention", params=(("side", "both"),)),
+        Measure("previous_customers", ol, kind="retention", params=(("side", "previous"),)),
+        Measure("active_reps", "rep", kind="interval", agg="count_distinct", value=_c("id")),
+        Measure("market_size", "market_size", time="period_start", value=_c("amount"), zero=False),
+        Measure("target", "target", kind="target", zero=False, params=(("window", "this"),)),
+        # ---------------------------------------------------------------- activities, feedback
+        Measure("activities", "activity", time="occurred_at", agg="count"),
+        Measure("visited_customers", "activity", kind="visit", params=(("converted", False),)),
+        Measure("converted_customers", "activity", kind="visit", params=(("converted", True),)),
+        Measure(
+            "promoters",
+            "feedback",
+            time="received_on",
+            agg="count",
+            where=lambda t, ctx: t.c.nps >= 9,
+        ),
+        Measure(
+            "detractors",
+            "feedback",
+            time="received_on",
+            agg="count",
+            where=lambda t, ctx: t.c.nps <= 6,
+        ),
+        Measure("nps_responses", "feedback", time="received_on", agg="count", value=_c("nps")),
+        Measure("csat_sum", "feedback", time="received_on", value=_c("csat")),
+        Measure("csat_responses", "feedback", time="received_on", agg="count", value=_c("csat")),
+        Measure(
+            "resolution_days",
+            "feedback",
+            time="resolved_on",
+            value=lambda t, ctx: days_between(t.c.received_on, t.c.resolved_on),
+            where=lambda t, ctx: t.c.received_on.is_not(None),
+        ),
+        Measure(
+            "resolved_feedback",
+            "feedback",
+            time="resolved_on",
+            agg="count",
+            where=lambda t, ctx: t.c.received_on.is_not(None),
+        ),
+    )
+
+
+MEASURES: dict[str, Measure] = {m.name: m for m in _all_measures()}
+
+
+def measure(name: str) -> Measure:
+    """The measure called ``name``."""
+    return MEASURES[name]
