@@ -1,0 +1,103 @@
+"""The facts the analyses read, with data scope and dimension filters applied.
+
+Scope: every fact is attributed to a rep (``order_header.rep_id``, ``order_line.rep_id``,
+``opportunity.owner_id``, ``payment.rep_id``, ``activity.rep_id``); a scoped caller sees only
+the rows of visible reps (via :mod:`salesops.metrics.dimensions`). A customer shows up in an
+analysis only through facts the caller may see, so a rep never sees another rep's customers.
+
+Filters: a dimension filters every fact table it applies to (``region`` is the fact's own sales
+region; customer attributes apply through ``customer_id``). A filter on a dimension that applies
+to none of the facts an analysis reads is an :class:`AnalysisError`, not silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import ColumnElement, Subquery, and_, func, literal_column, select
+
+from salesops.analysis.common import AnalysisError, NormalFilters
+from salesops.db.schema import Activity, Opportunity, OrderHeader, OrderLine, Payment
+from salesops.metrics import dimensions
+from salesops.metrics.scope import Scope
+
+FactTable = type[OrderHeader] | type[OrderLine] | type[Opportunity] | type[Payment] | type[Activity]
+
+#: Dimensions that only order lines carry (an order header has no product).
+LINE_DIMENSIONS = frozenset({"product", "product_line"})
+
+
+def check_applicable(filters: NormalFilters, facts: Collection[str], analysis: str) -> None:
+    """Raise when a filtered dimension applies to none of ``facts`` (table names)."""
+    for dim, _ in filters:
+        usable = [
+            name
+            for name in facts
+            if dimensions.applies(name, dim)
+            # An order header stands for its lines when the filter needs lines.
+            or (name == "order_header" and dim in LINE_DIMENSIONS)
+        ]
+        if not usable:
+            raise AnalysisError(f"dimension {dim!r} does not apply to the {analysis} analysis")
+
+
+def conditions(fact: FactTable, scope: Scope, filters: NormalFilters) -> list[ColumnElement[bool]]:
+    """Scope plus every filter of ``filters`` that applies to ``fact``.
+
+    Delegates to :func:`salesops.metrics.dimensions.conditions`, so a filter means the same in
+    an analysis as in a KPI.
+    """
+    name = fact.__tablename__
+    applicable = {dim: values for dim, values in filters if dimensions.applies(name, dim)}
+    return dimensions.conditions(name, applicable, scope)
+
+
+def orders(
+    scope: Scope,
+    filters: NormalFilters,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> Subquery:
+    """One row per normal order in scope: ``customer_id, order_no, order_date, amount``.
+
+    Orders come from ``order_header`` (one row per order, kept by the loader); only a filter on
+    product or product line goes down to the order lines, since a header has no product. The
+    amount is over normal lines (and the filtered products). ``since``/``until`` bound
+    ``order_date`` inclusively.
+    """
+    if any(dim in LINE_DIMENSIONS for dim, _ in filters):
+        line = OrderLine
+        where = [line.status == "normal", line.customer_id.is_not(None)]
+        where += conditions(line, scope, filters)
+        if since is not None:
+            where.append(line.order_date >= since)
+        if until is not None:
+            where.append(line.order_date <= until)
+        query: Any = (
+            select(
+                func.min(line.customer_id).label("customer_id"),
+                line.order_no.label("order_no"),
+                func.min(line.order_date).label("order_date"),
+                func.sum(line.amount).label("amount"),
+            )
+            .where(and_(*where))
+            .group_by(line.order_no)
+        )
+        return query.subquery("orders")
+    head = OrderHeader
+    where = [head.normal_lines > 0, head.customer_id.is_not(None)]
+    where += conditions(head, scope, filters)
+    if since is not None:
+        where.append(head.order_date >= since)
+    if until is not None:
+        where.append(head.order_date <= until)
+    query = select(
+        head.customer_id.label("customer_id"),
+        head.order_no.label("order_no"),
+        head.order_date.label("order_date"),
+        func.coalesce(head.amount, literal_column("0")).label("amount"),
+    ).where(and_(*where))
+    return query.subquery("orders")

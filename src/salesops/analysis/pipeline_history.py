@@ -1,0 +1,129 @@
+"""Opportunity history as the funnel, stuck-deal and movement analyses read it.
+
+Built on :mod:`salesops.metrics.history` (the engine's own reading of ``opportunity_change``),
+so a stage, status or amount "as of D" means the same here as in every pipeline KPI:
+
+* :func:`states_as_of` is :func:`salesops.metrics.history.opportunity_states` — every
+  opportunity created on or before D with stage, status, amount, expected close date and owner
+  as of the end of D, and ``is_open``.
+* :func:`stage_stays` is :func:`salesops.metrics.history.stage_entries` up to the end of D with
+  two additions the analyses need:
+
+  - ``ended_at``: when the stay ended by the cut-off — the next stage change, else the close of
+    a deal won or lost by then (never before the entry), else NULL (still in the stage);
+  - the stage of a still-open stay is the ``old_value`` of the opportunity's first stage
+    change *after* the cut-off when there is one. For consistent history this is the stage it
+    already has; it matters for an opportunity whose only stage changes come after the
+    cut-off, which ``stage_entries`` places in its *current* stage from creation on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import CTE, Float, Select, and_, case, cast, extract, func, select
+
+from salesops.analysis.common import NormalFilters
+from salesops.analysis.facts import conditions
+from salesops.db.schema import Opportunity, OpportunityChange, PipelineStage
+from salesops.metrics.history import cutoff_of, opportunity_states, stage_entries
+from salesops.metrics.scope import Scope
+
+SECONDS_PER_DAY = 86400.0
+
+
+def states_as_of(
+    day: dt.date, *, fields: tuple[str, ...] | None = None, open_only: bool = False
+) -> Select[Any]:
+    """Every opportunity created on or before ``day`` as it stood at the end of that day.
+
+    Columns of :func:`salesops.metrics.history.opportunity_states` (``id``, ``stage``,
+    ``status``, ``amount``, ``expected_close_on``, ``owner_id`` ..., ``is_open``). ``fields``
+    names the tracked fields read from history (status always is; None: all), so an analysis
+    reads only the history it needs.
+    """
+    return opportunity_states(day, open_only=open_only, fields=fields)
+
+
+def _stage_after(cutoff: dt.datetime) -> Any:
+    """Per opportunity, the old value of its first stage change at or after ``cutoff``."""
+    ch = OpportunityChange
+    ranked = (
+        select(
+            ch.opportunity_id,
+            ch.old_value,
+            func.row_number()
+            .over(partition_by=ch.opportunity_id, order_by=(ch.changed_at, ch.id))
+            .label("rn"),
+        )
+        .where(ch.field == "stage", ch.changed_at >= cutoff)
+        .subquery("stage_ranked_after")
+    )
+    return (
+        select(ranked.c.opportunity_id, ranked.c.old_value)
+        .where(ranked.c.rn == 1, ranked.c.old_value.is_not(None))
+        .subquery("stage_after")
+    )
+
+
+def stage_stays(day: dt.date) -> Select[Any]:
+    """Stays in a stage up to the end of ``day``.
+
+    Columns: ``opportunity_id, stage, entered_at, left_at, closed_at, ended_at``.
+    """
+    entries = stage_entries(day).subquery("entries")
+    after = _stage_after(cutoff_of(day))
+    still = entries.c.left_at.is_(None)
+    stage = case(
+        (and_(still, after.c.old_value.is_not(None)), after.c.old_value),
+        else_=entries.c.stage,
+    )
+    closed = case(
+        (entries.c.closed_at >= entries.c.entered_at, entries.c.closed_at),
+        else_=entries.c.entered_at,
+    )
+    ended = case(
+        (entries.c.left_at.is_not(None), entries.c.left_at),
+        (entries.c.closed_at.is_not(None), closed),
+    )
+    return select(
+        entries.c.opportunity_id,
+        stage.label("stage"),
+        entries.c.entered_at,
+        entries.c.left_at,
+        entries.c.closed_at,
+        ended.label("ended_at"),
+    ).select_from(entries.outerjoin(after, after.c.opportunity_id == entries.c.opportunity_id))
+
+
+def stage_config(pipeline: str) -> Select[str, int, str]:
+    """The funnel steps of ``pipeline``: open stages by position, then won stages."""
+    stage = PipelineStage
+    return (
+        select(stage.name, stage.position, stage.kind)
+        .where(stage.pipeline == pipeline, stage.kind.in_(("open", "won")))
+        .order_by(case((stage.kind == "won", 1), else_=0), stage.position, stage.name)
+    )
+
+
+def population(
+    scope: Scope,
+    filters: NormalFilters,
+    pipeline: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> CTE:
+    """Ids of the pipeline's opportunities in scope and filters (created in [start, end])."""
+    opp = Opportunity
+    where = [opp.pipeline == pipeline, *conditions(opp, scope, filters)]
+    if start is not None:
+        where.append(opp.created_on >= start)
+    if end is not None:
+        where.append(opp.created_on <= end)
+    return select(opp.id.label("opportunity_id")).where(*where).cte("funnel_population")
+
+
+def days_between(later: Any, earlier: Any) -> Any:
+    """Fractional days from timestamp ``earlier`` to ``later``."""
+    return cast(extract("epoch", later - earlier), Float) / SECONDS_PER_DAY

@@ -1,0 +1,132 @@
+"""The funnel and stuck deals from hand-made stage history, conversions and dwell written out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from salesops.analysis.common import AnalysisError
+from salesops.analysis.funnel import funnel
+from salesops.analysis.stuck import stuck_deals
+from salesops.metrics.scope import Scope
+from tests.analysis.data import build, ts
+from tests.conftest import Db
+
+AS_OF = dt.date(2025, 6, 30)
+
+
+def _data(db: Db) -> dict[str, int]:
+    with build(db.engine) as b:
+        b.rep("R1")
+        b.rep("R2")
+        b.customer("Acme")
+        for i, name in enumerate(("Lead", "Qualify", "Proposal", "Negotiate"), start=1):
+            b.stage(name, i)
+        b.stage("Won", 5, "won")
+        b.stage("Lost", 6, "lost")
+        b.stage("Lead", 1, pipeline="other")
+
+        def opp(key: str, created: str, stage: str, status: str = "open", **kw: object) -> None:
+            owner = "R1" if key in ("f1", "f2", "f3") else "R2"
+            b.opportunity(
+                key, customer="Acme", owner=owner, created=created, stage=stage, status=status, **kw
+            )  # type: ignore[arg-type]
+
+        def move(key: str, old: str, new: str, at: dt.datetime) -> None:
+            b.change(key, "stage", old, new, at)
+
+        # f1: Lead 10 d, Qualify 10.5 d, Proposal 10.5 d, then won
+        opp("f1", "2025-01-01", "Won", "won", amount=4000)
+        move("f1", "Lead", "Qualify", ts("2025-01-11", 0))
+        move("f1", "Qualify", "Proposal", ts("2025-01-21", 12))
+        move("f1", "Proposal", "Won", ts("2025-02-01", 0))
+        b.change("f1", "status", "open", "won", ts("2025-02-01", 0))
+        # f2: Lead 20 d, Qualify 8 d, then lost
+        opp("f2", "2025-02-01", "Lost", "lost", amount=1500)
+        move("f2", "Lead", "Qualify", ts("2025-02-21", 0))
+        move("f2", "Qualify", "Lost", ts("2025-03-01", 0))
+        b.change("f2", "status", "open", "lost", ts("2025-03-01", 0))
+        # f3: Lead 10 d, skips Qualify, in Proposal since 03-11 (111 days); grows after as-of
+        opp("f3", "2025-03-01", "Proposal", amount=8000, source_channel="web")
+        move("f3", "Lead", "Proposal", ts("2025-03-11", 0))
+        b.change("f3", "amount", "5000.00", "8000.00", ts("2025-07-10"))
+        # f4: no history, in Lead since 06-15 (15 days)
+        opp("f4", "2025-06-15", "Lead", amount=1000)
+        # f5: won without any stage history
+        opp("f5", "2025-04-01", "Qualify", "won", amount=6000, closed="2025-05-01")
+        # f8: in Lead since 05-01 (60 days); moves on only after as-of
+        opp("f8", "2025-05-01", "Qualify", amount=2000)
+        move("f8", "Lead", "Qualify", ts("2025-07-02"))
+        # f9: Lead 120 days, skips to Negotiate on 05-01 (60 days)
+        opp("f9", "2025-01-01", "Negotiate", amount=3000, source_channel="web")
+        move("f9", "Lead", "Negotiate", ts("2025-05-01", 0))
+        # not counted: another pipeline, created after as-of
+        opp("f6", "2025-01-01", "Lead", pipeline="other")
+        opp("f7", "2025-07-05", "Lead")
+        return dict(b.ids)
+
+
+def test_funnel_conversion_and_dwell(db: Db) -> None:
+    _data(db)
+    result = funnel(db.engine, as_of=AS_OF)
+    assert (result.opportunities, result.open, result.won, result.lost) == (7, 4, 2, 1)
+    got = [
+        (s.stage, s.reached, s.conversion_to_next, s.conversion_from_first) for s in result.stages
+    ]
+    assert got == [
+        ("Lead", 7, 0.7143, 1.0),
+        ("Qualify", 5, 0.8, 0.7143),
+        ("Proposal", 4, 0.75, 0.5714),
+        ("Negotiate", 3, 0.6667, 0.4286),
+        ("Won", 2, None, 0.2857),
+    ]
+    dwell = [
+        (s.stage, s.completed_stays, s.mean_dwell_days, s.open_stays, s.mean_open_age_days)
+        for s in result.stages
+    ]
+    assert dwell == [
+        ("Lead", 4, 40.0, 2, 37.5),  # 10, 20, 10, 120 | 15, 60
+        ("Qualify", 3, 16.17, 0, None),  # 10.5, 8, and f5's 30 days until it was won
+        ("Proposal", 1, 10.5, 1, 111.0),
+        ("Negotiate", 0, None, 1, 60.0),
+        ("Won", 0, None, 0, None),
+    ]
+
+
+def test_funnel_period_scope_and_filter(db: Db) -> None:
+    ids = _data(db)
+    spring = funnel(db.engine, start=dt.date(2025, 3, 1), end=AS_OF, as_of=AS_OF)
+    assert [s.reached for s in spring.stages] == [4, 2, 2, 1, 1]  # f3, f4, f5, f8
+    mine = funnel(db.engine, Scope.single_rep(ids["rep:R1"]), as_of=AS_OF)
+    assert [s.reached for s in mine.stages] == [3, 3, 2, 1, 1]  # f1, f2, f3
+    web = funnel(db.engine, filters={"source_channel": ["web"]}, as_of=AS_OF)
+    assert [s.reached for s in web.stages] == [2, 2, 2, 1, 0]  # f3, f9
+    other = funnel(db.engine, pipeline="other", as_of=AS_OF)
+    assert [(s.stage, s.reached) for s in other.stages] == [("Lead", 1)]
+    early = funnel(db.engine, as_of=dt.date(2025, 1, 15))
+    # f1 (in Qualify since 01-11) and f9 (Lead): Lead 2, Qualify 1
+    assert [s.reached for s in early.stages] == [2, 1, 0, 0, 0]
+    assert early.stages[0].open_stays == 1 and early.stages[1].mean_open_age_days == 4.0
+
+
+def test_stuck_deals(db: Db) -> None:
+    ids = _data(db)
+    result = stuck_deals(db.engine, as_of=AS_OF)
+    got = [
+        (r.opportunity, r.stage, r.days_in_stage, r.threshold_days, r.median_dwell_days, r.amount)
+        for r in result.rows
+    ]
+    assert got == [
+        ("f3", "Proposal", 111, 21.0, 10.5, Decimal("5000.00")),  # amount as of 06-30
+        ("f9", "Negotiate", 60, 30.0, None, Decimal("3000.00")),  # no completed stay: 30 d
+        ("f8", "Lead", 60, 30.0, 15.0, Decimal("2000.00")),  # median of 10, 10, 20, 120
+    ]
+    assert (result.deals, result.amount) == (3, Decimal("10000.00"))
+    assert result.rows[0].customer == "Acme" and result.rows[0].owner == "R1"
+    assert [r.opportunity for r in stuck_deals(db.engine, as_of=AS_OF, days=100).rows] == ["f3"]
+    mine = stuck_deals(db.engine, Scope.single_rep(ids["rep:R1"]), as_of=AS_OF)
+    assert [(r.opportunity, r.threshold_days) for r in mine.rows] == [("f3", 21.0)]
+    with pytest.raises(AnalysisError):
+        stuck_deals(db.engine, as_of=AS_OF, factor=0)
