@@ -1,4 +1,4 @@
-"""The web app: landing page with live counts, health, both languages, in a real browser."""
+"""The web app: data page with live counts, health, both languages, in a real browser."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_home_renders_in_chromium(db: Db) -> None:
     with live_server(db.engine) as base, chromium() as browser:
         page = browser.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{base}/?lang=zh")
+        page.goto(f"{base}/data?lang=zh")
         card = page.locator('[data-entity="customer"] .card-value')
         assert card.inner_text() == "2"
         assert page.locator(".brand").inner_text() == "销售运营看板"

@@ -12,6 +12,7 @@ from salesops import __version__
 from salesops.api.routes import router as api_router
 from salesops.db.engine import make_engine
 from salesops.web.pages import router as pages_router
+from salesops.web.targets_page import router as targets_pages_router
 
 WEB_DIR = Path(__file__).parent / "web"
 
@@ -38,6 +39,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine or make_engine()
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(pages_router)
+    app.include_router(targets_pages_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     vendor = vendor_dir()
     if vendor.is_dir():

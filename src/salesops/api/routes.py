@@ -7,7 +7,11 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from salesops import __version__
+from salesops.api.analysis import router as analysis_router
 from salesops.api.deps import EngineDep
+from salesops.api.metrics import router as metrics_router
+from salesops.api.panels import router as panels_router
+from salesops.api.targets import router as targets_router
 from salesops.db.derived import data_version
 from salesops.db.schema import ENTITY_TABLES, Base, OrderHeader
 
@@ -49,3 +53,7 @@ def entity_counts(engine: EngineDep) -> EntityCounts:
 
 
 router.get("/counts", tags=["system"], summary="Row counts per entity")(entity_counts)
+router.include_router(panels_router)
+router.include_router(analysis_router)
+router.include_router(targets_router)
+router.include_router(metrics_router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from salesops.cli import data_cmds, demo_cmds, metric_cmds, server_cmds
+from salesops.cli import data_cmds, demo_cmds, metric_cmds, server_cmds, targets_cmds, web_cmds
 
 app = typer.Typer(
     name="salesops",
@@ -18,6 +18,8 @@ server_cmds.register(app)
 data_cmds.register(app)
 demo_cmds.register(app)
 metric_cmds.register(app)
+targets_cmds.register(app)
+web_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

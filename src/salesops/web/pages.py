@@ -1,42 +1,131 @@
-"""Server-rendered pages."""
+"""Server-rendered pages: the board (overview, orders, pipeline, team, customers), the wall
+(大屏) and the data page. Every route gets the caller's scope from ``ScopeDep``."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from starlette.background import BackgroundTask
 
-from salesops.api.deps import EngineDep
+from salesops.api.deps import EngineDep, ScopeDep
 from salesops.api.routes import entity_counts
-from salesops.web.i18n import LOCALES, negotiate, translate
+from salesops.web import wall, warmup
+from salesops.web.board import Board
+from salesops.web.filters import BoardFilters
+from salesops.web.i18n import translate
+from salesops.web.options import KIND_LABELS, announcements, filter_options
+from salesops.web.panels import build_page, pages
+from salesops.web.panels.base import PageSpec
+from salesops.web.render import (
+    JS_TEXT,
+    board_json,
+    render,
+    request_filters,
+    request_locale,
+    shell,
+    templates,
+)
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+__all__ = ["render", "router", "templates"]
+
 router = APIRouter(include_in_schema=False)
+router.include_router(wall.router)
 
-LANG_COOKIE = "salesops_lang"
 
-
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    """Render ``template`` in the caller's language, remembering an explicit ?lang= choice."""
-    query_lang = request.query_params.get("lang")
-    locale = negotiate(
-        query_lang, request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
+def render_board_page(
+    request: Request,
+    engine: Any,
+    scope: Any,
+    spec: PageSpec,
+    *,
+    nav: str | None = None,
+    title: str | None = None,
+) -> HTMLResponse:
+    """A board page: filters from the URL, cards and panels from the engine."""
+    locale = request_locale(request)
+    filters, error = request_filters(request)
+    board = Board(engine=engine, scope=scope, filters=filters, locale=locale, page=spec.id)
+    data = build_page(board, spec, defer=True)
+    data["t"] = {k: translate(locale, v) for k, v in JS_TEXT.items()}
+    context = shell(request, filters, nav or spec.id)
+    context["options"] = filter_options(engine, scope)
+    context.update(
+        page_title=title or translate(locale, spec.title),
+        data=data,
+        layout=spec.layout,
+        panels_by_id={p["id"]: p for p in data["panels"]},
+        board_json=board_json(data),
+        error=translate(locale, error.message, **error.params) if error else None,
+        announcements=_announcements(engine, filters, locale) if spec.id == "overview" else [],
     )
-
-    def _(message: str, **params: object) -> str:
-        return translate(locale, message, **params)
-
-    response = templates.TemplateResponse(
-        request,
-        template,
-        {"_": _, "locale": locale, "locales": LOCALES, "lang": locale.split("_")[0], **context},
-    )
-    if query_lang:
-        response.set_cookie(LANG_COOKIE, locale, httponly=True, samesite="lax", max_age=31536000)
+    response = render(request, "board/page.html", status_code=400 if error else 200, **context)
+    if not error and warmup.enabled() and warmup.claim(board):
+        # After the response: build the other pages for these filters (see web/warmup.py).
+        response.background = BackgroundTask(warmup.warm, engine, scope, filters, locale, spec.id)
     return response
+
+
+def _announcements(engine: Any, filters: BoardFilters, locale: str) -> list[dict[str, str]]:
+    items = announcements(engine, filters.today, locale)
+    for item in items:
+        item["kind_label"] = translate(locale, KIND_LABELS.get(item["kind"], "News"))
+    return items
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+    """总览: KPI cards, revenue trend with last year and target, announcements."""
+    return render_board_page(request, engine, scope, pages()["overview"])
+
+
+@router.get("/orders", response_class=HTMLResponse)
+def orders(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+    """订单与销售额: trend by grain, composition, AOV, top customers and products."""
+    return render_board_page(request, engine, scope, pages()["orders"])
+
+
+@router.get("/pipeline", response_class=HTMLResponse)
+def pipeline(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+    """商机漏斗: funnel, conversion, dwell time, stuck deals, channels, win/loss."""
+    return render_board_page(request, engine, scope, pages()["pipeline"])
+
+
+@router.get("/team", response_class=HTMLResponse)
+def team(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+    """团队绩效: leaderboard and each rep against the team average."""
+    return render_board_page(request, engine, scope, pages()["team"])
+
+
+@router.get("/team/rep", response_class=HTMLResponse)
+def rep_detail(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+    """One rep's page (``?rep=NAME`` plus the usual filters)."""
+    locale = request_locale(request)
+    rep = request.query_params.get("rep", "").strip()
+    if not rep:
+        return render_board_page(request, engine, scope, pages()["team"])
+    title = translate(locale, "Sales rep: {name}", name=rep)
+    return render_board_page(request, engine, scope, pages()["rep"], nav="team", title=title)
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customers(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+    """客户: value tiers, RFM, lifecycle, churn warnings, credit, cohorts."""
+    return render_board_page(request, engine, scope, pages()["customers"])
+
+
+@router.get("/data", response_class=HTMLResponse)
+def data_page(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+    """What the database holds, live (row counts per entity and the data version)."""
+    counts = entity_counts(engine)
+    rows = [(name, ENTITY_LABELS.get(name, name), n) for name, n in counts.counts.items()]
+    context = shell(request, None, "data")
+    locale = request_locale(request)
+    context["page_title"] = translate(locale, "Data")
+    return render(
+        request, "board/data.html", rows=rows, data_version=counts.data_version, **context
+    )
 
 
 ENTITY_LABELS = {
@@ -58,11 +147,3 @@ ENTITY_LABELS = {
     "target": "Targets",
     "announcement": "Announcements",
 }
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, engine: EngineDep) -> HTMLResponse:
-    """Landing page: what the database holds, live."""
-    counts = entity_counts(engine)
-    rows = [(name, ENTITY_LABELS.get(name, name), n) for name, n in counts.counts.items()]
-    return render(request, "home.html", rows=rows, data_version=counts.data_version)

@@ -1,0 +1,172 @@
+"""What the board needs to know about a KPI: its name, unit and good direction (from the
+catalog), the shared metrics engine, and the target a card is measured against."""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from salesops.db.schema import OrgUnit, Region, Rep, Target
+from salesops.metrics.scope import Scope
+from salesops.targets.attainment import Attainment, evaluate
+from salesops.targets.org import Directory
+from salesops.targets.tree import load_targets
+from salesops.web.filters import BoardFilters
+
+_ENGINES: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
+
+
+def metrics_engine(engine: Engine) -> Any:
+    """The metrics engine of ``engine`` (one per database, so its cache is shared)."""
+    found = _ENGINES.get(engine)
+    if found is None:
+        from salesops.metrics.engine import MetricsEngine
+
+        found = MetricsEngine(engine)
+        _ENGINES[engine] = found
+    return found
+
+
+@dataclass(frozen=True)
+class KpiInfo:
+    """Display facts of one KPI in one language."""
+
+    id: str
+    label: str
+    unit: str
+    good: str | None  # "up", "down" or None (neither)
+    definition: str
+    additive: bool = False  # sums and counts: no rows means zero
+    stock: bool = False  # measured as of a date (open pipeline): history is costly
+
+
+def info(metric: str, locale: str) -> KpiInfo:
+    """Name, unit, good direction and definition of ``metric`` from the KPI catalog."""
+    from salesops.metrics import catalog
+
+    kpi = catalog.get(metric)
+    zh = locale.startswith("zh")
+    label = kpi.name_zh if zh else kpi.name_en
+    definition = getattr(kpi, "description_zh" if zh else "description_en", "") or getattr(
+        kpi, "description", ""
+    )
+    good = getattr(kpi, "good", None)
+    return KpiInfo(
+        id=metric,
+        label=str(label),
+        unit=str(kpi.unit),
+        good=str(good) if good else None,
+        definition=str(definition or ""),
+        additive=bool(getattr(kpi, "additive", False)),
+        stock=bool(getattr(kpi, "stock", False)),
+    )
+
+
+# Scope kinds of the target table, for the board's single-value filters.
+_TARGET_SCOPES = {
+    "region": "region",
+    "team": "org_unit",
+    "rep": "rep",
+    "product_line": "product_line",
+}
+
+
+def target_id_for(engine: Engine, metric: str, filters: BoardFilters) -> int | None:
+    """The target row for ``metric`` over the board's period and filter, if one exists.
+
+    Only whole calendar periods (month / quarter / year) have targets, and only the company or
+    a single region, team, rep or product line; other filter combinations show no target.
+    """
+    if filters.period not in ("month", "quarter", "year"):
+        return None
+    where = filters.where
+    if len(where) > 1 or any(len(v) != 1 for _, v in where):
+        return None
+    stmt = select(Target.id).where(
+        Target.metric == metric,
+        Target.period_grain == filters.period,
+        Target.period_start == filters.start,
+    )
+    if not where:
+        stmt = stmt.where(Target.scope_kind == "company")
+    else:
+        dim, (value,) = where[0]
+        kind = _TARGET_SCOPES.get(dim)
+        if kind is None:
+            return None
+        stmt = stmt.where(Target.scope_kind == kind)
+        if dim == "region":
+            stmt = stmt.where(Target.region_id.in_(select(Region.id).where(Region.name == value)))
+        elif dim == "team":
+            stmt = stmt.where(
+                Target.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.name == value))
+            )
+        elif dim == "rep":
+            stmt = stmt.where(Target.rep_id.in_(select(Rep.id).where(Rep.name == value)))
+        else:
+            stmt = stmt.where(Target.product_line == value)
+    with engine.connect() as conn:
+        found = conn.execute(stmt.limit(1)).scalar()
+    return None if found is None else int(found)
+
+
+def _evaluate(
+    engine: Engine, scope: Scope, ids: list[int], as_of: dt.date
+) -> dict[int, Attainment]:
+    """Attainment and pacing of the targets ``ids`` from the targets service (one place)."""
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        directory = Directory(conn)
+        records = load_targets(conn, directory, ids=ids)
+    return evaluate(engine, records, as_of=as_of, scope=scope, directory=directory)
+
+
+def card_attainment(
+    engine: Engine, scope: Scope, metric: str, filters: BoardFilters
+) -> Attainment | None:
+    """How the card's KPI stands against its target for the board's period (None: no target)."""
+    target_id = target_id_for(engine, metric, filters)
+    if target_id is None:
+        return None
+    return _evaluate(engine, scope, [target_id], filters.end).get(target_id)
+
+
+def month_targets(engine: Engine, metric: str, start: dt.date, end: dt.date) -> dict[str, Decimal]:
+    """Company monthly targets of ``metric`` between ``start`` and ``end``, by ``YYYY-MM``."""
+    stmt = select(Target.period_start, Target.value).where(
+        Target.metric == metric,
+        Target.period_grain == "month",
+        Target.scope_kind == "company",
+        Target.period_start >= start.replace(day=1),
+        Target.period_start <= end,
+    )
+    with engine.connect() as conn:
+        return {f"{d:%Y-%m}": Decimal(v) for d, v in conn.execute(stmt)}
+
+
+def rep_attainments(
+    engine: Engine, scope: Scope, metric: str, filters: BoardFilters
+) -> dict[str, Attainment]:
+    """Each rep's attainment of ``metric`` for the board's calendar period, by rep name."""
+    if filters.period not in ("month", "quarter", "year"):
+        return {}
+    stmt = (
+        select(Rep.name, Target.id)
+        .join(Rep, Rep.id == Target.rep_id)
+        .where(
+            Target.metric == metric,
+            Target.scope_kind == "rep",
+            Target.period_grain == filters.period,
+            Target.period_start == filters.start,
+        )
+    )
+    with engine.connect() as conn:
+        ids = {int(target_id): str(name) for name, target_id in conn.execute(stmt)}
+    found = _evaluate(engine, scope, list(ids), filters.end)
+    return {ids[i]: a for i, a in found.items()}

@@ -1,0 +1,63 @@
+"""The board's pages and their panels, shared by the HTML pages and the JSON API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from salesops.web.board import Board, broken_card
+from salesops.web.panels.base import PageSpec, Panel, deferred, placeholder, safe_build
+
+log = logging.getLogger(__name__)
+
+
+def pages() -> dict[str, PageSpec]:
+    """Every board page by id, in navigation order."""
+    from salesops.web.panels import customers, orders, overview, pipeline, team
+
+    return {
+        p.id: p
+        for p in (
+            overview.PAGE,
+            orders.PAGE,
+            pipeline.PAGE,
+            team.PAGE,
+            team.REP_PAGE,
+            customers.PAGE,
+        )
+    }
+
+
+def card_records_url(metric: str) -> str:
+    """Where the records behind a KPI card come from."""
+    return f"/api/v1/records/{metric}"
+
+
+def build_cards(board: Board, metrics: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The KPI cards; a KPI the engine cannot answer shows a dash and the reason."""
+    try:
+        return board.cards(metrics, card_records_url)
+    except Exception as exc:  # the cards must not take the page down
+        log.exception("cards %s failed", ",".join(metrics))
+        return [broken_card(board, m, str(exc)) for m in metrics]
+
+
+def build_page(
+    board: Board, spec: PageSpec, panel_ids: list[str] | None = None, *, defer: bool = False
+) -> dict[str, Any]:
+    """Cards and panels of ``spec`` (or only ``panel_ids``) for the board's filters.
+
+    ``defer`` (HTML pages) leaves lazy panels as placeholders the browser fills in.
+    """
+    wanted = [p for p in spec.panels if panel_ids is None or p.id in panel_ids]
+    panels: list[Panel] = [
+        placeholder(board, p) if defer and deferred(board, p) else safe_build(board, p)
+        for p in wanted
+    ]
+    return {
+        "page": spec.id,
+        "filters": board.filters.as_json(),
+        "locale": board.locale,
+        "cards": build_cards(board, spec.cards),
+        "panels": panels,
+    }

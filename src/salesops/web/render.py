@@ -1,0 +1,113 @@
+"""Rendering shared by the board's pages: language, filters from the URL, the page shell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from salesops.web.filters import BoardFilters, FilterError, multi_params, parse_filters
+from salesops.web.i18n import LOCALES, negotiate, translate
+from salesops.web.panels.common import DIM_LABELS
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+LANG_COOKIE = "salesops_lang"
+
+#: Navigation: (page id, path, English label).
+NAV = (
+    ("overview", "/", "Overview"),
+    ("targets", "/targets", "Target management"),
+    ("orders", "/orders", "Orders & revenue"),
+    ("pipeline", "/pipeline", "Pipeline"),
+    ("team", "/team", "Team performance"),
+    ("customers", "/customers", "Customers"),
+    ("wall", "/wall", "Wall screen"),
+    ("data", "/data", "Data"),
+)
+
+#: Strings the browser script shows, sent along in each page's JSON.
+JS_TEXT = {"loading": "Loading…"}
+
+
+def request_locale(request: Request) -> str:
+    """The UI language of this request (query, cookie, then Accept-Language)."""
+    return negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def request_filters(request: Request) -> tuple[BoardFilters, FilterError | None]:
+    """The filters of the query string; bad input falls back to defaults with the error."""
+    params = multi_params(request.query_params.multi_items())
+    try:
+        return parse_filters(params), None
+    except FilterError as exc:
+        return parse_filters({}), exc
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render ``template`` in the caller's language, remembering an explicit ?lang= choice."""
+    query_lang = request.query_params.get("lang")
+    locale = request_locale(request)
+
+    def _(message: str, **params: object) -> str:
+        return translate(locale, message, **params)
+
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"_": _, "locale": locale, "locales": LOCALES, "lang": locale.split("_")[0], **context},
+        status_code=status_code,
+    )
+    if query_lang:
+        response.set_cookie(LANG_COOKIE, locale, httponly=True, samesite="lax", max_age=31536000)
+    return response
+
+
+def shell(request: Request, filters: BoardFilters | None, current: str) -> dict[str, Any]:
+    """What every board page's layout needs: navigation, language links, filter options."""
+    locale = request_locale(request)
+    keep = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang",)]
+    nav_keep = [(k, v) for k, v in keep if k not in ("grain", "stage", "sel")]
+    nav_qs = urlencode(nav_keep)
+    nav = [
+        {
+            "id": pid,
+            "href": path + (f"?{nav_qs}" if nav_qs and pid not in ("data", "targets") else ""),
+            "label": translate(locale, label),
+        }
+        for pid, path, label in NAV
+    ]
+    lang_qs = urlencode(keep) + "&" if keep else ""
+    compare = ""
+    if filters:
+        compare = translate(
+            locale,
+            "vs same period last year" if filters.compare == "yoy" else "vs previous period",
+        )
+    return {
+        "nav": nav,
+        "nav_current": current,
+        "nav_qs": nav_qs,
+        "lang_qs": lang_qs,
+        "filters": filters,
+        "reset_href": request.url.path,
+        "dim_labels": DIM_LABELS,
+        "period_label": (
+            f"{filters.start.isoformat()} – {filters.end.isoformat()} · {compare}"
+            if filters
+            else ""
+        ),
+    }
+
+
+def board_json(data: dict[str, Any]) -> str:
+    """Page data for the browser script, safe inside a <script> element."""
+    return json.dumps(data, ensure_ascii=False, default=str).replace("</", "<\\/")

@@ -1,0 +1,111 @@
+"""Wall mode (大屏): one dark full-screen document whose slides rotate, refreshing its data
+from the panel API on an interval (``setOption`` on live charts, so nothing flickers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from salesops.api.deps import EngineDep, ScopeDep
+from salesops.config import get_settings
+from salesops.web.board import Board
+from salesops.web.i18n import translate
+from salesops.web.options import KIND_LABELS, announcements
+from salesops.web.panels import build_cards, pages
+from salesops.web.panels.base import deferred, placeholder, safe_build
+from salesops.web.render import board_json, render, request_filters, request_locale
+
+router = APIRouter(include_in_schema=False)
+
+#: Slides: (page id, KPI cards, [(panel id, columns of 12)]).
+SLIDES: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, int], ...]], ...] = (
+    (
+        "overview",
+        ("revenue", "bookings", "win_rate", "new_customers", "collection_rate", "open_pipeline"),
+        (("revenue_trend", 8), ("revenue_by_region", 4)),
+    ),
+    (
+        "orders",
+        (),
+        (
+            ("orders_trend", 12),
+            ("orders_by_product_line", 4),
+            ("orders_by_channel", 4),
+            ("top_customers", 4),
+        ),
+    ),
+    ("pipeline", (), (("funnel", 5), ("win_loss_competitor", 7), ("stuck_deals", 12))),
+    ("team", (), (("leaderboard", 7), ("rep_revenue", 5))),
+    ("customers", (), (("lifecycle", 4), ("churn_warnings", 8), ("cohorts", 12))),
+)
+
+
+def _seconds(text: str | None, default: int, low: int, high: int) -> int:
+    try:
+        value = int(text) if text else default
+    except ValueError:
+        return default
+    return max(low, min(high, value))
+
+
+@router.get("/wall", response_class=HTMLResponse)
+def wall(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+    """The wall: ``?rotate=`` seconds per slide (default 20), ``?refresh=`` seconds (60)."""
+    locale = request_locale(request)
+    filters, error = request_filters(request)
+    specs = pages()
+    slides: list[dict[str, Any]] = []
+    panels: list[dict[str, Any]] = []
+    refresh_pages = []
+    for page_id, card_ids, layout in SLIDES:
+        spec = specs[page_id]
+        board = Board(engine=engine, scope=scope, filters=filters, locale=locale, page=page_id)
+        wanted = [pid for pid, _ in layout]
+        built = [
+            placeholder(board, p) if deferred(board, p) else safe_build(board, p)
+            for p in spec.panels
+            if p.id in wanted
+        ]
+        panels.extend(built)
+        cards = build_cards(board, card_ids) if card_ids else []
+        slides.append(
+            {
+                "page": page_id,
+                "title": translate(locale, spec.title),
+                "cards": cards,
+                "layout": layout,
+            }
+        )
+        refresh_pages.append({"page": page_id, "panels": wanted, "cards": list(card_ids)})
+    rotate = _seconds(request.query_params.get("rotate"), 20, 0, 3600)
+    refresh = _seconds(request.query_params.get("refresh"), 60, 0, 86400)
+    data = {
+        "page": "wall",
+        "locale": locale,
+        "tz": get_settings().timezone,
+        "wall": {"rotate": rotate, "refresh": refresh, "pages": refresh_pages},
+        "cards": [c for s in slides for c in s["cards"]],
+        "panels": panels,
+        "filters": filters.as_json(),
+    }
+    compare = translate(
+        locale, "vs same period last year" if filters.compare == "yoy" else "vs previous period"
+    )
+    items = announcements(engine, filters.today, locale)
+    for item in items:
+        item["kind_label"] = translate(locale, KIND_LABELS.get(item["kind"], "News"))
+    return render(
+        request,
+        "board/wall.html",
+        status_code=400 if error else 200,
+        slides=slides,
+        panels_by_id={p["id"]: p for p in panels},
+        board_json=board_json(data),
+        announcements=items,
+        period_label=f"{filters.start.isoformat()} – {filters.end.isoformat()} · {compare}",
+        updated=dt.datetime.now(ZoneInfo(get_settings().timezone)).strftime("%H:%M:%S"),
+    )

@@ -1,0 +1,101 @@
+"""The JSON behind the panels, their records and exports, and bad input (never a 500)."""
+
+from __future__ import annotations
+
+import io
+
+from fastapi.testclient import TestClient
+from pytest import MonkeyPatch
+
+from salesops.app import create_app
+from tests.conftest import Db
+from tests.web.data import ASOF, seed
+
+Q = f"asof={ASOF}"
+
+
+def _client(db: Db) -> TestClient:
+    seed(db.engine)
+    return TestClient(create_app(db.engine), raise_server_exceptions=True)
+
+
+def test_panels_are_listed_and_documented(db: Db) -> None:
+    client = TestClient(create_app(db.engine))
+    pages = client.get("/api/v1/panels").json()["pages"]
+    assert set(pages) >= {"overview", "orders", "pipeline", "team", "rep", "customers"}
+    assert "revenue_trend" in pages["overview"]
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert "/api/v1/panels/{page}/{panel}/records" in paths
+    params = {p["name"] for p in paths["/api/v1/panels/{page}"]["get"]["parameters"]}
+    assert {"period", "from", "to", "compare", "region", "rep", "product_line"} <= params
+
+
+def test_value_tiers_panel_and_its_records(db: Db) -> None:
+    client = _client(db)
+    # Trailing 12 months to 2026-06-15: 上海甲科技 210,000, 深圳丙电子 200,000, 杭州乙贸易 110,000
+    # (A: together 520,000 reach 80 % of 570,000 only with the third), 广州丁物流 50,000 (B).
+    panel = client.get(f"/api/v1/panels/customers/tiers?{Q}").json()
+    assert [d["value"] for d in panel["option"]["series"][0]["data"]] == [3, 1, 0]
+    assert panel["drill"] == {"kind": "records"}
+    rows = client.get(f"/api/v1/panels/customers/tiers/records?{Q}&sel=A").json()
+    assert [r["customer"] for r in rows["rows"]] == ["上海甲科技", "深圳丙电子", "杭州乙贸易"]
+    assert [r["revenue"] for r in rows["rows"]] == [210000.0, 200000.0, 110000.0]
+
+
+def test_records_export_as_csv_and_xlsx(db: Db) -> None:
+    from openpyxl import load_workbook
+
+    client = _client(db)
+    url = f"/api/v1/panels/customers/tiers/records?{Q}&sel=B&lang=zh"
+    csv = client.get(url + "&format=csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv.headers["content-disposition"]
+    lines = csv.content.decode("utf-8-sig").strip().splitlines()
+    assert lines[0].split(",")[:3] == ["#", "客户", "层级"]
+    assert lines[1].split(",")[:4] == ["4", "广州丁物流", "B", "50000"]
+    xlsx = client.get(url + "&format=xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    assert [c.value for c in sheet[2]][:4] == [4, "广州丁物流", "B", 50000]
+
+
+def test_bad_input_gets_4xx_never_500(db: Db) -> None:
+    client = TestClient(create_app(db.engine), raise_server_exceptions=False)
+    assert client.get("/api/v1/panels/overview?period=fortnight").status_code == 400
+    bad = client.get("/api/v1/panels/overview?from=2026-13-01&to=2026-12-31&lang=en")
+    assert bad.status_code == 400
+    assert "from must be a date" in bad.json()["detail"]
+    assert client.get("/api/v1/panels/nope").status_code == 404
+    assert client.get("/api/v1/panels/overview/nope").status_code == 404
+    assert client.get("/api/v1/panels/customers/tiers/records?format=pdf").status_code == 422
+    page = client.get("/orders?from=2026-05-01&to=2026-04-01&lang=zh")
+    assert page.status_code == 400
+    assert "期间的开始日期晚于结束日期" in page.text
+    assert client.get("/?compare=mom&region=" + "x" * 300).status_code == 400
+    assert client.get("/wall?rotate=abc").status_code == 200
+
+
+def test_a_page_warms_the_other_pages_for_its_filters(db: Db, monkeypatch: MonkeyPatch) -> None:
+    from salesops.metrics.scope import FULL_SCOPE
+    from salesops.web.board import Board
+    from salesops.web.filters import parse_filters
+    from salesops.web.panels import pages
+    from salesops.web.panels.base import panel_key
+
+    monkeypatch.setenv("SALESOPS_BOARD_WARMUP", "1")
+    client = _client(db)
+    filters = parse_filters({"asof": [ASOF], "region": ["华东"]})
+    board = Board(db.engine, FULL_SCOPE, filters, "zh_CN", page="pipeline")
+    funnel = pages()["pipeline"].panel("funnel")
+    assert funnel is not None
+    assert not board.is_cached(panel_key(board, funnel))
+    # The test client runs the response's background task before it returns.
+    assert client.get(f"/?{Q}&region=华东&lang=zh").status_code == 200
+    assert Board(db.engine, FULL_SCOPE, filters, "zh_CN", page="pipeline").is_cached(
+        panel_key(board, funnel)
+    )
+    # The pipeline page now sends the funnel with the page instead of a placeholder.
+    html = client.get(f"/pipeline?{Q}&region=华东&lang=zh").text
+    assert (
+        'data-panel="funnel"' in html and 'data-lazy="/api/v1/panels/pipeline/funnel"' not in html
+    )
