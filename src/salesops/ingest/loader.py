@@ -325,7 +325,7 @@ class Loader:
 
     def _history_of_changes(self) -> int:
         selects = []
-        for name in HISTORY_FIELDS:
+        for rank, name in enumerate(HISTORY_FIELDS):
             if name == "owner":
                 old, new = "ro.external_id", "rn.external_id"
                 cond = "t.owner_id IS DISTINCT FROM p.owner_id"
@@ -333,16 +333,23 @@ class Loader:
                 old, new = f"CAST(t.{name} AS VARCHAR)", f"CAST(p.{name} AS VARCHAR)"
                 cond = f"t.{name} IS DISTINCT FROM p.{name}"
             selects.append(
-                f"SELECT t.id, '{name}', {old}, {new}, {self._changed_at()}, 'import' "  # noqa: S608
+                f"SELECT t.id, '{name}', {old}, {new}, {self._changed_at()}, 'import', "  # noqa: S608
+                f"{rank} AS _rank, p._idx AS _idx "
                 f"FROM {PREP} AS p JOIN opportunity AS t ON t.id = p._id "
                 "LEFT JOIN rep AS ro ON ro.id = t.owner_id "
                 "LEFT JOIN rep AS rn ON rn.id = p.owner_id "
                 f"WHERE {cond}"
             )
+        return self._insert_history(selects)
+
+    def _insert_history(self, selects: list[str]) -> int:
+        """Insert the union of ``selects`` in field-then-file order, so ids are deterministic."""
+        union = " UNION ALL ".join(selects)
         return self._sql(
-            "INSERT INTO opportunity_change "
+            "INSERT INTO opportunity_change "  # noqa: S608 - our own column and table names
             "(opportunity_id, field, old_value, new_value, changed_at, source) "
-            + " UNION ALL ".join(selects),
+            f"SELECT u.c0, u.c1, u.c2, u.c3, u.c4, u.c5 FROM ({union}) "
+            "AS u (c0, c1, c2, c3, c4, c5, _rank, _idx) ORDER BY u._rank, u._idx",
             changed_at=self.changed_at,
         )
 
@@ -350,17 +357,13 @@ class Loader:
         """A new opportunity enters its first stage and status at its creation date."""
         at = f"COALESCE(CAST(o.created_on AS TIMESTAMP), {self._changed_at()})"
         selects = [
-            f"SELECT o.id, '{name}', CAST(NULL AS VARCHAR), o.{name}, {at}, 'import' "  # noqa: S608
+            f"SELECT o.id, '{name}', CAST(NULL AS VARCHAR), o.{name}, {at}, 'import', "  # noqa: S608
+            f"{rank} AS _rank, p._idx AS _idx "
             f"FROM {PREP} AS p JOIN opportunity AS o ON o.external_id = p.external_id "
             f"WHERE p._id IS NULL AND o.{name} IS NOT NULL"
-            for name in ("stage", "status")
+            for rank, name in enumerate(("stage", "status"))
         ]
-        return self._sql(
-            "INSERT INTO opportunity_change "
-            "(opportunity_id, field, old_value, new_value, changed_at, source) "
-            + " UNION ALL ".join(selects),
-            changed_at=self.changed_at,
-        )
+        return self._insert_history(selects)
 
     def self_references(self) -> None:
         """Step 7: parent / manager links, now that every record of the file exists."""
