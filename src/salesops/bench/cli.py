@@ -29,7 +29,13 @@ def bench(
         Console(stderr=True).print(f"[red]error:[/red] unknown scale {scale!r}; use one of "
                                    f"{', '.join(SCALES)}")  # fmt: skip
         raise typer.Exit(2)
+    from salesops.bench.run import bench_path, ensure_database
+    from salesops.ingest.progress import RichProgress
+
     err = Console(stderr=True)
+    # The first run of a scale generates its database (minutes at large): show the bars.
+    with RichProgress(err) as bars:
+        ensure_database(scale, bench_path(scale, data_dir), progress=bars).dispose()
     with err.status("benchmark") as status:
         result = run_bench(
             scale, repeat=repeat, directory=data_dir, progress=lambda m: status.update(m)

@@ -6,7 +6,6 @@ module only adapts its answers (one engine per database, so its cache is shared)
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from salesops.metrics import catalog
+from salesops.metrics.engine import MetricsEngine, shared_engine
 from salesops.metrics.query import MetricQuery
 from salesops.metrics.scope import Scope
 
@@ -69,18 +69,9 @@ def known_metrics() -> list[str]:
     return [k.id for k in catalog.all_kpis() if k.fact != "target"]
 
 
-_ENGINES: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
-
-
-def metrics_engine(engine: Engine) -> Any:
-    """The metrics engine of ``engine`` (one per database engine)."""
-    found = _ENGINES.get(engine)
-    if found is None:
-        from salesops.metrics.engine import MetricsEngine
-
-        found = MetricsEngine(engine)
-        _ENGINES[engine] = found
-    return found
+def metrics_engine(engine: Engine) -> MetricsEngine:
+    """The process-wide metrics engine of ``engine``: one per database, one shared cache."""
+    return shared_engine(engine)
 
 
 def query_rows(engine: Engine, query: MetricQuery, scope: Scope) -> list[dict[str, Any]]:

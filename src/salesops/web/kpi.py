@@ -4,32 +4,23 @@ catalog), the shared metrics engine, and the target a card is measured against."
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import Engine, select
 
 from salesops.db.schema import OrgUnit, Region, Rep, Target
+from salesops.metrics.engine import MetricsEngine, shared_engine
 from salesops.metrics.scope import Scope
 from salesops.targets.attainment import Attainment, evaluate
 from salesops.targets.org import Directory
 from salesops.targets.tree import load_targets
 from salesops.web.filters import BoardFilters
 
-_ENGINES: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
 
-
-def metrics_engine(engine: Engine) -> Any:
-    """The metrics engine of ``engine`` (one per database, so its cache is shared)."""
-    found = _ENGINES.get(engine)
-    if found is None:
-        from salesops.metrics.engine import MetricsEngine
-
-        found = MetricsEngine(engine)
-        _ENGINES[engine] = found
-    return found
+def metrics_engine(engine: Engine) -> MetricsEngine:
+    """The process-wide metrics engine of ``engine``: one per database, one shared cache."""
+    return shared_engine(engine)
 
 
 @dataclass(frozen=True)
