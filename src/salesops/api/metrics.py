@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from salesops.api.deps import EngineDep, ScopeDep
@@ -96,19 +96,8 @@ def list_metrics(engine: EngineDep) -> Catalog:
     return Catalog(metrics=items, dimensions=list(DIMENSIONS))
 
 
-def _query(metric: str, **params: Any) -> MetricQuery:
-    try:
-        return build_query(metric, **params)
-    except MetricQueryError as exc:
-        status = 404 if "unknown metric" in str(exc) else 400
-        raise HTTPException(status, str(exc)) from None
-
-
-@router.get("/{metric}", summary="One KPI by dimensions and periods")
-def get_metric(
+def metric_query(
     metric: str,
-    engine: EngineDep,
-    scope: ScopeDep,
     by: By = None,
     grain: GrainQ = None,
     start: FromQ = None,
@@ -119,21 +108,33 @@ def get_metric(
     sort: SortQ = None,
     limit: LimitQ = None,
     target_metric: TargetQ = None,
-) -> MetricRows:
+) -> MetricQuery:
+    """The query model from the path and query parameters (404 unknown KPI, 400 bad input)."""
+    try:
+        return build_query(
+            metric,
+            by=by or (),
+            grain=grain,
+            start=start,
+            end=end,
+            as_of=as_of,
+            where=where or (),
+            compare=compare,
+            sort=sort,
+            limit=limit,
+            target_metric=target_metric,
+        )
+    except MetricQueryError as exc:
+        status = 404 if "unknown metric" in str(exc) else 400
+        raise HTTPException(status, str(exc)) from None
+
+
+QueryDep = Annotated[MetricQuery, Depends(metric_query)]
+
+
+@router.get("/{metric}", summary="One KPI by dimensions and periods")
+def get_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> MetricRows:
     """The KPI's rows, computed in the database under the caller's data scope."""
-    q = _query(
-        metric,
-        by=by or (),
-        grain=grain,
-        start=start,
-        end=end,
-        as_of=as_of,
-        where=where or (),
-        compare=compare,
-        sort=sort,
-        limit=limit,
-        target_metric=target_metric,
-    )
     try:
         result = shared_engine(engine).query(q, scope)
     except MetricQueryError as exc:
@@ -142,35 +143,8 @@ def get_metric(
 
 
 @router.get("/{metric}/explain", summary="A KPI's definition and the SQL it runs")
-def explain_metric(
-    metric: str,
-    engine: EngineDep,
-    scope: ScopeDep,
-    by: By = None,
-    grain: GrainQ = None,
-    start: FromQ = None,
-    end: ToQ = None,
-    as_of: AsOfQ = None,
-    where: WhereQ = None,
-    compare: CompareQ = None,
-    sort: SortQ = None,
-    limit: LimitQ = None,
-    target_metric: TargetQ = None,
-) -> Explanation:
+def explain_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> Explanation:
     """The definition in both languages and the SQL text (not run)."""
-    q = _query(
-        metric,
-        by=by or (),
-        grain=grain,
-        start=start,
-        end=end,
-        as_of=as_of,
-        where=where or (),
-        compare=compare,
-        sort=sort,
-        limit=limit,
-        target_metric=target_metric,
-    )
     try:
         info = shared_engine(engine).explain(q, scope)
     except MetricQueryError as exc:
