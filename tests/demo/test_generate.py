@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from salesops.db.derived import refresh_customer_order_dates, refresh_order_headers
+from salesops.db.derived import (
+    refresh_change_sequence,
+    refresh_customer_order_dates,
+    refresh_order_headers,
+)
 from salesops.db.engine import make_engine
 from salesops.db.migrate import upgrade
 from salesops.demo import DATA_TABLES, DemoDataError, generate_demo
@@ -220,6 +224,21 @@ def test_order_headers_are_what_the_refresh_would_write(db: Db) -> None:
     assert (
         rows(db.engine, "SELECT count(*) FROM customer WHERE first_order_on IS NOT NULL")[0][0] > 25
     )
+
+
+def test_change_sequence_is_what_the_refresh_would_write(db: Db) -> None:
+    generate_demo(db.engine, TINY)
+    sql = "SELECT id, seq, next_at FROM opportunity_change ORDER BY id"
+    written = rows(db.engine, sql)
+    assert written and all(seq is not None for _, seq, _ in written)
+    with db.engine.begin() as conn:
+        refresh_change_sequence(conn)
+    assert rows(db.engine, sql) == written
+    # and they mean what they say: the first change of a field has rank 1, the last no next
+    firsts = "SELECT count(*) FROM opportunity_change WHERE seq = 1"
+    pairs = "SELECT count(DISTINCT (opportunity_id, field)) FROM opportunity_change"
+    lasts = "SELECT count(*) FROM opportunity_change WHERE next_at IS NULL"
+    assert rows(db.engine, firsts) == rows(db.engine, pairs) == rows(db.engine, lasts)
 
 
 def test_refuses_a_database_with_data_and_replaces_on_request(db: Db) -> None:

@@ -132,6 +132,20 @@ def test_changed_reimport_writes_history_at_the_snapshot_time(db: Db, tmp_path: 
     ]
     ok(db, "opportunity", v2, as_of=dt.datetime(2024, 5, 2))
     assert count(db, "opportunity_change") == 10  # no duplicate history
+    # Each change's rank within its field and the time of the next change (kept by the
+    # importer for the as-of readers): O1's stage went Qualify (10 Jan) -> Proposal (1 May).
+    sequence = (
+        "SELECT o.external_id, h.field, h.seq, h.next_at FROM opportunity_change h "
+        "JOIN opportunity o ON o.id = h.opportunity_id WHERE h.field IN ('stage', 'amount') "
+        "ORDER BY o.external_id, h.field, h.seq"
+    )
+    assert rows(db, sequence) == [
+        ("O1", "amount", 1, None),
+        ("O1", "stage", 1, at),
+        ("O1", "stage", 2, None),
+        ("O2", "stage", 1, at),
+        ("O2", "stage", 2, None),
+    ]
 
 
 def test_snapshot_column_gives_the_change_time(db: Db, tmp_path: Path) -> None:
@@ -207,6 +221,16 @@ def test_stage_history_file_imports_directly(db: Db, tmp_path: Path) -> None:
         ("O1", "stage", None, "Prospecting", dt.datetime(2024, 1, 2, 1, 0), "history"),
         ("O1", "stage", "Prospecting", "Proposal", dt.datetime(2024, 2, 3, 2, 30), "history"),
         ("O2", "stage", "Prospecting", "Closed Lost", dt.datetime(2024, 3, 4, 3, 0), "history"),
+    ]
+    # ranked as they arrive, so "as of" readers need no window over the history
+    assert rows(
+        db,
+        "SELECT o.external_id, h.seq, h.next_at FROM opportunity_change h "
+        "JOIN opportunity o ON o.id = h.opportunity_id WHERE h.field = 'stage' ORDER BY h.id",
+    ) == [
+        ("O1", 1, dt.datetime(2024, 2, 3, 2, 30)),
+        ("O1", 2, None),
+        ("O2", 1, None),
     ]
     again = ok(db, "opportunity_change", history, mapping)
     assert (again.inserted, again.unchanged) == (0, 3)

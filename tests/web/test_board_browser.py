@@ -76,8 +76,22 @@ def _charts_rendered(page: Page) -> tuple[int, int]:
     return result[0], result[1]
 
 
+def _settled(page: Page, panel: str) -> None:
+    """Wait until the chart's entry animation is over: a click on a bar still growing from
+    zero width can land beside it (seen on a fast, idle machine)."""
+    page.wait_for_function(
+        """(panel) => {
+            const box = document.querySelector(`[data-panel="${panel}"] .chart`);
+            const chart = box && echarts.getInstanceByDom(box);
+            return !!chart && chart.getZr().animation.isFinished();
+        }""",
+        arg=panel,
+    )
+
+
 def _click_bar(page: Page, panel: str, category: str) -> None:
     """Click the bar of ``category`` in a horizontal ranked-bar chart (a real mouse click)."""
+    _settled(page, panel)
     point = page.evaluate(
         """([panel, category]) => {
             const box = document.querySelector(`[data-panel="${panel}"] .chart`);
@@ -168,6 +182,7 @@ def test_filter_and_drill_down_change_the_numbers(db: Db, browser: Browser) -> N
         assert float(watch.card("revenue")[1]) == REVENUE_YTD - REVENUE_YTD_EAST
         # Drill into a period: the trend's March bar becomes a custom period of March.
         page = watch.open(f"{base}/orders?asof={ASOF}&lang=zh&grain=month")
+        _settled(page, "orders_trend")
         point = page.evaluate(
             """() => {
                 const box = document.querySelector('[data-panel="orders_trend"] .chart');

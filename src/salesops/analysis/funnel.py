@@ -117,7 +117,7 @@ def funnel_statement(
         .cte("funnel_states")
     )
     cfg = stage_config(pipeline).cte("funnel_steps")
-    all_stays = stage_stays(day).subquery("funnel_stays_all")
+    all_stays = stage_stays(day, among=select(pop.c.opportunity_id)).subquery("funnel_stays_all")
     stays = (
         select(
             all_stays.c.opportunity_id,

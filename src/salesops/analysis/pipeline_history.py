@@ -34,45 +34,49 @@ SECONDS_PER_DAY = 86400.0
 
 
 def states_as_of(
-    day: dt.date, *, fields: tuple[str, ...] | None = None, open_only: bool = False
+    day: dt.date,
+    *,
+    fields: tuple[str, ...] | None = None,
+    open_only: bool = False,
+    settled_by: dt.date | None = None,
 ) -> Select[Any]:
     """Every opportunity created on or before ``day`` as it stood at the end of that day.
 
     Columns of :func:`salesops.metrics.history.opportunity_states` (``id``, ``stage``,
     ``status``, ``amount``, ``expected_close_on``, ``owner_id`` ..., ``is_open``). ``fields``
     names the tracked fields read from history (status always is; None: all), so an analysis
-    reads only the history it needs.
+    reads only the history it needs; ``settled_by`` skips deals closed by that date (see
+    :func:`~salesops.metrics.history.opportunity_states`).
     """
-    return opportunity_states(day, open_only=open_only, fields=fields)
+    return opportunity_states(day, open_only=open_only, fields=fields, settled_by=settled_by)
 
 
 def _stage_after(cutoff: dt.datetime) -> Any:
-    """Per opportunity, the old value of its first stage change at or after ``cutoff``."""
+    """Per opportunity, the old value of its first stage change at or after ``cutoff``
+    (the lowest ``seq`` there: ranks are kept on the rows, no window needed)."""
     ch = OpportunityChange
-    ranked = (
-        select(
-            ch.opportunity_id,
-            ch.old_value,
-            func.row_number()
-            .over(partition_by=ch.opportunity_id, order_by=(ch.changed_at, ch.id))
-            .label("rn"),
-        )
+    first = (
+        select(ch.opportunity_id, func.min(ch.seq).label("seq"))
         .where(ch.field == "stage", ch.changed_at >= cutoff)
-        .subquery("stage_ranked_after")
+        .group_by(ch.opportunity_id)
+        .subquery("stage_first_after")
     )
     return (
-        select(ranked.c.opportunity_id, ranked.c.old_value)
-        .where(ranked.c.rn == 1, ranked.c.old_value.is_not(None))
+        select(ch.opportunity_id, ch.old_value)
+        .join(first, and_(first.c.opportunity_id == ch.opportunity_id, first.c.seq == ch.seq))
+        .where(ch.field == "stage", ch.old_value.is_not(None))
         .subquery("stage_after")
     )
 
 
-def stage_stays(day: dt.date) -> Select[Any]:
+def stage_stays(day: dt.date, among: Select[Any] | None = None) -> Select[Any]:
     """Stays in a stage up to the end of ``day``.
 
-    Columns: ``opportunity_id, stage, entered_at, left_at, closed_at, ended_at``.
+    Columns: ``opportunity_id, stage, entered_at, left_at, closed_at, ended_at``. ``among``:
+    only the opportunities whose ids this select returns (a funnel's population: history of
+    the others is not read).
     """
-    entries = stage_entries(day).subquery("entries")
+    entries = stage_entries(day, among=among).subquery("entries")
     after = _stage_after(cutoff_of(day))
     still = entries.c.left_at.is_(None)
     stage = case(

@@ -29,12 +29,16 @@ def serve(
     import uvicorn
 
     from salesops.app import create_app
+    from salesops.web import warmup
 
-    open_database(migrate=True)
+    engine = open_database(migrate=True)
     settings = get_settings()
     console.print(f"SalesOps Board on http://{host}:{port}  (database: {_safe(settings)})")
+    app = create_app(engine)
+    # The default view of every page is built while the server starts (web/warmup.py).
+    warmup.warm_at_start(engine)
     # One process: an embedded DuckDB file allows one writer; threads share the engine.
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def _safe(settings: object) -> str:

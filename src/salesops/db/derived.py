@@ -5,6 +5,10 @@
 * ``order_line.order_id``: the integer link from a line to its header;
 * ``customer.first_order_on / last_order_on``: over normal lines (new customers, lifecycle,
   RFM without scanning all history);
+* ``opportunity_change.seq / next_at``: each change's rank among its opportunity's changes of
+  the same field and the time of the next one (a field's value as of any date, the stage
+  stays of the funnel, without a window over the whole history — measured: the window was
+  the largest single cost of the stuck-deal and funnel statements);
 * ``data_version``: bumped on every write, the metrics cache keys on it.
 
 The SQL is plain ANSI ``UPDATE ... FROM`` and ``INSERT ... SELECT`` that DuckDB and
@@ -113,6 +117,38 @@ def refresh_customer_order_dates(conn: Connection) -> None:
     )
 
 
+def refresh_change_sequence(conn: Connection, touched_table: str | None = None) -> None:
+    """Bring ``opportunity_change.seq`` and ``next_at`` in line with the history.
+
+    ``touched_table`` names a (temporary) table with an ``opportunity_id`` column listing the
+    opportunities whose history a write changed (every change of such an opportunity is
+    re-ranked, the others are left alone); None re-ranks everything. Only rows whose values
+    change are written (an UPDATE is a delete and insert on DuckDB).
+    """
+    where = ""
+    if touched_table:
+        where = f"WHERE opportunity_id IN (SELECT opportunity_id FROM {touched_table})"  # noqa: S608
+    conn.execute(
+        text(
+            f"""
+            UPDATE opportunity_change SET seq = w.seq, next_at = w.next_at
+            FROM (
+                SELECT id,
+                       row_number() OVER (PARTITION BY opportunity_id, field
+                                          ORDER BY changed_at, id) AS seq,
+                       lead(changed_at) OVER (PARTITION BY opportunity_id, field
+                                              ORDER BY changed_at, id) AS next_at
+                FROM opportunity_change
+                {where}
+            ) AS w
+            WHERE opportunity_change.id = w.id
+              AND (opportunity_change.seq IS DISTINCT FROM w.seq
+                   OR opportunity_change.next_at IS DISTINCT FROM w.next_at)
+            """  # noqa: S608 - only our own table names are formatted in
+        )
+    )
+
+
 def bump_data_version(conn: Connection) -> int:
     """Increment the data version (the metrics cache key) and return the new value."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -135,10 +171,22 @@ def data_version(conn: Connection) -> int:
 
 
 def refresh_after_write(
-    conn: Connection, *, orders_touched: str | None = None, orders_changed: bool = True
+    conn: Connection,
+    *,
+    orders_touched: str | None = None,
+    orders_changed: bool = True,
+    history_touched: str | None = None,
+    history_changed: bool = True,
 ) -> int:
-    """Refresh every derived structure after a write; returns the new data version."""
+    """Refresh every derived structure after a write; returns the new data version.
+
+    By default everything is refreshed; a writer that knows what it touched says so
+    (``orders_touched`` / ``history_touched``: temporary tables of order numbers /
+    opportunity ids) or that it left orders or history alone (``..._changed=False``).
+    """
     if orders_changed:
         refresh_order_headers(conn, orders_touched)
         refresh_customer_order_dates(conn)
+    if history_changed:
+        refresh_change_sequence(conn, history_touched)
     return bump_data_version(conn)

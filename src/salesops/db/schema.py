@@ -228,6 +228,11 @@ class OpportunityChange(Base):
     new_value: Mapped[str | None] = mapped_column(String(300))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
     source: Mapped[str] = mapped_column(String(20), default="import")  # history | import | api
+    # Derived (salesops.db.derived.refresh_change_sequence), never imported: the change's rank
+    # among its opportunity's changes of the same field (by time, then id) and the time of the
+    # next one, so reading a field "as of" a date needs no window over the whole history.
+    seq: Mapped[int | None] = mapped_column(Integer)
+    next_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 # --------------------------------------------------------------------------- revenue facts

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from salesops.demo.catalog import OPEN_STAGES, STAGES
 from salesops.demo.deals import STATUSES, Deals
-from salesops.demo.frame import Cat, Frame, Ref, scaled_decimal
+from salesops.demo.frame import NULL, Cat, Frame, Ref, scaled_decimal
 from salesops.demo.org import NEVER, Org
 from salesops.demo.timeline import SECONDS_PER_DAY, Timeline
 
@@ -49,6 +49,7 @@ class _Rows:
         order = np.lexsort((rank, at, opp))
         take = pa.array(order)
         field = np.concatenate(self.field)[order]
+        seq, next_at = _sequence(opp[order], field, at[order])
         return Frame(
             "opportunity_change",
             len(order),
@@ -59,8 +60,34 @@ class _Rows:
                 "new_value": pa.concat_arrays(self.new).take(take),
                 "changed_at": at[order] + epoch_seconds,
                 "source": Cat(np.zeros(len(order), dtype=np.int64), ("history",)),
+                "seq": seq,
+                "next_at": np.where(next_at == NULL, NULL, next_at + epoch_seconds),
             },
         )
+
+
+def _sequence(opp: np.ndarray, field: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``opportunity_change.seq`` and ``next_at`` of rows already in id order (time order per
+    opportunity), as ``salesops.db.derived.refresh_change_sequence`` computes them: the rank
+    among the opportunity's changes of the same field, and the next such change's time."""
+    n = len(opp)
+    key = opp.astype(np.int64) * len(FIELDS) + field
+    by_key = np.lexsort((np.arange(n), key))  # per (opportunity, field), in id order
+    k = key[by_key]
+    first = np.ones(n, dtype=bool)
+    first[1:] = k[1:] != k[:-1]
+    last = np.ones(n, dtype=bool)
+    last[:-1] = first[1:]
+    position = np.arange(n)
+    group_start = np.maximum.accumulate(np.where(first, position, 0))
+    seq = np.empty(n, dtype=np.int64)
+    seq[by_key] = position - group_start + 1
+    following = np.empty(n, dtype=np.int64)
+    following[:-1] = at[by_key][1:]
+    following[-1] = NULL
+    next_at = np.empty(n, dtype=np.int64)
+    next_at[by_key] = np.where(last, NULL, following)
+    return seq, next_at
 
 
 def build_history(deals: Deals, org: Org, timeline: Timeline) -> Frame:

@@ -39,6 +39,7 @@ PREP = "_imp_prep"
 CHANGED = "_imp_changed"
 SELF = "_imp_self"
 ORDERS = "_imp_orders"
+OPPS = "_imp_opps"
 HISTORY_FIELDS = ("stage", "status", "amount", "probability", "expected_close_on", "owner")
 _MAX_REPORTED = 1000
 
@@ -63,7 +64,7 @@ class LoadResult:
 def temp_tables(spec: EntitySpec) -> list[str]:
     """Every temporary table a load of ``spec`` may create."""
     refs = [ref_table(f) for f in spec.fields if f.kind in ("ref", "region")]
-    return [STAGING, PREP, CHANGED, SELF, ORDERS, *refs]
+    return [STAGING, PREP, CHANGED, SELF, ORDERS, OPPS, *refs]
 
 
 class Loader:
@@ -418,9 +419,28 @@ class Loader:
             self._sql(
                 f"CREATE TEMPORARY TABLE {ORDERS} AS SELECT DISTINCT order_no FROM {PREP}"  # noqa: S608
             )
-            r.data_version = refresh_after_write(self.conn, orders_touched=ORDERS)
-        else:
-            r.data_version = refresh_after_write(self.conn, orders_changed=False)
+            r.data_version = refresh_after_write(
+                self.conn, orders_touched=ORDERS, history_changed=False
+            )
+            return
+        # History is written for the file's opportunities (their changes, or the rows of a
+        # stage-history file): only those are re-ranked.
+        touched = {
+            "opportunity": (
+                "SELECT o.id AS opportunity_id FROM opportunity AS o "  # noqa: S608
+                f"WHERE o.external_id IN (SELECT external_id FROM {PREP})"
+            ),
+            "opportunity_change": f"SELECT DISTINCT opportunity_id FROM {PREP}",  # noqa: S608
+        }.get(self.spec.name)
+        if touched is not None:
+            drop_temp(self.conn, OPPS)
+            self._sql(f"CREATE TEMPORARY TABLE {OPPS} AS {touched}")
+        r.data_version = refresh_after_write(
+            self.conn,
+            orders_changed=False,
+            history_changed=touched is not None,
+            history_touched=OPPS if touched is not None else None,
+        )
 
     def cleanup(self) -> None:
         """Drop the temporary tables (a committed import leaves none behind)."""

@@ -74,23 +74,21 @@ def _typed(field: str, text: Any) -> ColumnElement[Any]:
 
 def _field_changes(field: str, candidates: Select[Any] | None) -> Subquery:
     """One field's changes with the time of the field's next change (``valid_to``) and their
-    rank, in one window pass: a change's ``new_value`` holds from its time until
-    ``valid_to``; the first change's ``old_value`` holds before it."""
+    rank: a change's ``new_value`` holds from its time until ``valid_to``; the first change's
+    ``old_value`` holds before it. Rank and next time are kept on the rows by every writer
+    (``salesops.db.derived.refresh_change_sequence``), so this is a plain filtered read."""
     ch = OpportunityChange
-    order = (ch.changed_at, ch.id)
-    windowed = select(
+    rows = select(
         ch.opportunity_id,
         ch.old_value,
         ch.new_value,
         ch.changed_at,
-        func.lead(ch.changed_at)
-        .over(partition_by=ch.opportunity_id, order_by=order)
-        .label("valid_to"),
-        func.row_number().over(partition_by=ch.opportunity_id, order_by=order).label("rn"),
+        ch.next_at.label("valid_to"),
+        ch.seq.label("rn"),
     ).where(ch.field == field)
     if candidates is not None:
-        windowed = windowed.where(ch.opportunity_id.in_(candidates))
-    return windowed.subquery(f"hist_{field}")
+        rows = rows.where(ch.opportunity_id.in_(candidates))
+    return rows.subquery(f"hist_{field}")
 
 
 def _field_at(w: Subquery, opp_id: Any, cutoff: Any) -> tuple[Any, Any]:
@@ -162,7 +160,12 @@ def _candidates(day: Any, o: FromClause) -> ColumnElement[bool]:
     )
 
 
-def _states(dates: FromClause, open_only: bool, fields: Sequence[str] | None) -> Select[Any]:
+def _states(
+    dates: FromClause,
+    open_only: bool,
+    fields: Sequence[str] | None,
+    settled_by: dt.date | None = None,
+) -> Select[Any]:
     wanted = [f for f in TRACKED_FIELDS if fields is None or f in fields or f == "status"]
     dated = select(
         dates.c.as_of.label("as_of"),
@@ -177,6 +180,10 @@ def _states(dates: FromClause, open_only: bool, fields: Sequence[str] | None) ->
     if open_only:
         pool = pool.where(
             ~and_(opp.status.in_(_CLOSED), opp.closed_on.is_not(None), opp.closed_on <= first_day)
+        )
+    elif settled_by is not None:
+        pool = pool.where(
+            ~and_(opp.status.in_(_CLOSED), opp.closed_on.is_not(None), opp.closed_on <= settled_by)
         )
     # Opportunities are narrowed to the pool before the (range) join with the dates.
     narrowed = opp.__table__.select().where(opp.id.in_(pool)).subquery("hist_opps")
@@ -206,7 +213,11 @@ def _states(dates: FromClause, open_only: bool, fields: Sequence[str] | None) ->
 
 
 def opportunity_states(
-    as_of: dt.date, *, open_only: bool = False, fields: Sequence[str] | None = None
+    as_of: dt.date,
+    *,
+    open_only: bool = False,
+    fields: Sequence[str] | None = None,
+    settled_by: dt.date | None = None,
 ) -> Select[Any]:
     """Every opportunity created on or before ``as_of`` as it stood at the end of that day.
 
@@ -217,11 +228,14 @@ def opportunity_states(
     ``is_open`` (open at the end of the day). ``closed_on`` is NULL unless closed by then.
     ``open_only`` keeps only the opportunities open then (cheaper: closed ones are skipped
     before history is read). ``fields`` limits which tracked fields are read from history
-    (the others keep their current values; status is always read). Use it as a fact source:
+    (the others keep their current values; status is always read). ``settled_by`` leaves out
+    the opportunities closed (won or lost, with a close date) on or before that date — closed
+    at ``as_of`` and at every later date, which a comparison between dates can skip before
+    history is read. Use it as a fact source:
     ``opportunity_states(d).subquery()``.
     """
     day = select(literal(as_of, Date).label("as_of")).subquery("hist_day")
-    full = _states(day, open_only, fields).subquery("hist_state")
+    full = _states(day, open_only, fields, settled_by).subquery("hist_state")
     return select(*(c for c in full.c if c.name != "as_of"))
 
 
@@ -256,14 +270,15 @@ def stage_entries(until: dt.date | None = None, *, among: Select[Any] | None = N
     ch = OpportunityChange
     opp = Opportunity
     cutoff = cutoff_of(until) if until is not None else None
-    order = (ch.changed_at, ch.id)
+    # The next stage change, as the history stood at the cut-off (a later one is not known).
+    nx: Any = ch.next_at if cutoff is None else case((ch.next_at < cutoff, ch.next_at))
     changes_q = select(
         ch.opportunity_id,
         ch.old_value,
         ch.new_value,
         ch.changed_at,
-        func.row_number().over(partition_by=ch.opportunity_id, order_by=order).label("rn"),
-        func.lead(ch.changed_at).over(partition_by=ch.opportunity_id, order_by=order).label("nx"),
+        ch.seq.label("rn"),
+        nx.label("nx"),
     ).where(ch.field == "stage")
     if cutoff is not None:
         changes_q = changes_q.where(ch.changed_at < cutoff)

@@ -33,7 +33,12 @@ T = TypeVar("T")
 
 
 class _AnalysisCache:
-    """Results of analysis functions per database, dropped when the data version moves on."""
+    """Results of analysis functions per database, dropped when the data version moves on.
+
+    Single flight: a key being computed by one thread is waited for by the others (a lazy
+    panel the page already started in the background, a warm-up building the same page),
+    never computed twice at once.
+    """
 
     def __init__(self, size: int = 1024) -> None:
         self.size = size
@@ -41,6 +46,7 @@ class _AnalysisCache:
         self.entries: weakref.WeakKeyDictionary[Engine, tuple[int, OrderedDict[Any, Any]]] = (
             weakref.WeakKeyDictionary()
         )
+        self.running: dict[tuple[int, int, Any], threading.Event] = {}
 
     def has(self, engine: Engine, key: Any, version: int) -> bool:
         """True when ``key`` holds a result for data ``version``."""
@@ -48,24 +54,46 @@ class _AnalysisCache:
             found = self.entries.get(engine)
             return found is not None and found[0] == version and key in found[1]
 
+    def _bucket(self, engine: Engine, version: int) -> OrderedDict[Any, Any]:
+        found = self.entries.get(engine)
+        if found is None or found[0] != version:
+            found = (version, OrderedDict())
+            self.entries[engine] = found
+        return found[1]
+
     def get(self, engine: Engine, key: Any, compute: Callable[[], T], version: int) -> T:
         """The result under ``key`` for data ``version``, computed on a miss."""
-        with self.lock:
-            found = self.entries.get(engine)
-            if found is None or found[0] != version:
-                found = (version, OrderedDict())
-                self.entries[engine] = found
-            bucket = found[1]
-            if key in bucket:
-                bucket.move_to_end(key)
-                value: T = bucket[key]
-                return value
-        value = compute()
-        with self.lock:
-            bucket[key] = value
-            while len(bucket) > self.size:
-                bucket.popitem(last=False)
-        return value
+        flight = (id(engine), version, key)
+        while True:
+            with self.lock:
+                bucket = self._bucket(engine, version)
+                if key in bucket:
+                    bucket.move_to_end(key)
+                    value: T = bucket[key]
+                    return value
+                other = self.running.get(flight)
+                if other is None:
+                    done = self.running[flight] = threading.Event()
+                    break
+            # Another thread computes it: wait, then read its result (or compute ourselves if
+            # it failed and left nothing behind).
+            other.wait()
+            with self.lock:
+                bucket = self._bucket(engine, version)
+                if key in bucket:
+                    return bucket[key]
+        try:
+            value = compute()
+            with self.lock:
+                bucket = self._bucket(engine, version)
+                bucket[key] = value
+                while len(bucket) > self.size:
+                    bucket.popitem(last=False)
+            return value
+        finally:
+            with self.lock:
+                self.running.pop(flight, None)
+            done.set()
 
 
 _ANALYSES = _AnalysisCache()
@@ -196,6 +224,7 @@ class Board:
         ]
         answers = self._answer_many([*totals, *sparks])
         spark_of = dict(zip(with_spark, answers[len(metrics) :], strict=True))
+        targets = self.attainments(metrics)
         out = []
         for i, metric in enumerate(metrics):
             total, spark = answers[i], spark_of.get(metric, [])
@@ -211,7 +240,9 @@ class Board:
                 alone = self.query(metric)
                 if alone and alone[0].get("value") is not None:
                     row = {"value": alone[0]["value"], "previous": None, "change": None}
-            out.append(self._card(metric, row, spark, spark_start, records_url(metric)))
+            out.append(
+                self._card(metric, row, spark, spark_start, records_url(metric), targets[metric])
+            )
         return out
 
     def _answer_many(self, queries: list[MetricQuery]) -> list[list[Row] | Exception]:
@@ -234,6 +265,7 @@ class Board:
         spark_rows: list[Row],
         spark_start: dt.date,
         records_url: str | None,
+        att: Any,
     ) -> dict[str, Any]:
         info = kpi.info(metric, self.locale)
         value = row.get("value")
@@ -251,7 +283,6 @@ class Board:
             if not info.stock
             else []
         )
-        att = self.attainment(metric)
         # Pacing from the targets service: ahead / on track is fine, behind / at risk is not.
         pacing_tone = ""
         if att and att.status in ("ahead", "on_track"):
@@ -307,11 +338,15 @@ class Board:
 
     def attainment(self, metric: str) -> Any:
         """The card's target standing (targets service), cached per data version."""
-        key = ("attainment", metric, self.scope.cache_key(), self.filters)
+        return self.attainments((metric,))[metric]
+
+    def attainments(self, metrics: Sequence[str]) -> dict[str, Any]:
+        """The target standing of several cards, evaluated together, cached per data version."""
+        key = ("attainments", tuple(metrics), self.scope.cache_key(), self.filters)
         return _ANALYSES.get(
             self.engine,
             key,
-            lambda: kpi.card_attainment(self.engine, self.scope, metric, self.filters),
+            lambda: kpi.card_attainments(self.engine, self.scope, metrics, self.filters),
             self.data_version,
         )
 

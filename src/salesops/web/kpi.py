@@ -4,6 +4,7 @@ catalog), the shared metrics engine, and the target a card is measured against."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -122,10 +123,18 @@ def card_attainment(
     engine: Engine, scope: Scope, metric: str, filters: BoardFilters
 ) -> Attainment | None:
     """How the card's KPI stands against its target for the board's period (None: no target)."""
-    target_id = target_id_for(engine, metric, filters)
-    if target_id is None:
-        return None
-    return _evaluate(engine, scope, [target_id], filters.end).get(target_id)
+    return card_attainments(engine, scope, (metric,), filters)[metric]
+
+
+def card_attainments(
+    engine: Engine, scope: Scope, metrics: Sequence[str], filters: BoardFilters
+) -> dict[str, Attainment | None]:
+    """:func:`card_attainment` of several KPIs, evaluated together (the targets service
+    fuses their actuals into as few statements as it can)."""
+    ids = {m: target_id_for(engine, m, filters) for m in metrics}
+    found = [i for i in ids.values() if i is not None]
+    evaluated = _evaluate(engine, scope, found, filters.end)
+    return {m: (None if i is None else evaluated.get(i)) for m, i in ids.items()}
 
 
 def month_targets(engine: Engine, metric: str, start: dt.date, end: dt.date) -> dict[str, Decimal]:

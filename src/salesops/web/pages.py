@@ -47,6 +47,8 @@ def render_board_page(
     locale = request_locale(request)
     filters, error = request_filters(request)
     board = Board(engine=engine, scope=scope, filters=filters, locale=locale, page=spec.id)
+    if not error:
+        warmup.start_lazy_panels(board, spec)
     data = build_page(board, spec, defer=True)
     data["t"] = {k: translate(locale, v) for k, v in JS_TEXT.items()}
     context = shell(request, filters, nav or spec.id)

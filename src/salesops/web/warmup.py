@@ -1,9 +1,20 @@
-"""Prepare the other pages while the user reads this one.
+"""Prepare pages before people ask for them.
 
-After a board page is sent, the server builds the other pages for the same filters in the
-background (one at a time, so the machine stays responsive), filling the engine's, the
-analyses' and the panel caches. Clicking through the board is then fast even on a large
-database. Set ``SALESOPS_BOARD_WARMUP=0`` to switch it off.
+* **Lazy panels, at once**: when a page is requested, its lazy panels (those that rebuild the
+  pipeline from its history) start building in a background thread while the request thread
+  builds the cards and the other panels, so they are ready — or nearly — when the browser
+  asks for them after drawing the page. The board's caches are single-flight: the browser's
+  request waits for the build already running instead of starting a second one.
+* **The other pages, after this one**: after a board page is sent, the server builds the other
+  pages for the same filters in the background (one at a time, so the machine stays
+  responsive), filling the engine's, the analyses' and the panel caches. Clicking through
+  the board is then fast even on a large database.
+* **At start**: ``salesops serve`` and ``salesops demo`` build every page for the default
+  filters, in both languages, right after the server starts — what a meeting-room screen or
+  the first visitor of the day opens.
+
+Set ``SALESOPS_BOARD_WARMUP=0`` to switch off the last two (the benchmark does, to time cold
+pages); the lazy panels always start with their page.
 """
 
 from __future__ import annotations
@@ -11,12 +22,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
 
-from salesops.metrics.scope import Scope
+from salesops.metrics.scope import FULL_SCOPE, Scope
 from salesops.web.board import Board
-from salesops.web.filters import BoardFilters
+from salesops.web.filters import BoardFilters, parse_filters
+from salesops.web.i18n import LOCALES
+from salesops.web.panels.base import PageSpec, PanelSpec, deferred, safe_build
 
 log = logging.getLogger(__name__)
 
@@ -56,3 +71,48 @@ def warm(engine: Engine, scope: Scope, filters: BoardFilters, locale: str, skip:
             build_page(board, specs[page_id])
         except Exception:  # a warm-up must never disturb anyone
             log.debug("warm-up of %s failed", page_id, exc_info=True)
+
+
+#: One background worker for lazy panels: they read the same history, so running them side
+#: by side on two cores would only make each slower.
+_LAZY = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesops-lazy")
+
+
+def start_lazy_panels(board: Board, spec: PageSpec) -> None:
+    """Start building the lazy panels of ``spec`` that are not cached yet (see the module
+    docstring); the page placeholders then fetch finished or running builds."""
+    lazy = [p for p in spec.panels if deferred(board, p)]
+    if lazy:
+        twin = Board(
+            engine=board.engine,
+            scope=board.scope,
+            filters=board.filters,
+            locale=board.locale,
+            page=board.page,
+        )
+        _LAZY.submit(_build_panels, twin, lazy)
+
+
+def _build_panels(board: Board, panels: Sequence[PanelSpec]) -> None:
+    for p in panels:
+        try:
+            safe_build(board, p)
+        except Exception:  # pragma: no cover - safe_build reports failures in the panel
+            log.debug("lazy panel %s/%s failed", board.page, p.id, exc_info=True)
+
+
+def warm_at_start(engine: Engine, scope: Scope = FULL_SCOPE) -> threading.Thread | None:
+    """Build every page for the default filters in both languages, in a daemon thread (None
+    when warm-up is switched off). The expensive part — the engine's and the analyses'
+    results — is shared by the languages; the second costs only formatting."""
+    if not enabled():
+        return None
+
+    def run() -> None:
+        filters = parse_filters({})
+        for locale in LOCALES:
+            warm(engine, scope, filters, locale, skip="")
+
+    thread = threading.Thread(target=run, name="salesops-warm-start", daemon=True)
+    thread.start()
+    return thread
