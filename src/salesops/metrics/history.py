@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    CompoundSelect,
     Date,
     DateTime,
     FromClause,
@@ -327,3 +328,73 @@ def stage_entries(until: dt.date | None = None, *, among: Select[Any] | None = N
         stays.c.left_at,
         closed_at.label("closed_at"),
     ).select_from(stays.join(opp, opp.id == stays.c.opportunity_id))
+
+
+def stays_ending_between(first: dt.date, last: dt.date) -> CompoundSelect[Any]:
+    """Stays in a stage that can end between the start of ``first`` and the end of ``last``
+    — a superset of those that do —, read without going through every opportunity's
+    history (time in stage over a period).
+
+    Columns of :func:`stage_entries` (no cut-off), except that ``closed_at`` is given only
+    where the stay ends with the close (``left_at`` NULL), so ``coalesce(left_at,
+    closed_at)`` is the stay's end either way. A stay ends at the next stage change
+    (``next_at`` on the change row, kept by the writers), at the first change for the stay
+    before it (the ``old_value`` of a ``seq`` 1 change), or — when nothing follows — at the
+    close of a won or lost deal. The caller keeps the stays whose end falls in its periods.
+    """
+    ch = OpportunityChange
+    opp = Opportunity
+    lo = cutoff_of(first - dt.timedelta(days=1))
+    hi = cutoff_of(last)
+    created = cast(opp.created_on, DateTime)
+    closed_at = cast(opp.closed_on, DateTime)
+    no_time = cast(null(), DateTime)
+    closed_in = and_(opp.status.in_(_CLOSED), opp.closed_on.between(first, last))
+    stage_rows = and_(ch.field == "stage", ch.new_value.is_not(None))
+    left_for_next = select(
+        ch.opportunity_id,
+        ch.new_value.label("stage"),
+        ch.changed_at.label("entered_at"),
+        ch.next_at.label("left_at"),
+        no_time.label("closed_at"),
+    ).where(stage_rows, ch.next_at >= lo, ch.next_at < hi)
+    closed_in_it = (
+        select(
+            ch.opportunity_id,
+            ch.new_value.label("stage"),
+            ch.changed_at.label("entered_at"),
+            no_time.label("left_at"),
+            closed_at.label("closed_at"),
+        )
+        .join(opp, opp.id == ch.opportunity_id)
+        .where(stage_rows, ch.next_at.is_(None), closed_in)
+    )
+    initial = (
+        select(
+            ch.opportunity_id,
+            ch.old_value.label("stage"),
+            created.label("entered_at"),
+            ch.changed_at.label("left_at"),
+            no_time.label("closed_at"),
+        )
+        .join(opp, opp.id == ch.opportunity_id)
+        .where(
+            ch.field == "stage",
+            ch.seq == 1,
+            ch.old_value.is_not(None),
+            ch.changed_at >= lo,
+            ch.changed_at < hi,
+        )
+    )
+    unchanged = select(
+        opp.id.label("opportunity_id"),
+        opp.stage.label("stage"),
+        created.label("entered_at"),
+        no_time.label("left_at"),
+        closed_at.label("closed_at"),
+    ).where(
+        opp.stage.is_not(None),
+        closed_in,
+        ~select(ch.id).where(ch.opportunity_id == opp.id, ch.field == "stage").exists(),
+    )
+    return union_all(left_for_next, closed_in_it, initial, unchanged)

@@ -3,7 +3,6 @@ stage, visit conversion and targets."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,15 +17,14 @@ from sqlalchemy import (
     literal,
     null,
     select,
-    union,
 )
 
-from salesops.db.schema import Opportunity, OpportunityChange, PipelineStage
+from salesops.db.schema import Opportunity, PipelineStage
 from salesops.metrics import dimensions as dims_mod
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, finish, key_name
 from salesops.metrics.compiler.frame import Frame
 from salesops.metrics.dialects import add_days, seconds_between
-from salesops.metrics.history import stage_entries
+from salesops.metrics.history import stage_entries, stays_ending_between
 from salesops.metrics.measures import Measure, time_expression
 
 
@@ -271,27 +269,13 @@ def build_funnel(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     )
 
 
-def _ending_in(ctx: BuildCtx) -> Select[Any] | None:
-    """Opportunities that can have a stay ending in the computed periods: a stage change or
-    a close then (None: no bounds, all of them)."""
-    lo, hi = ctx.frame.span()
-    if lo is None or hi is None:
-        return None
-    ch = OpportunityChange.__table__
-    opp = Opportunity.__table__
-    after = dt.datetime.combine(hi + dt.timedelta(days=1), dt.time())
-    changed = select(ch.c.opportunity_id).where(
-        ch.c.field == "stage", ch.c.changed_at >= lo, ch.c.changed_at < after
-    )
-    closed = select(opp.c.id).where(opp.c.closed_on.between(lo, hi))
-    return union(changed, closed)  # type: ignore[return-value]
-
-
 def build_dwell(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     """Days in stage over stays that ended (stage change or close) in the period."""
     opp = Opportunity.__table__
     st = PipelineStage.__table__
-    entries = stage_entries(among=_ending_in(ctx)).subquery("entries")
+    lo, hi = ctx.frame.span()
+    source: Any = stage_entries() if lo is None or hi is None else stays_ending_between(lo, hi)
+    entries = source.subquery("entries")
     ended_at = func.coalesce(entries.c.left_at, entries.c.closed_at)
     terminal = (
         select(st.c.id)
