@@ -76,7 +76,8 @@ def build_visit(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
         )
     ]
     until = hi + dt.timedelta(days=WINDOW_DAYS) if hi is not None else None
-    for conv_day, base in _conversions(ctx, lo, until):
+    visited = select(visits.c.customer_id)
+    for conv_day, base in _conversions(ctx, lo, until, visited):
         rows.append(
             select(
                 *pad,
@@ -109,13 +110,16 @@ def build_visit(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     return stmt.group_by(*group) if group else stmt
 
 
-def _conversions(ctx: BuildCtx, lo: dt.date | None, until: dt.date | None) -> list[tuple[Any, Any]]:
-    """(day column, source) of won deals and normal orders that can convert a visit."""
+def _conversions(
+    ctx: BuildCtx, lo: dt.date | None, until: dt.date | None, visited: Select[Any]
+) -> list[tuple[Any, Any]]:
+    """(day column, source) of won deals and normal orders that can convert a visit: of
+    the visited customers only (the others' orders never meet a visit in the window)."""
     opp = Opportunity.__table__.alias("visit_deal")
     head = OrderHeader.__table__.alias("visit_order")
-    won_where = [opp.c.status == "won", opp.c.customer_id.is_not(None)]
+    won_where = [opp.c.status == "won", opp.c.customer_id.in_(visited)]
     won_where += dims_mod.conditions("opportunity", {}, ctx.scope, opp)
-    order_where = [head.c.normal_lines > 0, head.c.customer_id.is_not(None)]
+    order_where = [head.c.normal_lines > 0, head.c.customer_id.in_(visited)]
     order_where += dims_mod.conditions("order_header", {}, ctx.scope, head)
     if lo is not None:
         won_where.append(opp.c.closed_on >= lo)
