@@ -99,3 +99,14 @@ def test_a_page_warms_the_other_pages_for_its_filters(db: Db, monkeypatch: Monke
     assert (
         'data-panel="funnel"' in html and 'data-lazy="/api/v1/panels/pipeline/funnel"' not in html
     )
+
+
+def test_records_show_status_codes_by_name(db: Db) -> None:
+    client = _client(db)
+    zh = client.get(f"/api/v1/records/revenue?{Q}&lang=zh").json()
+    assert {"key": "status", "label": "状态", "unit": None, "numeric": False} in zh["columns"]
+    assert {r["status"] for r in zh["rows"]} == {"正常"}  # revenue counts normal lines only
+    en = client.get(f"/api/v1/records/revenue?{Q}&lang=en").json()
+    assert {r["status"] for r in en["rows"]} == {"Normal"}
+    won = client.get(f"/api/v1/records/bookings?{Q}&lang=zh").json()
+    assert {r["status"] for r in won["rows"]} == {"赢单"}

@@ -49,6 +49,19 @@ VALUE_LABELS = {
         "service": "Service",
         "other": "Other",
     },
+    # order lines, opportunities and feedback (shown in record views)
+    "status": {
+        "normal": "Normal",
+        "cancelled": "Cancelled",
+        "returned": "Returned",
+        "open": "Open",
+        "won": "Won",
+        "lost": "Lost",
+        "new": "New",
+        "assigned": "Assigned",
+        "resolved": "Solved",
+        "informed": "Customer informed",
+    },
 }
 
 
@@ -144,6 +157,11 @@ def engine_records(board: Board, metric: str, title: str, sel: str | None = None
     rows: list[dict[str, Any]] = [dict(r) for r in rows_attr]
     keys: list[str] = list(columns_attr) if columns_attr else (list(rows[0]) if rows else [])
     columns = [Column(k, board.t(_record_label(k)), _record_unit(k, rows)) for k in readable(keys)]
+    coded = [k for k in keys if k in VALUE_LABELS]
+    for row in rows:  # codes by name, in the dialog and the exports alike
+        for k in coded:
+            if isinstance(row.get(k), str):
+                row[k] = value_label(board, k, row[k])
     return from_rows(title, rows, columns, limit=RECORDS_LIMIT)
 
 
