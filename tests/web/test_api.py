@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 from pytest import MonkeyPatch
 
@@ -110,3 +111,90 @@ def test_records_show_status_codes_by_name(db: Db) -> None:
     assert {r["status"] for r in en["rows"]} == {"Normal"}
     won = client.get(f"/api/v1/records/bookings?{Q}&lang=zh").json()
     assert {r["status"] for r in won["rows"]} == {"赢单"}
+
+
+def test_a_page_starts_its_lazy_panels_at_once(db: Db, monkeypatch: MonkeyPatch) -> None:
+    from salesops.metrics.scope import FULL_SCOPE
+    from salesops.web import warmup
+    from salesops.web.board import Board
+    from salesops.web.filters import parse_filters
+    from salesops.web.panels import pages
+    from salesops.web.panels.base import panel_key
+
+    monkeypatch.setenv("SALESOPS_BOARD_WARMUP", "0")
+    client = _client(db)
+    html = client.get(f"/pipeline?{Q}&region=华南&lang=zh").text
+    # The page itself is sent with a placeholder ...
+    assert 'data-lazy="/api/v1/panels/pipeline/funnel"' in html
+    # ... while the panel was already being built: once the background worker is idle, it is
+    # cached, and the browser's request is answered from the cache.
+    warmup._LAZY.submit(lambda: None).result(timeout=60)
+    filters = parse_filters({"asof": [ASOF], "region": ["华南"]})
+    board = Board(db.engine, FULL_SCOPE, filters, "zh_CN", page="pipeline")
+    funnel = pages()["pipeline"].panel("funnel")
+    assert funnel is not None and board.is_cached(panel_key(board, funnel))
+    assert client.get(f"/api/v1/panels/pipeline/funnel?{Q}&region=华南&lang=zh").status_code == 200
+
+
+def test_server_start_builds_the_default_view_of_every_page(
+    db: Db, monkeypatch: MonkeyPatch
+) -> None:
+    from salesops.metrics.scope import FULL_SCOPE
+    from salesops.web import warmup
+    from salesops.web.board import Board
+    from salesops.web.filters import parse_filters
+    from salesops.web.panels import pages
+    from salesops.web.panels.base import panel_key
+
+    seed(db.engine)
+    monkeypatch.setenv("SALESOPS_BOARD_WARMUP", "0")
+    assert warmup.warm_at_start(db.engine) is None  # switched off
+    monkeypatch.setenv("SALESOPS_BOARD_WARMUP", "1")
+    thread = warmup.warm_at_start(db.engine)
+    assert thread is not None
+    thread.join(timeout=300)
+    filters = parse_filters({})
+    for page_id in ("overview", "pipeline", "customers"):
+        spec = pages()[page_id]
+        for locale in ("zh_CN", "en"):
+            board = Board(db.engine, FULL_SCOPE, filters, locale, page=page_id)
+            assert all(board.is_cached(panel_key(board, p)) for p in spec.panels), page_id
+
+
+def test_the_board_cache_computes_a_key_once_however_many_ask() -> None:
+    import threading
+
+    from sqlalchemy import create_engine
+
+    from salesops.web.board import _AnalysisCache
+
+    cache = _AnalysisCache()
+    engine = create_engine("sqlite://")
+    calls: list[int] = []
+    release = threading.Event()
+
+    def slow() -> str:
+        calls.append(1)
+        release.wait(timeout=30)
+        return "answer"
+
+    answers: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(cache.get(engine, "k", slow, 1)))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    release.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert answers == ["answer"] * 4
+    assert calls == [1]
+
+    # a failure is not cached: the next caller computes again
+    def boom() -> str:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        cache.get(engine, "bad", boom, 1)
+    assert cache.get(engine, "bad", lambda: "fine", 1) == "fine"
