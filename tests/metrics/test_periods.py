@@ -177,3 +177,18 @@ def test_owner_as_of_a_date_from_history(world: World) -> None:
     assert after.rows == [{"rep": "Ann", "value": 600.0}, {"rep": "Bob", "value": 300.0}]
     teams = e.query(MetricQuery("open_pipeline", by=("team",), grain="month", start=START, end=END))
     assert teams.rows[-1] == {"team": "T-East", "period": "2024-03", "value": 900.0}
+
+
+def test_retention_compared_when_the_windows_overlap(world: World) -> None:
+    # 2024-01-01 .. 2024-08-31 (8 whole months) against the same months of 2023. Retention
+    # looks back one window: 2023-05-01 .. 2023-12-31 for this period, 2022-05-01 ..
+    # 2022-12-31 for last year's — and last year's window itself (2023-01 .. 2023-08) shares
+    # May to August 2023 with this period's look-back, so rows must count in both.
+    # Look-back customers: Delta (Oct), Acme (Nov), Gamma (Dec); of them Acme and Gamma
+    # bought again in 2024: 2 / 3. Last year's look-back has no customers: no value.
+    q = MetricQuery(
+        "retention_rate", start=dt.date(2024, 1, 1), end=dt.date(2024, 8, 31), compare="yoy"
+    )
+    assert world.engine.query(q).rows == [{"value": 0.666667, "previous": None, "change": None}]
+    alone = MetricQuery("retention_rate", start=dt.date(2024, 1, 1), end=dt.date(2024, 8, 31))
+    assert world.engine.query(alone).rows == [{"value": 0.666667}]

@@ -21,7 +21,7 @@ from sqlalchemy import (
 
 from salesops.db.schema import Opportunity, PipelineStage
 from salesops.metrics import dimensions as dims_mod
-from salesops.metrics.compiler.context import BUCKET, BuildCtx, finish, key_name
+from salesops.metrics.compiler.context import BUCKET, BuildCtx, finish, key_name, periods_table
 from salesops.metrics.compiler.frame import Frame
 from salesops.metrics.dialects import add_days, seconds_between
 from salesops.metrics.history import stage_entries, stays_ending_between
@@ -61,9 +61,21 @@ def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     if inner_frame is None:  # no period to look back from: nothing is retained or lost
         return empty_part(ctx, measures)
     t = time_expression(fact, "order_date", src)
-    bucket = inner_frame.bucket(t)
-    assert bucket is not None
     key_cols, joins = ctx.keys(fact, src)
+    frm: Any = dims_mod.join_all(src, joins)
+    if inner_frame.mode == "grain":
+        bucket = inner_frame.bucket(t)
+        assert bucket is not None
+    else:
+        # Windows: each period and the one before it. These can overlap (this year to date
+        # against the same dates last year: last year's window and the one just before this
+        # year's share most days), so a row joins every window it falls in rather than taking
+        # one bucket.
+        windows = periods_table(
+            inner_frame.periods(lookback=1), inner_frame, name=ctx.name("retention_windows")
+        )
+        frm = frm.join(windows, t.between(windows.c.p_start, windows.c.p_end))
+        bucket = windows.c.bucket
     where = ctx.conditions(fact, src)
     span = inner_frame.time_filter(t, lookback=1)
     if span is not None:
@@ -72,7 +84,7 @@ def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     where += [normal, src.c.customer_id.is_not(None)]
     act = (
         select(*key_cols, bucket.label(BUCKET), src.c.customer_id)
-        .select_from(dims_mod.join_all(src, joins))
+        .select_from(frm)
         .where(*where)
         .distinct()
         .cte(ctx.name("active_sets"))
