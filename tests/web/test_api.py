@@ -198,3 +198,18 @@ def test_the_board_cache_computes_a_key_once_however_many_ask() -> None:
     with pytest.raises(ValueError):
         cache.get(engine, "bad", boom, 1)
     assert cache.get(engine, "bad", lambda: "fine", 1) == "fine"
+
+
+def test_a_period_cut_short_is_shown_as_to_date(db: Db) -> None:
+    client = _client(db)
+    # As of 15 June: June is a month to date, drawn lighter and labelled as such.
+    panel = client.get(f"/api/v1/panels/overview/revenue_trend?{Q}&lang=zh").json()
+    labels = panel["option"]["xAxis"]["data"]
+    bars = panel["option"]["series"][0]["data"]
+    june = bars[labels.index("2026-06")]
+    assert isinstance(june, dict) and june["label"]["formatter"] == "至今"
+    assert all(not isinstance(b, dict) for i, b in enumerate(bars) if labels[i] != "2026-06")
+    assert panel["subtitle"].endswith("2026-06 截至 06-15")
+    # A whole month is not marked.
+    whole = client.get("/api/v1/panels/overview/revenue_trend?asof=2026-06-30&lang=en").json()
+    assert not any(isinstance(b, dict) for b in whole["option"]["series"][0]["data"])

@@ -86,7 +86,6 @@ def category_chart(
         "xAxis": {
             "type": "category",
             "data": list(categories),
-            # Few categories: show every name; many (days, weeks): let ECharts thin them out.
             # Few categories: every name, wrapped to its slot (the browser sizes ``_fit``);
             # many (days, weeks): let ECharts thin them out.
             "axisLabel": (

@@ -9,7 +9,7 @@ from salesops.web import charts
 from salesops.web.board import Board
 from salesops.web.panels.base import PageSpec, Panel, PanelSpec, chart, table, titled
 from salesops.web.panels.common import breakdown_panel, names, period_drill, records_of
-from salesops.web.panels.trend import aligned, by_label, period_labels
+from salesops.web.panels.trend import aligned, by_label, mark_to_date, period_labels
 from salesops.web.records import Column
 
 CARDS = (
@@ -55,14 +55,16 @@ def orders_trend(board: Board) -> Panel:
         ],
     )
     option["grain"] = grain
+    to_date = mark_to_date(board, option, labels, f.end, grain)
+    subtitle = board.t(
+        "By {grain}; click a period to focus on it", grain=board.t(GRAIN_LABELS[grain])
+    )
     return chart(
         board,
         "orders_trend",
         board.t(titled("orders_trend", "Revenue, orders and AOV")),
         option,
-        subtitle=board.t(
-            "By {grain}; click a period to focus on it", grain=board.t(GRAIN_LABELS[grain])
-        ),
+        subtitle=f"{subtitle} · {to_date}" if to_date else subtitle,
         empty=not any(revenue),
         drill=period_drill(labels),
     ) | {"grains": _grain_links(board)}

@@ -15,7 +15,7 @@ from salesops.web.panels.common import (
     records_of,
     values,
 )
-from salesops.web.panels.trend import series_with_last_year
+from salesops.web.panels.trend import mark_to_date, series_with_last_year
 
 CARDS = (
     "revenue",
@@ -75,16 +75,18 @@ def revenue_trend(board: Board) -> Panel:
                 )
             )
     option = charts.category_chart(labels, series)
+    to_date = mark_to_date(board, option, labels, end, grain)
+    subtitle = board.t(
+        "{start} to {end}, against last year and target",
+        start=labels[0] if labels else "",
+        end=labels[-1] if labels else "",
+    )
     return chart(
         board,
         "revenue_trend",
         board.t(titled("revenue_trend", "Revenue trend")),
         option,
-        subtitle=board.t(
-            "{start} to {end}, against last year and target",
-            start=labels[0] if labels else "",
-            end=labels[-1] if labels else "",
-        ),
+        subtitle=f"{subtitle} · {to_date}" if to_date else subtitle,
         empty=all(v is None for v in current) and all(v is None for v in last),
         drill=period_drill(labels),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from salesops.metrics.query import Grain
 from salesops.web import kpi
@@ -111,3 +112,33 @@ def series_with_last_year(
         aligned(current, labels, additive, end),
         aligned(shifted, labels, additive, axis_end or end),
     )
+
+
+def partial_index(labels: Sequence[str], end: dt.date, grain: Grain) -> int | None:
+    """The position of the period that ``end`` cuts short (this month on its first day), or
+    None when ``end`` closes its period."""
+    label = label_of(end, grain)
+    found = period_range(label)
+    if label not in labels or found is None or end >= found[1]:
+        return None
+    return labels.index(label)
+
+
+def mark_to_date(
+    board: Board, option: dict[str, Any], labels: Sequence[str], end: dt.date, grain: Grain
+) -> str:
+    """Show the bar of a period cut short by ``end`` as such (lighter, labelled "to date"), so
+    one day of December is not read as a collapse; returns a note for the subtitle ("")."""
+    index = partial_index(labels, end, grain)
+    if index is None:
+        return ""
+    bars = option["series"][0]
+    value = bars["data"][index]
+    if value is None:
+        return ""
+    bars["data"][index] = {
+        "value": value,
+        "itemStyle": {"opacity": 0.5},
+        "label": {"show": True, "position": "top", "formatter": board.t("To date")},
+    }
+    return board.t("{period} to {day}", period=labels[index], day=f"{end:%m-%d}")
