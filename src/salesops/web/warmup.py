@@ -76,13 +76,23 @@ def warm(engine: Engine, scope: Scope, filters: BoardFilters, locale: str, skip:
 #: One background worker for lazy panels: they read the same history, so running them side
 #: by side on two cores would only make each slower.
 _LAZY = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesops-lazy")
+#: Pages whose lazy panels wait for the worker: someone clicking through filters quickly
+#: should not leave a queue of stale pages behind (a page the worker has not reached builds
+#: its panels when the browser asks, as without the worker).
+_QUEUED = 0
+_MAX_QUEUED = 2
 
 
 def start_lazy_panels(board: Board, spec: PageSpec) -> None:
     """Start building the lazy panels of ``spec`` that are not cached yet (see the module
     docstring); the page placeholders then fetch finished or running builds."""
+    global _QUEUED
     lazy = [p for p in spec.panels if deferred(board, p)]
     if lazy:
+        with _LOCK:
+            if _QUEUED >= _MAX_QUEUED:
+                return
+            _QUEUED += 1
         twin = Board(
             engine=board.engine,
             scope=board.scope,
@@ -94,11 +104,16 @@ def start_lazy_panels(board: Board, spec: PageSpec) -> None:
 
 
 def _build_panels(board: Board, panels: Sequence[PanelSpec]) -> None:
-    for p in panels:
-        try:
-            safe_build(board, p)
-        except Exception:  # pragma: no cover - safe_build reports failures in the panel
-            log.debug("lazy panel %s/%s failed", board.page, p.id, exc_info=True)
+    global _QUEUED
+    try:
+        for p in panels:
+            try:
+                safe_build(board, p)
+            except Exception:  # pragma: no cover - safe_build reports failures in the panel
+                log.debug("lazy panel %s/%s failed", board.page, p.id, exc_info=True)
+    finally:
+        with _LOCK:
+            _QUEUED -= 1
 
 
 def warm_at_start(engine: Engine, scope: Scope = FULL_SCOPE) -> threading.Thread | None:
