@@ -21,6 +21,7 @@ from salesops.db.engine import make_engine
 from salesops.db.migrate import upgrade
 from salesops.demo import DATA_TABLES, DemoDataError, generate_demo
 from tests.conftest import PG_URL, Db
+from tests.db.summary_check import assert_summary_exact
 from tests.demo.helpers import TINY, count, fingerprint, fingerprints, rows
 
 
@@ -239,6 +240,15 @@ def test_change_sequence_is_what_the_refresh_would_write(db: Db) -> None:
     pairs = "SELECT count(DISTINCT (opportunity_id, field)) FROM opportunity_change"
     lasts = "SELECT count(*) FROM opportunity_change WHERE next_at IS NULL"
     assert rows(db.engine, firsts) == rows(db.engine, pairs) == rows(db.engine, lasts)
+
+
+def test_the_monthly_summary_is_the_lines_summed(db: Db) -> None:
+    generate_demo(db.engine, TINY)
+    assert_summary_exact(db.engine)
+    assert count(db.engine, "order_line_month") > 100
+    # a replace empties the summary with the lines and sums the new ones
+    generate_demo(db.engine, dataclasses.replace(TINY, seed=8), replace=True)
+    assert_summary_exact(db.engine)
 
 
 def test_refuses_a_database_with_data_and_replaces_on_request(db: Db) -> None:

@@ -41,8 +41,12 @@ def metric(
         str | None,
         typer.Option(help="day | week | month | quarter | year | fiscal_quarter | fiscal_year"),
     ] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD (none: all earlier data).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day, YYYY-MM-DD (none: all later data).")
+    ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Stocks (open pipeline ...) as of this date.")
     ] = None,

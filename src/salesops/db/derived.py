@@ -3,6 +3,8 @@
 * ``order_header``: one row per ``order_no`` (order count, AOV and customers without a
   ``count(distinct order_no)`` over millions of lines);
 * ``order_line.order_id``: the integer link from a line to its header;
+* ``order_line_month``: order lines summed per month, status, region, rep, product, channel
+  and whether the cost is known (revenue and margin without scanning every line);
 * ``customer.first_order_on / last_order_on``: over normal lines (new customers, lifecycle,
   RFM without scanning all history);
 * ``opportunity_change.seq / next_at``: each change's rank among its opportunity's changes of
@@ -18,6 +20,7 @@ PostgreSQL both run. Call :func:`refresh_after_write` once at the end of an impo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, text
 
@@ -94,6 +97,69 @@ def refresh_order_headers(conn: Connection, touched_table: str | None = None) ->
             """
         )
     )
+
+
+def month_of(column: str) -> str:
+    """SQL for the first day of the month of the date ``column`` (both databases; the cast to
+    TIMESTAMP keeps PostgreSQL from truncating in the session's time zone)."""
+    return f"CAST(date_trunc('month', CAST({column} AS TIMESTAMP)) AS DATE)"
+
+
+_MONTH_INSERT = """
+    INSERT INTO order_line_month (order_date, status, region_id, rep_id, product_id, channel,
+                                  cost_known, amount, cost, lines)
+    SELECT {month}, status, region_id, rep_id, product_id, channel, cost IS NOT NULL,
+           sum(amount), sum(cost), count(*)
+    FROM order_line
+    {where}
+    GROUP BY {month}, status, region_id, rep_id, product_id, channel, cost IS NOT NULL
+    ORDER BY 1
+"""
+
+
+def _month_ranges(months: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Runs of consecutive months as [first day, first day after the run)."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for m in sorted(set(months)):
+        after = dt.date(m.year + m.month // 12, m.month % 12 + 1, 1)
+        if out and out[-1][1] == m:
+            out[-1] = (out[-1][0], after)
+        else:
+            out.append((m, after))
+    return out
+
+
+def refresh_order_line_month(conn: Connection, months_table: str | None = None) -> None:
+    """Bring ``order_line_month`` in line with the order lines.
+
+    ``months_table`` names a (temporary) table with a ``month`` column (first days, see
+    :func:`month_of`) listing every month a write may have changed: for a line that changed,
+    the months of its date before *and* after the write (a line moved from March to April
+    changes both), for a new line its month. Those months are deleted and summed again from
+    ``order_line``; None rebuilds every month. The name is ours, never user input.
+
+    Rewriting whole months is simple and exact; a month is a few hundred thousand lines at
+    most, and the date ranges let PostgreSQL's index and DuckDB's zone maps skip the rest.
+    """
+    if months_table is None:
+        conn.execute(text("DELETE FROM order_line_month"))
+        conn.execute(text(_MONTH_INSERT.format(month=month_of("order_date"), where="")))
+        return
+    months = conn.execute(
+        text(f"SELECT DISTINCT month FROM {months_table} WHERE month IS NOT NULL")  # noqa: S608
+    ).scalars()
+    ranges = _month_ranges(list(months))
+    if not ranges:
+        return
+    params: dict[str, dt.date] = {}
+    conds = []
+    for i, (lo, hi) in enumerate(ranges):
+        params[f"lo{i}"], params[f"hi{i}"] = lo, hi
+        conds.append(f"(order_date >= :lo{i} AND order_date < :hi{i})")
+    where = "WHERE " + " OR ".join(conds)
+    conn.execute(text(f"DELETE FROM order_line_month {where}"), params)  # noqa: S608
+    insert = _MONTH_INSERT.format(month=month_of("order_date"), where=where)
+    conn.execute(text(insert), params)
 
 
 def refresh_customer_order_dates(conn: Connection) -> None:
@@ -174,6 +240,7 @@ def refresh_after_write(
     conn: Connection,
     *,
     orders_touched: str | None = None,
+    months_touched: str | None = None,
     orders_changed: bool = True,
     history_touched: str | None = None,
     history_changed: bool = True,
@@ -181,11 +248,13 @@ def refresh_after_write(
     """Refresh every derived structure after a write; returns the new data version.
 
     By default everything is refreshed; a writer that knows what it touched says so
-    (``orders_touched`` / ``history_touched``: temporary tables of order numbers /
-    opportunity ids) or that it left orders or history alone (``..._changed=False``).
+    (``orders_touched`` / ``months_touched`` / ``history_touched``: temporary tables of
+    order numbers, months (see :func:`refresh_order_line_month`) and opportunity ids) or
+    that it left orders or history alone (``..._changed=False``).
     """
     if orders_changed:
         refresh_order_headers(conn, orders_touched)
+        refresh_order_line_month(conn, months_touched)
         refresh_customer_order_dates(conn)
     if history_changed:
         refresh_change_sequence(conn, history_touched)

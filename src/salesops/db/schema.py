@@ -10,8 +10,9 @@ Conventions, and why:
 * Money is ``Numeric(18, 2)`` (exact decimals); rates and probabilities ``Numeric(9, 4)``.
 * Every fact carries ``region_id``: its *sales region*, resolved by the loader (own region, else
   the rep's, else the customer's). The customer's own geography is ``customer.region_id``.
-* ``order_header`` and ``customer.first_order_on / last_order_on`` are derived by the loader
-  (``salesops.db.derived``) in the same transaction as every write; nothing else writes them.
+* ``order_header``, ``order_line_month`` and ``customer.first_order_on / last_order_on`` are
+  derived by the loader (``salesops.db.derived``) in the same transaction as every write;
+  nothing else writes them.
 * Foreign keys are declared, but DuckDB refuses updates to a *key or unique* column of a
   referenced row, so writers never update ``id`` or ``external_id``.
 * Foreign keys exist on PostgreSQL only: DuckDB indexes every foreign-key column and turns an
@@ -27,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -46,6 +48,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 MONEY = Numeric(18, 2)
 RATE = Numeric(9, 4)
 QUANTITY = Numeric(18, 4)
+MONEY_SUM = Numeric(24, 2)
 
 naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -61,9 +64,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=naming_convention)
 
 
-def _pk(table: str) -> Mapped[int]:
+def _pk(table: str, *, big: bool = False) -> Mapped[int]:
     seq = Sequence(f"{table}_id_seq")
-    return mapped_column(Integer, seq, primary_key=True, server_default=seq.next_value())
+    type_ = BigInteger if big else Integer
+    return mapped_column(type_, seq, primary_key=True, server_default=seq.next_value())
 
 
 def _fk(target: str, *, index: bool = False) -> Mapped[int | None]:
@@ -285,6 +289,32 @@ class OrderLine(Base):
     status: Mapped[str] = mapped_column(String(20), default="normal")  # normal|cancelled|returned
 
 
+class OrderLineMonth(Base):
+    """Order lines summed per month and key: an exact, much smaller stand-in for ``order_line``
+    in sums (revenue, cost, gross profit), derived by every writer (``salesops.db.derived``).
+
+    The columns keep ``order_line``'s names, so a measure's SQL reads the same on either table:
+    ``order_date`` is the first day of the month, ``amount`` / ``cost`` are sums. Lines with and
+    without a cost are kept in separate rows (``cost_known``), so ``cost IS NOT NULL`` selects
+    exactly the costed lines and ``amount - cost`` is the costed lines' gross profit. The id is a
+    BIGINT because every refresh of a month writes its rows again with fresh ids.
+    """
+
+    __tablename__ = "order_line_month"
+    id: Mapped[int] = _pk("order_line_month", big=True)
+    order_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    region_id: Mapped[int | None] = _ref()
+    rep_id: Mapped[int | None] = _ref()
+    product_id: Mapped[int | None] = _ref()
+    channel: Mapped[str | None] = mapped_column(String(100))
+    cost_known: Mapped[bool] = mapped_column(Boolean)
+    # A line's money is Numeric(18, 2); six more digits hold the sum of up to a million lines.
+    amount: Mapped[Decimal] = mapped_column(MONEY_SUM)
+    cost: Mapped[Decimal | None] = mapped_column(MONEY_SUM)
+    lines: Mapped[int] = mapped_column(Integer)
+
+
 class Payment(Base):
     """A receivable (回款计划) and what was paid against it (回款)."""
 
@@ -463,6 +493,7 @@ class DataVersion(Base):
 _pg_index("ix_order_line_order_date", OrderLine.order_date)
 _pg_index("ix_order_line_order_id", OrderLine.order_id)
 _pg_index("ix_order_header_order_date", OrderHeader.order_date)
+_pg_index("ix_order_line_month_order_date", OrderLineMonth.order_date)
 _pg_index("ix_opportunity_closed_on", Opportunity.closed_on)
 _pg_index("ix_opportunity_customer_id", Opportunity.customer_id)
 _pg_index("ix_opportunity_change_opportunity_id", OpportunityChange.opportunity_id)

@@ -3,8 +3,9 @@
 :func:`build_frames` is pure (config in, frames out; no database); :func:`generate_demo`
 checks the database is empty (or empties it when asked to replace), writes every frame in one
 transaction, then keeps the derived data exact: ``order_header`` is written from the same
-arrays as the lines, customers' first/last order dates are refreshed from it, and the data
-version is bumped — what every writer does (``salesops.db.derived``).
+arrays as the lines, the monthly summary (``order_line_month``) is summed from the lines in
+SQL, customers' first/last order dates are refreshed from the headers, and the data version is
+bumped — what every writer does (``salesops.db.derived``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 from sqlalchemy import Engine, text
 
-from salesops.db.derived import bump_data_version, refresh_customer_order_dates
+from salesops.db.derived import (
+    bump_data_version,
+    refresh_customer_order_dates,
+    refresh_order_line_month,
+)
 from salesops.demo.catalog import REGIONS
 from salesops.demo.config import DemoConfig
 from salesops.demo.customers import build_customers
@@ -32,6 +37,7 @@ from salesops.demo.targets import build_targets
 from salesops.demo.timeline import Timeline
 from salesops.demo.writer import (
     DATA_TABLES,
+    DERIVED_TABLES,
     DemoDataError,
     clear_data,
     non_empty_tables,
@@ -119,10 +125,11 @@ def generate_demo(
     with engine.begin() as conn:
         unlinked = clear_data(conn) if replace else 0
         counts = write_frames(conn, frames, chunk_rows=config.chunk_rows, progress=progress)
+        refresh_order_line_month(conn)
         refresh_customer_order_dates(conn)
         version = bump_data_version(conn)
         if conn.dialect.name == "postgresql":
-            for table in DATA_TABLES:
+            for table in (*DATA_TABLES, *DERIVED_TABLES):
                 conn.execute(text(f"ANALYZE {table}"))
     if engine.dialect.name == "duckdb":
         with engine.connect() as conn:

@@ -44,6 +44,9 @@ DATA_TABLES = (
     "target",
     "announcement",
 )
+#: derived tables the demo does not write itself (``salesops.db.derived`` fills them after the
+#: frames); ``--replace`` empties them too
+DERIVED_TABLES = ("order_line_month",)
 #: dimensions that tables outside DATA_TABLES (app_user) reference
 _REFERENCED_FROM_OUTSIDE = ("rep", "org_unit", "region")
 
@@ -72,12 +75,12 @@ def clear_data(conn: Connection) -> int:
     ).rowcount
     if conn.dialect.name == "postgresql":
         # TRUNCATE refuses tables that a table outside the list references (app_user → rep).
-        inner = [t for t in DATA_TABLES if t not in _REFERENCED_FROM_OUTSIDE]
+        inner = [t for t in (*DATA_TABLES, *DERIVED_TABLES) if t not in _REFERENCED_FROM_OUTSIDE]
         conn.execute(text(f"TRUNCATE {', '.join(inner)}"))
         for table in _REFERENCED_FROM_OUTSIDE:
             conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
     else:
-        for table in reversed(DATA_TABLES):
+        for table in reversed((*DATA_TABLES, *DERIVED_TABLES)):
             conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
     return max(unlinked, 0)
 

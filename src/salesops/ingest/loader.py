@@ -15,8 +15,8 @@ Within the caller's transaction:
    initial stage and status (old value NULL, at its ``created_on``);
 7. self references (org unit parent, rep manager, target parent) are resolved once every
    record of the file exists;
-8. ``salesops.db.derived.refresh_after_write`` keeps order headers, customer order dates
-   and the data version exact — only when something changed.
+8. ``salesops.db.derived.refresh_after_write`` keeps order headers, the monthly order-line
+   summary, customer order dates and the data version exact — only when something changed.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 from sqlalchemy import Connection, Numeric, text
 
-from salesops.db.derived import refresh_after_write
+from salesops.db.derived import month_of, refresh_after_write
 from salesops.ingest.convert import staging_name
 from salesops.ingest.errors import ErrorList
 from salesops.ingest.fields import EntitySpec, Field
@@ -40,6 +40,7 @@ CHANGED = "_imp_changed"
 SELF = "_imp_self"
 ORDERS = "_imp_orders"
 OPPS = "_imp_opps"
+MONTHS = "_imp_months"
 HISTORY_FIELDS = ("stage", "status", "amount", "probability", "expected_close_on", "owner")
 _MAX_REPORTED = 1000
 
@@ -64,7 +65,7 @@ class LoadResult:
 def temp_tables(spec: EntitySpec) -> list[str]:
     """Every temporary table a load of ``spec`` may create."""
     refs = [ref_table(f) for f in spec.fields if f.kind in ("ref", "region")]
-    return [STAGING, PREP, CHANGED, SELF, ORDERS, OPPS, *refs]
+    return [STAGING, PREP, CHANGED, SELF, ORDERS, OPPS, MONTHS, *refs]
 
 
 class Loader:
@@ -268,6 +269,8 @@ class Loader:
         )
         if self.spec.name == "opportunity":
             self.result.history += self._history_of_changes()
+        if self.spec.name == "order_line":
+            self._remember_months()
         if settable:
             assignments = ", ".join(f"{c} = p.{c}" for c in settable)
             self.result.updated = self._sql(
@@ -284,6 +287,22 @@ class Loader:
             )
         if self.spec.name == "opportunity":
             self.result.history += self._initial_history()
+
+    def _remember_months(self) -> None:
+        """The months whose ``order_line_month`` rows this load changes, taken before the
+        write: where the changed lines are now and where they and the new lines will be
+        (a line whose date moves from March to April changes both months)."""
+        drop_temp(self.conn, MONTHS)
+        self._sql(
+            f"""
+            CREATE TEMPORARY TABLE {MONTHS} AS
+            SELECT {month_of("t.order_date")} AS month FROM {self.table} AS t
+            WHERE t.id IN (SELECT id FROM {CHANGED})
+            UNION
+            SELECT {month_of("p.order_date")} AS month FROM {PREP} AS p
+            WHERE p._id IS NULL OR p._id IN (SELECT id FROM {CHANGED})
+            """  # noqa: S608 - our own table names only
+        )
 
     def _insert_order_lines(self, cols: str) -> int:
         """New order lines, inserted with their ``order_id`` already set.
@@ -420,7 +439,7 @@ class Loader:
                 f"CREATE TEMPORARY TABLE {ORDERS} AS SELECT DISTINCT order_no FROM {PREP}"  # noqa: S608
             )
             r.data_version = refresh_after_write(
-                self.conn, orders_touched=ORDERS, history_changed=False
+                self.conn, orders_touched=ORDERS, months_touched=MONTHS, history_changed=False
             )
             return
         # History is written for the file's opportunities (their changes, or the rows of a

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Engine, cast, func, select
+from sqlalchemy import Date, Engine, cast, func, inspect, select
 
 from salesops.config import get_settings
 from salesops.db.derived import data_version
@@ -101,7 +101,9 @@ class MetricsEngine:
     """Query, explain and trace KPIs over one database.
 
     ``today`` fixes the date stocks and pacing are measured at (default: today in the
-    configured time zone); pass a date or a callable (tests, benchmarks).
+    configured time zone); pass a date or a callable (tests, benchmarks). ``summary=False``
+    reads order-line sums from the lines even where the monthly summary would give the same
+    answer faster: for tests and benchmarks that compare the two paths.
     """
 
     def __init__(
@@ -110,9 +112,12 @@ class MetricsEngine:
         *,
         today: dt.date | Callable[[], dt.date] | None = None,
         cache_size: int = 512,
+        summary: bool = True,
     ) -> None:
         self.engine = engine
         self._today = today
+        self.summary = summary
+        self._summary_table: bool | None = None
         self.cache = ResultCache(cache_size)
         # Built statements by query shape (like prepared statements): results are cached
         # separately and keyed by data version; a statement only depends on the query.
@@ -220,15 +225,36 @@ class MetricsEngine:
         if any(needs_series(q) for q in queries):
             data_start = self._data_start(conn)
         fiscal = get_settings().fiscal_year_start_month
-        key = (tuple(queries), scope, today, fiscal, data_start)
+        summary = self._use_summary(conn)
+        key = (tuple(queries), scope, today, fiscal, data_start, summary)
         found = self._statements.get(key)
         if found is not None:
             return found
         compiled = compile_queries(
-            queries, scope, today=today, fiscal_start_month=fiscal, data_start=data_start
+            queries,
+            scope,
+            today=today,
+            fiscal_start_month=fiscal,
+            data_start=data_start,
+            summary=summary,
         )
         self._statements.put(key, compiled)
         return compiled
+
+    def _use_summary(self, conn: Any = None) -> bool:
+        """Whether to read order-line sums through ``order_line_month``: asked for, and the
+        database has the table (one not yet migrated to it still answers, from the lines).
+
+        Without a connection (:meth:`explain`, which runs nothing) and before any query has
+        looked, the table is taken to exist, as it does in every migrated database.
+        """
+        if not self.summary:
+            return False
+        if self._summary_table is None:
+            if conn is None:
+                return True
+            self._summary_table = bool(inspect(conn).has_table("order_line_month"))
+        return self._summary_table
 
     def _data_start(self, conn: Any = None) -> dt.date | None:
         """The earliest date any fact has (a series of periods starts there)."""

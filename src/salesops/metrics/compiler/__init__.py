@@ -66,11 +66,14 @@ def compile_queries(
     today: dt.date,
     fiscal_start_month: int = 1,
     data_start: dt.date | None = None,
+    summary: bool = True,
 ) -> Compiled:
     """Compile queries that differ only in their metric into one statement (shared passes).
 
     Every query must have the same ``by``, ``grain``, period, ``as_of``, ``where``,
-    ``compare`` and ``extra``; ``sort``/``limit`` only with a single query.
+    ``compare`` and ``extra``; ``sort``/``limit`` only with a single query. ``summary``:
+    read order-line sums through the monthly summary where that is exact (the database must
+    have ``order_line_month``); False reads the lines themselves.
     """
     if not queries:
         raise MetricQueryError("no query")
@@ -100,7 +103,14 @@ def compile_queries(
         fiscal_start_month=fiscal_start_month,
         data_start=data_start,
     )
-    ctx = BuildCtx(frame=frame, dims=tuple(first.by), filters=filters, scope=scope, params=params)
+    ctx = BuildCtx(
+        frame=frame,
+        dims=tuple(first.by),
+        filters=filters,
+        scope=scope,
+        params=params,
+        summary=summary,
+    )
     parts = [
         Part(build_group(ctx, g), tuple(m.name for m in g.measures))
         for g in plan_groups(ctx, sorted(names))
@@ -130,8 +140,14 @@ def compile_query(
     today: dt.date,
     fiscal_start_month: int = 1,
     data_start: dt.date | None = None,
+    summary: bool = True,
 ) -> Compiled:
     """Compile one query (see :func:`compile_queries`)."""
     return compile_queries(
-        [q], scope, today=today, fiscal_start_month=fiscal_start_month, data_start=data_start
+        [q],
+        scope,
+        today=today,
+        fiscal_start_month=fiscal_start_month,
+        data_start=data_start,
+        summary=summary,
     )

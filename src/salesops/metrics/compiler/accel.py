@@ -3,8 +3,10 @@
 * Order and customer counts over normal order lines are counts over ``order_header`` (one row
   per order, kept exact by the loader) when no product dimension is involved: a
   ``count(distinct order_id)`` over millions of lines becomes a ``count(*)`` over headers.
-* Sums over order lines by date, region, rep, product, channel and customer attributes can come
-  from the daily summary table (:mod:`salesops.metrics.summary`) when it exists and is current.
+* Sums over order lines (revenue, gross profit, costed revenue) by month, quarter or year,
+  region, rep, team, product, product line and channel come from the monthly summary
+  ``order_line_month`` for the months a period takes whole, and from the lines for the other
+  days (:mod:`salesops.metrics.compiler.summary`, applied to whole groups after this choice).
 """
 
 from __future__ import annotations

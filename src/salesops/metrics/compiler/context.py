@@ -33,6 +33,8 @@ class BuildCtx:
     filters: dict[str, tuple[str, ...]]
     scope: Scope
     params: dict[str, Any] = field(default_factory=dict)
+    #: read order-line sums through the monthly summary where exact (:mod:`.summary`)
+    summary: bool = True
     cte_names: dict[str, int] = field(default_factory=dict)
 
     def name(self, base: str) -> str:

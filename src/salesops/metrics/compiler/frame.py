@@ -239,6 +239,35 @@ class Frame:
             conds.append(or_(t >= self.start, t < bucket_of(self.grain, self.start, self.fiscal)))
         return and_(*conds) if conds else None
 
+    def covered(self, lookback: int = 0) -> list[tuple[dt.date | None, dt.date | None]] | None:
+        """The dates :meth:`time_filter` keeps, as inclusive ranges (None: open side), or None
+        when that cannot be said in ranges. Keep the two in step: the monthly order-line
+        summary trusts these ranges to know which months a query takes whole (a test checks
+        them against the SQL filter)."""
+        if self.mode == "single":
+            return [(self.start, self.end)]
+        if self.mode == "windows":
+            periods = self.periods(lookback)
+            if any(p.start is None or p.end is None for p in periods):
+                return None
+            return [(p.start, p.end) for p in periods]
+        first = self._series_start()
+        if self.start is None or first is None:
+            return [(None, self.end)]
+        assert self.grain is not None
+        periods = self.periods(lookback)
+        lo = min(p.key for p in periods) if periods else first
+        clipped = bucket_of(self.grain, self.start, self.fiscal)
+        out: list[tuple[dt.date | None, dt.date | None]] = []
+        # [lo, end] and (t >= start or t < the first bucket's key)
+        early_end = clipped - ONE_DAY if self.end is None else min(clipped - ONE_DAY, self.end)
+        if lo <= early_end:
+            out.append((lo, early_end))
+        late_start = max(lo, self.start)
+        if self.end is None or late_start <= self.end:
+            out.append((late_start, self.end))
+        return out
+
     def bucket_bounds(self, bucket: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]] | None:
         """SQL for the first and last day of the period ``bucket`` keys (None: unbounded)."""
         if self.mode == "single":

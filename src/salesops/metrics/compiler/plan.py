@@ -10,7 +10,7 @@ from typing import Any, get_args
 from sqlalchemy import FromClause, Select
 
 from salesops.metrics import catalog
-from salesops.metrics.compiler import accel
+from salesops.metrics.compiler import accel, summary
 from salesops.metrics.compiler.context import BuildCtx
 from salesops.metrics.compiler.flows import build_flow, build_next_flow, build_per_customer
 from salesops.metrics.compiler.special import build_dwell, build_funnel, build_retention
@@ -116,10 +116,13 @@ class Group:
     fact: str
     time: str | None
     measures: tuple[Measure, ...]
+    #: None: the fact's table; :data:`summary.SOURCE`: order lines through the monthly summary
+    source: str | None = None
 
 
 def plan_groups(ctx: BuildCtx, names: Sequence[str]) -> list[Group]:
-    """Pick a source per measure (see :mod:`accel`) and group those sharing a pass."""
+    """Pick a source per measure (see :mod:`accel`), group those sharing a pass, and read
+    order-line sums through the monthly summary where that is exact (:mod:`summary`)."""
     groups: dict[tuple[Any, ...], list[Measure]] = {}
     singles: list[Group] = []
     for name in sorted(set(names)):
@@ -131,7 +134,7 @@ def plan_groups(ctx: BuildCtx, names: Sequence[str]) -> list[Group]:
         builder = "next_flow" if (m.kind == "flow" and window == "next_to_date") else m.kind
         key = (builder, m.fact, m.time if m.kind == "flow" else None)
         groups.setdefault(key, []).append(m)
-    out = [Group(k[0], k[1], k[2], tuple(ms)) for k, ms in groups.items()]
+    out = [summary.route(ctx, Group(k[0], k[1], k[2], tuple(ms))) for k, ms in groups.items()]
     return out + singles
 
 
@@ -140,6 +143,8 @@ def build_group(ctx: BuildCtx, g: Group, source: FromClause | None = None) -> Se
     try:
         if g.builder == "flow":
             assert g.time is not None
+            if source is None and g.source == summary.SOURCE:
+                source = summary.source(ctx)
             return build_flow(ctx, g.fact, g.time, g.measures, source)
         if g.builder == "next_flow":
             assert g.time is not None

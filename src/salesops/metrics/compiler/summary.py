@@ -1,0 +1,195 @@
+"""Sums over order lines read through the monthly summary ``order_line_month`` — exactly.
+
+``order_line_month`` holds the order lines summed per month, status, region, rep, product,
+channel and whether the cost is known, under ``order_line``'s column names (``order_date`` is
+the month's first day). A flow group of sum measures then reads a ``UNION ALL`` of
+
+* summary rows for the months a query period takes *whole*, and
+* the order lines of the remaining days (partial months at the edges of a period),
+
+and the builder runs unchanged on it: same measure SQL, same time filter, buckets, scope and
+filters. A group is routed only when every part of that is provably the same as on the lines
+(:func:`route`); anything else reads ``order_line`` as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import FromClause, Select, Table, or_, select, true, union_all
+from sqlalchemy.sql.elements import ColumnElement
+
+from salesops.db.schema import OrderLine, OrderLineMonth
+from salesops.metrics.compiler.context import BuildCtx
+from salesops.metrics.compiler.frame import ONE_DAY, Frame
+from salesops.metrics.dialects import GRAIN_UNITS, shift_months
+from salesops.metrics.measures import MEASURES, Measure
+
+if TYPE_CHECKING:
+    from salesops.metrics.compiler.plan import Group
+
+#: ``Group.source`` of a group read through the summary.
+SOURCE = "order_line_month"
+
+#: Order-line measures whose SQL gives the same answer over summary rows as over the lines
+#: they sum: a status condition, ``cost IS NOT NULL`` (rows never mix costed and uncosted
+#: lines) and sums of ``amount`` and ``amount - cost`` (amount is never NULL). A new order-line
+#: sum measure is not routed until it is added here (a test lists the ones left out, and why).
+SUMMABLE = frozenset({"revenue", "gross_profit", "costed_revenue"})
+
+#: Dimensions answered from the summary's keys: its own columns, the rep's team and the
+#: product's line. Customer dimensions (customer, customer_region, industry, segment,
+#: source_channel) are not in it.
+DIMENSIONS = frozenset({"region", "rep", "team", "product", "product_line", "channel"})
+
+#: The columns measures and dimensions read, in both branches of the union.
+_COLUMNS = (
+    "order_date",
+    "status",
+    "region_id",
+    "rep_id",
+    "product_id",
+    "channel",
+    "amount",
+    "cost",
+)
+
+Range = tuple[dt.date | None, dt.date | None]
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    """Which dates come from where: ``months`` are ranges of month starts read from the
+    summary, ``days`` inclusive date ranges read from the order lines (None: open side)."""
+
+    months: tuple[Range, ...]
+    days: tuple[Range, ...]
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _month_end(first: dt.date) -> dt.date:
+    return shift_months(first, 1) - ONE_DAY
+
+
+def _split(lo: dt.date | None, hi: dt.date | None) -> tuple[Range | None, list[Range]]:
+    """Whole months of [lo, hi] (first and last month start) and the days around them."""
+    first = None if lo is None else (lo if lo.day == 1 else shift_months(_month_start(lo), 1))
+    last = None
+    if hi is not None:
+        last = _month_start(hi) if (hi + ONE_DAY).day == 1 else shift_months(_month_start(hi), -1)
+    if first is not None and last is not None and first > last:
+        return None, [(lo, hi)]
+    days: list[Range] = []
+    if lo is not None and first is not None and lo < first:
+        days.append((lo, first - ONE_DAY))
+    if hi is not None and last is not None and hi > _month_end(last):
+        days.append((_month_end(last) + ONE_DAY, hi))
+    return (first, last), days
+
+
+def _overlap(ranges: list[Range]) -> bool:
+    spans = sorted((lo or dt.date.min, hi or dt.date.max) for lo, hi in ranges)
+    return any(a[1] >= b[0] for a, b in itertools.pairwise(spans))
+
+
+def month_plan(frame: Frame, lookback: int = 0) -> MonthPlan | None:
+    """How the dates ``frame`` reads split into whole months and other days, or None when the
+    summary cannot serve it (no whole month, buckets that cut months, overlapping periods)."""
+    if frame.grain is not None and GRAIN_UNITS[frame.grain].months == 0:
+        return None  # day and week buckets cut months
+    ranges = frame.covered(lookback)
+    # Overlapping periods: a row belongs to the first period that contains it, which for a
+    # summary row (dated the 1st) need not be the period of every line it sums.
+    if ranges is None or _overlap(ranges):
+        return None
+    months: list[Range] = []
+    days: list[Range] = []
+    for lo, hi in ranges:
+        whole, rest = _split(lo, hi)
+        if whole is not None:
+            months.append(whole)
+        days.extend(rest)
+    if not months:
+        return None
+    return MonthPlan(tuple(months), tuple(days))
+
+
+def summable(m: Measure) -> bool:
+    """Whether ``m`` is one of the catalog's order-line sums known to be exact on the summary."""
+    return (
+        m.name in SUMMABLE
+        and MEASURES.get(m.name) is m
+        and m.kind == "flow"
+        and m.fact == "order_line"
+        and m.time == "order_date"
+        and m.agg == "sum"
+    )
+
+
+def usable(ctx: BuildCtx) -> bool:
+    """Whether the query's grouping, filters and periods can be read from the summary."""
+    if not ctx.summary:
+        return False
+    if not all(d in DIMENSIONS for d in (*ctx.dims, *ctx.filters)):
+        return False
+    return month_plan(ctx.frame) is not None
+
+
+def route(ctx: BuildCtx, g: Group) -> Group:
+    """``g`` read through the summary when every one of its measures is a summable sum.
+
+    A group mixing sums with counts stays whole on the lines: split in two, each part would
+    put its shared row condition into WHERE, and a count over a group without matching rows
+    reads 0 in one pass but is absent (NULL) in a hoisted pass — the set of rows a fused
+    statement returns would change. The lines are scanned for the count anyway.
+    """
+    if g.builder != "flow" or g.fact != "order_line" or g.time != "order_date":
+        return g
+    if not all(summable(m) for m in g.measures) or not usable(ctx):
+        return g
+    return replace(g, source=SOURCE)
+
+
+def _within(col: Any, ranges: tuple[Range, ...]) -> ColumnElement[bool]:
+    conds: list[ColumnElement[bool]] = []
+    for lo, hi in ranges:
+        if lo is not None and hi is not None:
+            conds.append(col.between(lo, hi))
+        elif lo is not None:
+            conds.append(col >= lo)
+        elif hi is not None:
+            conds.append(col <= hi)
+        else:
+            conds.append(true())
+    return or_(*conds)
+
+
+def source(ctx: BuildCtx) -> FromClause:
+    """Order lines of the query's periods as summary rows (whole months) plus lines (the other
+    days), with ``order_line``'s column names."""
+    plan = month_plan(ctx.frame)
+    assert plan is not None, "route() checks the frame first"
+    olm = _table(OrderLineMonth)
+    branches: list[Select[Any]] = [
+        select(*(olm.c[c] for c in _COLUMNS)).where(_within(olm.c.order_date, plan.months))
+    ]
+    if plan.days:
+        ol = _table(OrderLine)
+        branches.append(
+            select(*(ol.c[c] for c in _COLUMNS)).where(_within(ol.c.order_date, plan.days))
+        )
+    name = ctx.name("order_lines_by_month")
+    if len(branches) == 1:
+        return branches[0].subquery(name)
+    return union_all(*branches).subquery(name)
