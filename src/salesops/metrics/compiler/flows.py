@@ -1,7 +1,7 @@
 """Flow measures: rows whose time column falls in the period, aggregated per group and bucket.
 
 Measures of one fact and time column are fused into one pass (conditional aggregates). Before
-building, :func:`salesops.metrics.compiler.accel.plan` may answer a measure from an equivalent,
+building, :func:`salesops.metrics.compiler.accel.choose` may answer a measure from an equivalent,
 smaller structure (order headers, summary tables) — the measure definitions never know.
 """
 
