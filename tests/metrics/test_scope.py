@@ -98,6 +98,13 @@ def test_an_org_subtree_sees_exactly_its_subtree(world: World) -> None:
     ]
     company = Scope.subtree(world.ids["team:HQ"])
     assert e.query(MetricQuery("revenue", start=START, end=END), company).rows == [{"value": 730.0}]
+    # Targets and facts restricted in one statement share the subtree (one recursive CTE):
+    # only Ann has a rep target (400): 350 / 400; Bob, in T-East too, has none.
+    attainment = MetricQuery("target_attainment", by=("rep",), start=START, end=END)
+    assert e.query(attainment, east).rows == [
+        {"rep": "Ann", "value": 0.875},
+        {"rep": "Bob", "value": None},
+    ]
 
 
 def test_marketing_spend_has_no_rep_and_is_hidden_from_scoped_callers(world: World) -> None:

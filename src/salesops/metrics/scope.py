@@ -9,6 +9,7 @@ caller sees the rows whose rep is visible to them, and nothing that has no rep.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, select, true
@@ -52,8 +53,13 @@ class Scope:
 FULL_SCOPE = Scope.everything()
 
 
+@lru_cache(maxsize=256)
 def subtree_units(org_unit_id: int) -> Select[Any]:
-    """Ids of ``org_unit_id`` and all units below it (a recursive CTE; both databases)."""
+    """Ids of ``org_unit_id`` and all units below it (a recursive CTE; both databases).
+
+    One object per unit: a statement that restricts several tables by the same subtree (facts
+    and targets) shares one ``scope_tree`` CTE; two distinct CTEs of that name cannot be
+    compiled into one statement."""
     tree = select(OrgUnit.id).where(OrgUnit.id == org_unit_id).cte("scope_tree", recursive=True)
     tree = tree.union_all(select(OrgUnit.id).where(OrgUnit.parent_id == tree.c.id))
     return select(tree.c.id)
