@@ -146,3 +146,16 @@ def test_over_all_the_data(world: World) -> None:
     rows = world.engine.query(MetricQuery("open_opportunities", grain="year")).rows
     # end of 2023: D1 (created 1 Dec); D6 was lost on 15 Dec; today (2024-06-01): D4, D5
     assert rows == [{"period": "2023", "value": 1}, {"period": "2024", "value": 2}]
+
+
+def test_parts_without_rows_join_the_others_by_any_dimension(world: World) -> None:
+    # No product targets exist: attainment by product has no value, and no error (the empty
+    # target part's product key is an integer id like the revenue part's).
+    by_product = MetricQuery("target_attainment", by=("product",), start=START, end=END)
+    assert world.engine.query(by_product).rows == [
+        {"product": "Service", "value": None},
+        {"product": "Widget", "value": None},
+    ]
+    # Without a first day there is no window to look back from: no retention, so no CLV.
+    clv = MetricQuery("clv", by=("rep",), end=END)
+    assert [r["value"] for r in world.engine.query(clv).rows] == [None, None, None]

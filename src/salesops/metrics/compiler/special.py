@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import (
     Date,
     FromClause,
+    Integer,
     Select,
+    String,
     and_,
     case,
     cast,
@@ -172,7 +174,12 @@ def _outer(ctx: BuildCtx, retained: Select[Any], previous: Select[Any], names: l
 
 
 def empty_part(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
-    cols: list[Any] = [cast(null(), Date).label(key_name(d)) for d in ctx.dims]
+    """A part with no rows, its key columns typed like the other parts' (integer ids for
+    the looked-up dimensions, text for the others), so it joins and unions with them."""
+    cols: list[Any] = [
+        cast(null(), Integer if d in dims_mod.LOOKUPS else String).label(key_name(d))
+        for d in ctx.dims
+    ]
     if ctx.frame.bucketed:
         cols.append(cast(null(), Date).label(BUCKET))
     cols += [literal(0).label(m.name) for m in measures]
