@@ -99,6 +99,12 @@ class _AnalysisCache:
 _ANALYSES = _AnalysisCache()
 
 
+def forget_analyses(engine: Engine) -> None:
+    """Drop the cached analyses and panels of ``engine``'s database."""
+    with _ANALYSES.lock:
+        _ANALYSES.entries.pop(engine, None)
+
+
 @dataclass
 class Board:
     """One request's view of the data: what to show, for whom, in which language."""

@@ -433,9 +433,9 @@
 
   /* ------------------------------------------------------------ lazy panels */
   function loadLazy() {
-    // Panels that are slow on a cold cache arrive after the page, one request at a time:
-    // each query already uses every core of the database, running them together only
-    // makes them queue for the same cores.
+    // Panels that are slow on a cold cache arrive after the page. The server started
+    // building them with the page (one at a time, and a request for a panel being built
+    // waits for that build), so they are all asked for at once and drawn as they come.
     const load = async (section) => {
       const url = recordsUrl(section.dataset.lazy, {}, null);
       try {
@@ -450,9 +450,7 @@
         if (notice) { notice.textContent = String(err.message || err); notice.style.display = ""; }
       }
     };
-    let chain = Promise.resolve();
-    for (const section of document.querySelectorAll("[data-lazy]")) chain = chain.then(() => load(section));
-    return chain;
+    return Promise.all([...document.querySelectorAll("[data-lazy]")].map(load));
   }
 
   /* ------------------------------------------------------------ announcements ticker */
