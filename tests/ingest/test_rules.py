@@ -81,6 +81,31 @@ def test_duplicate_key_in_one_file(db: Db, tmp_path: Path) -> None:
     assert [(e.row, e.column, e.value, e.reason) for e in report.errors] == [
         (4, "external_id", "P1", "duplicate record: the same key as row 2")
     ]
+    # One row per order line but no line number: the message says what the key is and what
+    # is missing.
+    lines = write_csv(
+        tmp_path / "l.csv",
+        [
+            ["order_no", "order_date", "amount"],
+            ["S1", "2024-01-05", "10"],
+            ["S1", "2024-01-05", "20"],
+        ],
+    )
+    mapping = tmp_path / "l.yaml"
+    mapping.write_text(
+        "entity: order_line\non_unknown_reference: create\ncolumns:\n  order_no: order_no\n"
+        "  order_date: order_date\n  amount: amount\n",
+        encoding="utf-8",
+    )
+    report = run(db, "order_line", lines, mapping)
+    assert [(e.row, e.column, e.reason) for e in report.errors] == [
+        (
+            3,
+            "order_no",
+            "duplicate record: the same key as row 2 (the key is order_no + line_no; "
+            "map a column to line_no)",
+        )
+    ]
 
 
 def test_references_by_name_case_insensitive_and_trimmed(db: Db, tmp_path: Path) -> None:
@@ -446,3 +471,19 @@ def test_self_references_within_one_file(db: Db, tmp_path: Path) -> None:
     report = run(db, "rep", bad)
     assert [(e.row, e.column, e.value) for e in report.errors] == [(2, "manager", "Ghost")]
     assert count(db, "rep") == 2
+
+
+def test_a_large_import_refreshes_the_planner_statistics(db: Db, tmp_path: Path) -> None:
+    from salesops.ingest.loader import ANALYZE_ROWS
+
+    rows_ = [["external_id", "name"]] + [[f"P{i}", f"Product {i}"] for i in range(ANALYZE_ROWS)]
+    report = ok(db, "product", write_csv(tmp_path / "many.csv", rows_))
+    assert report.inserted == ANALYZE_ROWS
+    if db.kind == "postgresql":
+        # ANALYZE ran in the import's transaction: PostgreSQL knows the table's size (a
+        # table never analysed says -1).
+        tuples = rows(
+            db,
+            "SELECT reltuples FROM pg_class WHERE oid = to_regclass('product')",
+        )
+        assert tuples == [(float(ANALYZE_ROWS),)]

@@ -356,8 +356,18 @@ def _check_duplicates(
     label = cspec.column if cspec and cspec.column else label_field
     shown = np.nonzero(dup)[0]
     values = table.column(keys[0]).take(pa.array(shown[:_MAX_REPORTED])).to_pylist()
+    # A key of several fields (an order line is order_no + line_no) is said, with the part the
+    # mapping leaves out: an export with one row per line and no line number is the usual case.
+    hint = ""
+    if len(spec.key) > 1:
+        unmapped = [k for k in spec.key if k not in mapping.columns]
+        hint = f" (the key is {' + '.join(spec.key)}"
+        hint += f"; map a column to {', '.join(unmapped)})" if unmapped else ")"
     for i, value in zip(shown[:_MAX_REPORTED], values, strict=True):
         errors.add(
-            int(raw.rows[i]), label, value, f"duplicate record: the same key as row {first[i]}"
+            int(raw.rows[i]),
+            label,
+            value,
+            f"duplicate record: the same key as row {first[i]}{hint}",
         )
     errors.count_more(len(shown) - min(len(shown), _MAX_REPORTED))

@@ -41,6 +41,14 @@ SELF = "_imp_self"
 ORDERS = "_imp_orders"
 OPPS = "_imp_opps"
 MONTHS = "_imp_months"
+#: Rows written from which an import on PostgreSQL refreshes the planner's statistics, and
+#: the tables it refreshes them for (the entity's table, its derived ones).
+ANALYZE_ROWS = 10_000
+ANALYZED = {
+    "order_line": ("order_line", "order_header", "order_line_month"),
+    "opportunity": ("opportunity", "opportunity_change"),
+    "opportunity_change": ("opportunity_change",),
+}
 HISTORY_FIELDS = ("stage", "status", "amount", "probability", "expected_close_on", "owner")
 _MAX_REPORTED = 1000
 
@@ -433,6 +441,16 @@ class Loader:
         r.unchanged = max(rows - r.inserted - r.updated, 0)
         if not r.changed:
             return
+        self._refresh_derived()
+        if self.conn.dialect.name == "postgresql" and r.inserted + r.updated >= ANALYZE_ROWS:
+            # A large load changes what the planner should expect (a million new lines
+            # planned with the statistics of an empty table join the wrong way round);
+            # autovacuum would get there only later.
+            for table in ANALYZED.get(self.spec.name, (self.table,)):
+                self._sql(f"ANALYZE {table}")
+
+    def _refresh_derived(self) -> None:
+        r = self.result
         if self.spec.name == "order_line":
             drop_temp(self.conn, ORDERS)
             self._sql(
