@@ -187,13 +187,14 @@ class MetricsEngine:
             version = data_version(conn)
             today = self.today()
             results: list[MetricResult | None] = [None] * len(queries)
-            todo: dict[tuple[Any, ...], list[int]] = {}
+            groups: dict[tuple[Any, ...], list[int]] = {}
             for i, q in enumerate(queries):
-                hit = self.cache.get(self._key(q, scope, version, today))
-                if hit is not None:
-                    results[i] = hit
-                    continue
-                todo.setdefault(self._fuse_key(q, i), []).append(i)
+                results[i] = self.cache.get(self._key(q, scope, version, today))
+                groups.setdefault(self._fuse_key(q, i), []).append(i)
+            # A group with any query unanswered runs whole: its statement is then the same
+            # whatever else happens to be cached, so its compiled SQL is reused (answering
+            # only the missing queries would fuse a different statement each time).
+            todo = {k: ix for k, ix in groups.items() if any(results[i] is None for i in ix)}
             for indexes in todo.values():
                 group = [queries[i] for i in indexes]
                 for i, res in zip(

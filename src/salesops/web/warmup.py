@@ -58,14 +58,29 @@ def claim(board: Board) -> bool:
     return True
 
 
-def warm(engine: Engine, scope: Scope, filters: BoardFilters, locale: str, skip: str) -> None:
-    """Build every board page but ``skip`` for these filters (errors are logged, not raised)."""
+def warm(
+    engine: Engine,
+    scope: Scope,
+    filters: BoardFilters,
+    locale: str,
+    skip: str,
+    *,
+    isolated: bool = False,
+) -> None:
+    """Build every board page but ``skip`` for these filters (errors are logged, not raised).
+
+    ``isolated``: each page from empty caches, as after an import (the engine fuses the
+    queries it has no result for into one statement, so a page built after another that
+    answered some of its queries compiles a different statement than a cold page needs).
+    """
     from salesops.web.panels import build_page, pages
 
     specs = pages()
     for page_id in ORDER:
         if page_id == skip or page_id not in specs:
             continue
+        if isolated:
+            forget_results(engine)
         board = Board(engine=engine, scope=scope, filters=filters, locale=locale, page=page_id)
         try:
             build_page(board, specs[page_id])
@@ -131,9 +146,10 @@ def warm_at_start(engine: Engine, scope: Scope = FULL_SCOPE) -> threading.Thread
     def run() -> None:
         _compile_templates()
         filters = parse_filters({})
+        keep = enabled()
         for locale in LOCALES:
-            warm(engine, scope, filters, locale, skip="")
-        if not enabled():
+            warm(engine, scope, filters, locale, skip="", isolated=not keep)
+        if not keep:
             forget_results(engine)
 
     thread = threading.Thread(target=run, name="salesops-warm-start", daemon=True)
