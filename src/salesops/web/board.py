@@ -54,6 +54,11 @@ class _AnalysisCache:
             found = self.entries.get(engine)
             return found is not None and found[0] == version and key in found[1]
 
+    def forget(self, engine: Engine) -> None:
+        """Drop every result of ``engine``'s database."""
+        with self.lock:
+            self.entries.pop(engine, None)
+
     def _bucket(self, engine: Engine, version: int) -> OrderedDict[Any, Any]:
         found = self.entries.get(engine)
         if found is None or found[0] != version:
@@ -101,8 +106,7 @@ _ANALYSES = _AnalysisCache()
 
 def forget_analyses(engine: Engine) -> None:
     """Drop the cached analyses and panels of ``engine``'s database."""
-    with _ANALYSES.lock:
-        _ANALYSES.entries.pop(engine, None)
+    _ANALYSES.forget(engine)
 
 
 @dataclass
@@ -341,10 +345,6 @@ class Board:
         return _ANALYSES.get(
             self.engine, (key, self.scope.cache_key(), self.filters), compute, self.data_version
         )
-
-    def attainment(self, metric: str) -> Any:
-        """The card's target standing (targets service), cached per data version."""
-        return self.attainments((metric,))[metric]
 
     def attainments(self, metrics: Sequence[str]) -> dict[str, Any]:
         """The target standing of several cards, evaluated together, cached per data version."""

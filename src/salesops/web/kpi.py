@@ -119,18 +119,12 @@ def _evaluate(
     return evaluate(engine, records, as_of=as_of, scope=scope, directory=directory)
 
 
-def card_attainment(
-    engine: Engine, scope: Scope, metric: str, filters: BoardFilters
-) -> Attainment | None:
-    """How the card's KPI stands against its target for the board's period (None: no target)."""
-    return card_attainments(engine, scope, (metric,), filters)[metric]
-
-
 def card_attainments(
     engine: Engine, scope: Scope, metrics: Sequence[str], filters: BoardFilters
 ) -> dict[str, Attainment | None]:
-    """:func:`card_attainment` of several KPIs, evaluated together (the targets service
-    fuses their actuals into as few statements as it can)."""
+    """How each card's KPI stands against its target for the board's period (None: no
+    target), evaluated together (the targets service fuses their actuals into as few
+    statements as it can)."""
     ids = {m: target_id_for(engine, m, filters) for m in metrics}
     found = [i for i in ids.values() if i is not None]
     evaluated = _evaluate(engine, scope, found, filters.end)

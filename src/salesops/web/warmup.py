@@ -69,9 +69,9 @@ def warm(
 ) -> None:
     """Build every board page but ``skip`` for these filters (errors are logged, not raised).
 
-    ``isolated``: each page from empty caches, as after an import (the engine fuses the
-    queries it has no result for into one statement, so a page built after another that
-    answered some of its queries compiles a different statement than a cold page needs).
+    ``isolated``: each page from empty caches, as after an import (a group of a page's
+    queries that an earlier page already answered would not run, so its statement would not
+    be compiled before the first cold visit needs it).
     """
     from salesops.web.panels import build_page, pages
 
@@ -91,23 +91,17 @@ def warm(
 #: One background worker for lazy panels: they read the same history, so running them side
 #: by side on two cores would only make each slower.
 _LAZY = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesops-lazy")
-#: Pages whose lazy panels wait for the worker: someone clicking through filters quickly
-#: should not leave a queue of stale pages behind (a page the worker has not reached builds
-#: its panels when the browser asks, as without the worker).
-_QUEUED = 0
-_MAX_QUEUED = 2
+#: At most two pages' lazy panels wait for the worker: someone clicking through filters
+#: quickly should not leave a queue of stale pages behind (a page the worker has not taken
+#: builds its panels when the browser asks, as without the worker).
+_LAZY_SLOTS = threading.BoundedSemaphore(2)
 
 
 def start_lazy_panels(board: Board, spec: PageSpec) -> None:
     """Start building the lazy panels of ``spec`` that are not cached yet (see the module
     docstring); the page placeholders then fetch finished or running builds."""
-    global _QUEUED
     lazy = [p for p in spec.panels if deferred(board, p)]
-    if lazy:
-        with _LOCK:
-            if _QUEUED >= _MAX_QUEUED:
-                return
-            _QUEUED += 1
+    if lazy and _LAZY_SLOTS.acquire(blocking=False):
         twin = Board(
             engine=board.engine,
             scope=board.scope,
@@ -119,7 +113,6 @@ def start_lazy_panels(board: Board, spec: PageSpec) -> None:
 
 
 def _build_panels(board: Board, panels: Sequence[PanelSpec]) -> None:
-    global _QUEUED
     try:
         for p in panels:
             try:
@@ -127,8 +120,7 @@ def _build_panels(board: Board, panels: Sequence[PanelSpec]) -> None:
             except Exception:  # pragma: no cover - safe_build reports failures in the panel
                 log.debug("lazy panel %s/%s failed", board.page, p.id, exc_info=True)
     finally:
-        with _LOCK:
-            _QUEUED -= 1
+        _LAZY_SLOTS.release()
 
 
 def warm_at_start(engine: Engine, scope: Scope = FULL_SCOPE) -> threading.Thread:
