@@ -112,5 +112,5 @@ def test_the_migration_fills_the_summary_from_existing_lines(db: Db) -> None:
         command.downgrade(cfg, "0001")
     assert current_revision(db.engine) == "0001"
     upgrade(db.engine)
-    assert current_revision(db.engine) == "0003"
+    assert current_revision(db.engine) == "0004"
     assert summary_rows(db.engine) == expected_rows(db.engine) != []

@@ -11,6 +11,9 @@
   the same field and the time of the next one (a field's value as of any date, the stage
   stays of the funnel, without a window over the whole history — measured: the window was
   the largest single cost of the stuck-deal and funnel statements);
+* ``opportunity_month_end``: the open pipeline at every past month end (stocks by month
+  without replaying the history at each date);
+* ``opportunity_stage_stay``: every ended stay in a stage with its length (time in stage);
 * ``data_version``: bumped on every write, the metrics cache keys on it.
 
 The SQL is plain ANSI ``UPDATE ... FROM`` and ``INSERT ... SELECT`` that DuckDB and
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -215,6 +219,145 @@ def refresh_change_sequence(conn: Connection, touched_table: str | None = None) 
     )
 
 
+def _month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+    """The last days of the months from ``first``'s to ``last``'s (inclusive)."""
+    out = []
+    month = first.replace(day=1)
+    while month <= last:
+        after = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        end = after - dt.timedelta(days=1)
+        if end <= last:
+            out.append(end)
+        month = after
+    return out
+
+
+def _local_today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    from salesops.config import get_settings
+
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def refresh_month_ends(
+    conn: Connection, touched_table: str | None = None, today: dt.date | None = None
+) -> None:
+    """Bring ``opportunity_month_end`` in line with the opportunities and their history.
+
+    The table covers every month end from the first month with an opportunity (or a change)
+    to the last month that ended before ``today`` (default: today in the configured time zone);
+    :class:`~salesops.db.schema.OpportunityMonthEndCover` lists them. ``touched_table`` names a
+    (temporary) table with an ``opportunity_id`` column listing the opportunities a write
+    changed or added (their rows or their history): those are computed again at every month
+    end, and month ends that have passed since the last refresh are computed for everyone.
+    None recomputes everything. The states come from
+    :func:`salesops.metrics.history.month_end_states`, the very SQL the history path of a
+    stock runs, so the two agree by construction.
+    """
+    from sqlalchemy import Date, cast, column, delete, insert, literal, select, union_all
+    from sqlalchemy import table as table_
+
+    from salesops.db.schema import OpportunityMonthEnd, OpportunityMonthEndCover
+    from salesops.metrics.history import month_end_states
+
+    today = today or _local_today()
+    first = conn.execute(
+        text(
+            "SELECT least((SELECT min(created_on) FROM opportunity), "
+            "(SELECT CAST(min(changed_at) AS DATE) FROM opportunity_change))"
+        )
+    ).scalar()
+    wanted = _month_ends(first, today.replace(day=1) - dt.timedelta(days=1)) if first else []
+    Snap, Cover = OpportunityMonthEnd, OpportunityMonthEndCover
+    had = set(conn.execute(select(Cover.as_of)).scalars()) if touched_table else set()
+    kept = [d for d in wanted if d in had]
+    new = [d for d in wanted if d not in had] if touched_table else wanted
+    gone = had - set(wanted)
+
+    def fill(days: list[dt.date], among: Any = None) -> None:
+        for i in range(0, len(days), 12):  # a year of dates per statement bounds its memory
+            rows = [select(cast(literal(d, Date), Date).label("as_of")) for d in days[i : i + 12]]
+            dates = (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("month_ends")
+            states = month_end_states(dates, among)
+            conn.execute(insert(Snap).from_select(list(states.selected_columns.keys()), states))
+
+    if touched_table is None:
+        conn.execute(delete(Snap))
+        conn.execute(delete(Cover))
+    else:
+        if gone:
+            conn.execute(delete(Snap).where(Snap.as_of.in_(gone)))
+            conn.execute(delete(Cover).where(Cover.as_of.in_(gone)))
+        if kept:
+            touched: Any = select(column("opportunity_id")).select_from(table_(touched_table))
+            conn.execute(delete(Snap).where(Snap.opportunity_id.in_(touched), Snap.as_of.in_(kept)))
+            fill(kept, touched)
+    fill(new)
+    if new:
+        conn.execute(insert(Cover), [{"as_of": d} for d in new])
+
+
+def refresh_stage_stays(conn: Connection, touched_table: str | None = None) -> None:
+    """Bring ``opportunity_stage_stay`` in line with the opportunities and their history.
+
+    ``touched_table`` names a (temporary) table with an ``opportunity_id`` column listing the
+    opportunities a write changed or added: their stays are written again; None rewrites all.
+    The rows are :func:`salesops.metrics.history.stage_entries` with an end, the SQL time in
+    stage read from history before this table existed.
+    """
+    from sqlalchemy import Date, cast, column, delete, func, insert, select
+    from sqlalchemy import table as table_
+
+    from salesops.db.schema import OpportunityStageStay
+    from salesops.metrics.dialects import seconds_between
+    from salesops.metrics.history import stage_entries
+
+    among: Any = None
+    if touched_table is None:
+        conn.execute(delete(OpportunityStageStay))
+    else:
+        among = select(column("opportunity_id")).select_from(table_(touched_table))
+        conn.execute(
+            delete(OpportunityStageStay).where(OpportunityStageStay.opportunity_id.in_(among))
+        )
+    entries = stage_entries(among=among).subquery("entries")
+    ended_at = func.coalesce(entries.c.left_at, entries.c.closed_at)
+    stays = select(
+        entries.c.opportunity_id,
+        entries.c.stage,
+        entries.c.entered_at,
+        cast(ended_at, Date).label("left_on"),
+        (seconds_between(entries.c.entered_at, ended_at) / 86400.0).label("days"),
+    ).where(ended_at.is_not(None))
+    names = ["opportunity_id", "stage", "entered_at", "left_on", "days"]
+    conn.execute(insert(OpportunityStageStay).from_select(names, stays))
+
+
+def refresh_visit_conversions(conn: Connection, customers_table: str | None = None) -> None:
+    """Bring ``visit_conversion`` in line with the visits, won deals and orders.
+
+    ``customers_table`` names a (temporary) table with a ``customer_id`` column listing the
+    customers whose visits, deals or orders a write changed — for a row that moved from one
+    customer to another, both: their visits are written again; None rewrites all. The rows
+    are :func:`salesops.metrics.compiler.visits.visit_conversion_rows`.
+    """
+    from sqlalchemy import column, delete, insert, select
+    from sqlalchemy import table as table_
+
+    from salesops.db.schema import VisitConversion
+    from salesops.metrics.compiler.visits import visit_conversion_rows
+
+    among: Any = None
+    if customers_table is None:
+        conn.execute(delete(VisitConversion))
+    else:
+        among = select(column("customer_id")).select_from(table_(customers_table))
+        conn.execute(delete(VisitConversion).where(VisitConversion.customer_id.in_(among)))
+    rows = visit_conversion_rows(among)
+    conn.execute(insert(VisitConversion).from_select(list(rows.selected_columns.keys()), rows))
+
+
 def bump_data_version(conn: Connection) -> int:
     """Increment the data version (the metrics cache key) and return the new value."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -244,13 +387,17 @@ def refresh_after_write(
     orders_changed: bool = True,
     history_touched: str | None = None,
     history_changed: bool = True,
+    customers_touched: str | None = None,
+    visits_changed: bool = True,
 ) -> int:
     """Refresh every derived structure after a write; returns the new data version.
 
     By default everything is refreshed; a writer that knows what it touched says so
-    (``orders_touched`` / ``months_touched`` / ``history_touched``: temporary tables of
-    order numbers, months (see :func:`refresh_order_line_month`) and opportunity ids) or
-    that it left orders or history alone (``..._changed=False``).
+    (``orders_touched`` / ``months_touched`` / ``history_touched`` / ``customers_touched``:
+    temporary tables of order numbers, months (see :func:`refresh_order_line_month`),
+    opportunity ids and customer ids (see :func:`refresh_visit_conversions`)) or that it left
+    orders, history or what decides visit conversion (activities, orders, won deals) alone
+    (``..._changed=False``).
     """
     if orders_changed:
         refresh_order_headers(conn, orders_touched)
@@ -258,4 +405,8 @@ def refresh_after_write(
         refresh_customer_order_dates(conn)
     if history_changed:
         refresh_change_sequence(conn, history_touched)
+        refresh_month_ends(conn, history_touched)
+        refresh_stage_stays(conn, history_touched)
+    if visits_changed:
+        refresh_visit_conversions(conn, customers_touched)
     return bump_data_version(conn)

@@ -32,6 +32,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -239,6 +240,58 @@ class OpportunityChange(Base):
     next_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
+class OpportunityMonthEnd(Base):
+    """Derived (``salesops.db.derived.refresh_month_ends``), never imported: every opportunity
+    open at the end of a past month, with its tracked fields as they stood then — the month-end
+    pipeline a stock KPI by month reads instead of replaying the history at each date.
+
+    The values are those :func:`salesops.metrics.history.opportunity_states_at` gives (that
+    function fills the table), except the owner: ``owner_ref`` is the owner's ``external_id``
+    from history (NULL when the owner has no history), resolved to a rep when read, so a rep
+    imported later is found exactly as it would be from history. The other columns of the
+    opportunity (customer, region, source, ...) have no history and are joined from
+    ``opportunity``. Which month ends the table holds is in :class:`OpportunityMonthEndCover`.
+    """
+
+    __tablename__ = "opportunity_month_end"
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str | None] = mapped_column(String(10))
+    amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    probability: Mapped[Decimal | None] = mapped_column(RATE)
+    expected_close_on: Mapped[dt.date | None] = mapped_column(Date)
+    owner_ref: Mapped[str | None] = mapped_column(String(300))
+
+
+class OpportunityMonthEndCover(Base):
+    """The month ends :class:`OpportunityMonthEnd` holds in full (a contiguous run of past
+    month ends; a date not listed is read from history)."""
+
+    __tablename__ = "opportunity_month_end_cover"
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+
+class OpportunityStageStay(Base):
+    """Derived (``salesops.db.derived.refresh_stage_stays``), never imported: every stay of an
+    opportunity in a stage that has ended — by the next stage change or by the close —, with
+    its length: time in stage over a period reads these instead of replaying the history.
+
+    The rows are :func:`salesops.metrics.history.stage_entries` (no cut-off) with an end:
+    ``left_on`` is the day the stay ended, ``days`` its length in days (fractional). Whether
+    the stage is a closing one is decided when read (the pipeline's stages can change on
+    their own). The id is a BIGINT because a refresh writes an opportunity's stays again.
+    """
+
+    __tablename__ = "opportunity_stage_stay"
+    id: Mapped[int] = _pk("opportunity_stage_stay", big=True)
+    opportunity_id: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str | None] = mapped_column(String(300))
+    entered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    left_on: Mapped[dt.date] = mapped_column(Date)
+    days: Mapped[float | None] = mapped_column(Double)
+
+
 # --------------------------------------------------------------------------- revenue facts
 
 
@@ -346,6 +399,26 @@ class Activity(Base):
     region_id: Mapped[int | None] = _ref()
     # Canonical import field "at"; "at" is a reserved word in DuckDB, hence the column name.
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+
+
+class VisitConversion(Base):
+    """Derived (``salesops.db.derived.refresh_visit_conversions``), never imported: every visit
+    (an activity of kind ``visit`` with a customer) under ``activity``'s column names, with
+    ``converts_on``: the first day on or after the visit's (local) day that its customer won a
+    deal or placed a normal order, over all of the data (NULL: none since). Visit conversion
+    in the full data scope reads these instead of sorting every customer's visits and orders
+    (a narrower scope counts only its own deals and orders, and reads those).
+    """
+
+    __tablename__ = "visit_conversion"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # activity
+    kind: Mapped[str] = mapped_column(String(20))
+    customer_id: Mapped[int | None] = _ref()
+    rep_id: Mapped[int | None] = _ref()
+    opportunity_id: Mapped[int | None] = _ref()
+    region_id: Mapped[int | None] = _ref()
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    converts_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Feedback(Base):
@@ -497,6 +570,8 @@ _pg_index("ix_order_line_month_order_date", OrderLineMonth.order_date)
 _pg_index("ix_opportunity_closed_on", Opportunity.closed_on)
 _pg_index("ix_opportunity_customer_id", Opportunity.customer_id)
 _pg_index("ix_opportunity_change_opportunity_id", OpportunityChange.opportunity_id)
+_pg_index("ix_opportunity_stage_stay_left_on", OpportunityStageStay.left_on)
+_pg_index("ix_opportunity_stage_stay_opportunity_id", OpportunityStageStay.opportunity_id)
 _pg_index("ix_payment_due_date", Payment.due_date)
 _pg_index("ix_activity_occurred_at", Activity.occurred_at)
 

@@ -4,8 +4,9 @@
 checks the database is empty (or empties it when asked to replace), writes every frame in one
 transaction, then keeps the derived data exact: ``order_header`` is written from the same
 arrays as the lines, the monthly summary (``order_line_month``) is summed from the lines in
-SQL, customers' first/last order dates are refreshed from the headers, and the data version is
-bumped — what every writer does (``salesops.db.derived``).
+SQL, customers' first/last order dates are refreshed from the headers, the month-end pipeline
+(``opportunity_month_end``), the ended stage stays and each visit's conversion day are computed,
+and the data version is bumped — what every writer does (``salesops.db.derived``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from sqlalchemy import Engine, text
 from salesops.db.derived import (
     bump_data_version,
     refresh_customer_order_dates,
+    refresh_month_ends,
     refresh_order_line_month,
+    refresh_stage_stays,
+    refresh_visit_conversions,
 )
 from salesops.demo.catalog import REGIONS
 from salesops.demo.config import DemoConfig
@@ -127,6 +131,9 @@ def generate_demo(
         counts = write_frames(conn, frames, chunk_rows=config.chunk_rows, progress=progress)
         refresh_order_line_month(conn)
         refresh_customer_order_dates(conn)
+        refresh_month_ends(conn, today=config.today)
+        refresh_stage_stays(conn)
+        refresh_visit_conversions(conn)
         version = bump_data_version(conn)
         if conn.dialect.name == "postgresql":
             for table in (*DATA_TABLES, *DERIVED_TABLES):

@@ -46,7 +46,12 @@ DATA_TABLES = (
 )
 #: derived tables the demo does not write itself (``salesops.db.derived`` fills them after the
 #: frames); ``--replace`` empties them too
-DERIVED_TABLES = ("order_line_month",)
+DERIVED_TABLES = (
+    "order_line_month",
+    "opportunity_month_end",
+    "opportunity_month_end_cover",
+    "opportunity_stage_stay",
+)
 #: dimensions that tables outside DATA_TABLES (app_user) reference
 _REFERENCED_FROM_OUTSIDE = ("rep", "org_unit", "region")
 

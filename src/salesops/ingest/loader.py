@@ -16,7 +16,9 @@ Within the caller's transaction:
 7. self references (org unit parent, rep manager, target parent) are resolved once every
    record of the file exists;
 8. ``salesops.db.derived.refresh_after_write`` keeps order headers, the monthly order-line
-   summary, customer order dates and the data version exact — only when something changed.
+   summary, customer order dates, the month-end pipeline, stage stays, visit conversions and
+   the data version exact — only when something changed, and only for what the load touched
+   (the orders, months, opportunities and customers it names in temporary tables).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ SELF = "_imp_self"
 ORDERS = "_imp_orders"
 OPPS = "_imp_opps"
 MONTHS = "_imp_months"
+CUSTOMERS = "_imp_customers"
+#: Entities whose rows decide when a visit converts (``visit_conversion``).
+VISIT_FACTS = ("order_line", "opportunity", "activity")
 #: Rows written from which an import on PostgreSQL refreshes the planner's statistics, and
 #: the tables it refreshes them for (the entity's table, its derived ones).
 ANALYZE_ROWS = 10_000
@@ -73,7 +78,7 @@ class LoadResult:
 def temp_tables(spec: EntitySpec) -> list[str]:
     """Every temporary table a load of ``spec`` may create."""
     refs = [ref_table(f) for f in spec.fields if f.kind in ("ref", "region")]
-    return [STAGING, PREP, CHANGED, SELF, ORDERS, OPPS, MONTHS, *refs]
+    return [STAGING, PREP, CHANGED, SELF, ORDERS, OPPS, MONTHS, CUSTOMERS, *refs]
 
 
 class Loader:
@@ -279,6 +284,8 @@ class Loader:
             self.result.history += self._history_of_changes()
         if self.spec.name == "order_line":
             self._remember_months()
+        if self.spec.name in VISIT_FACTS:
+            self._remember_customers()
         if settable:
             assignments = ", ".join(f"{c} = p.{c}" for c in settable)
             self.result.updated = self._sql(
@@ -309,6 +316,23 @@ class Loader:
             UNION
             SELECT {month_of("p.order_date")} AS month FROM {PREP} AS p
             WHERE p._id IS NULL OR p._id IN (SELECT id FROM {CHANGED})
+            """  # noqa: S608 - our own table names only
+        )
+
+    def _remember_customers(self) -> None:
+        """The customers whose visits' conversion this load can change, taken before the
+        write: of the changed records as they are now and as they will be, and of new ones
+        (a won deal moved to another customer changes both)."""
+        drop_temp(self.conn, CUSTOMERS)
+        self._sql(
+            f"""
+            CREATE TEMPORARY TABLE {CUSTOMERS} AS
+            SELECT t.customer_id FROM {self.table} AS t
+            WHERE t.id IN (SELECT id FROM {CHANGED}) AND t.customer_id IS NOT NULL
+            UNION
+            SELECT p.customer_id FROM {PREP} AS p
+            WHERE (p._id IS NULL OR p._id IN (SELECT id FROM {CHANGED}))
+              AND p.customer_id IS NOT NULL
             """  # noqa: S608 - our own table names only
         )
 
@@ -457,7 +481,11 @@ class Loader:
                 f"CREATE TEMPORARY TABLE {ORDERS} AS SELECT DISTINCT order_no FROM {PREP}"  # noqa: S608
             )
             r.data_version = refresh_after_write(
-                self.conn, orders_touched=ORDERS, months_touched=MONTHS, history_changed=False
+                self.conn,
+                orders_touched=ORDERS,
+                months_touched=MONTHS,
+                history_changed=False,
+                customers_touched=CUSTOMERS,
             )
             return
         # History is written for the file's opportunities (their changes, or the rows of a
@@ -472,11 +500,14 @@ class Loader:
         if touched is not None:
             drop_temp(self.conn, OPPS)
             self._sql(f"CREATE TEMPORARY TABLE {OPPS} AS {touched}")
+        visits = self.spec.name in VISIT_FACTS
         r.data_version = refresh_after_write(
             self.conn,
             orders_changed=False,
             history_changed=touched is not None,
             history_touched=OPPS if touched is not None else None,
+            visits_changed=visits,
+            customers_touched=CUSTOMERS if visits else None,
         )
 
     def cleanup(self) -> None:

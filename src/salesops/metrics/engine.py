@@ -22,7 +22,13 @@ from sqlalchemy import Date, Engine, cast, func, inspect, select
 from salesops.config import get_settings
 from salesops.db.derived import data_version
 from salesops.db.schema import Opportunity as OpportunityModel
-from salesops.db.schema import OpportunityChange, OrderLine, Payment, Target
+from salesops.db.schema import (
+    OpportunityChange,
+    OpportunityMonthEndCover,
+    OrderLine,
+    Payment,
+    Target,
+)
 from salesops.metrics import catalog
 from salesops.metrics.cache import ResultCache
 from salesops.metrics.compiler import (
@@ -102,8 +108,12 @@ class MetricsEngine:
 
     ``today`` fixes the date stocks and pacing are measured at (default: today in the
     configured time zone); pass a date or a callable (tests, benchmarks). ``summary=False``
-    reads order-line sums from the lines even where the monthly summary would give the same
-    answer faster: for tests and benchmarks that compare the two paths.
+    reads every number from the facts themselves even where a structure the writers keep
+    gives the same answer faster — order-line sums from the lines rather than the monthly
+    summary, stocks at past month ends from history rather than ``opportunity_month_end``,
+    time in stage from history rather than ``opportunity_stage_stay``, visit conversion from
+    visits, deals and orders rather than ``visit_conversion``: for tests and benchmarks that
+    compare the two paths.
     """
 
     def __init__(
@@ -118,6 +128,8 @@ class MetricsEngine:
         self._today = today
         self.summary = summary
         self._summary_table: bool | None = None
+        self._tables: dict[str, bool] = {}
+        self._month_ends_seen: tuple[dt.date, dt.date] | None = None
         self.cache = ResultCache(cache_size)
         # Built statements by query shape (like prepared statements): results are cached
         # separately and keyed by data version; a statement only depends on the query.
@@ -227,7 +239,10 @@ class MetricsEngine:
             data_start = self._data_start(conn)
         fiscal = get_settings().fiscal_year_start_month
         summary = self._use_summary(conn)
-        key = (tuple(queries), scope, today, fiscal, data_start, summary)
+        month_ends = self._month_ends(conn) if self.summary else None
+        stays = self.summary and (conn is None or self._has_table(conn, "opportunity_stage_stay"))
+        visits = self.summary and (conn is None or self._has_table(conn, "visit_conversion"))
+        key = (tuple(queries), scope, today, fiscal, data_start, summary, month_ends, stays, visits)
         found = self._statements.get(key)
         if found is not None:
             return found
@@ -238,6 +253,9 @@ class MetricsEngine:
             fiscal_start_month=fiscal,
             data_start=data_start,
             summary=summary,
+            month_ends=month_ends,
+            stays=stays,
+            visits=visits,
         )
         self._statements.put(key, compiled)
         return compiled
@@ -256,6 +274,25 @@ class MetricsEngine:
                 return True
             self._summary_table = bool(inspect(conn).has_table("order_line_month"))
         return self._summary_table
+
+    def _month_ends(self, conn: Any = None) -> tuple[dt.date, dt.date] | None:
+        """The month ends ``opportunity_month_end`` holds (first, last), or None (no table yet,
+        or not filled). Without a connection (:meth:`explain`, which runs nothing): what the
+        last query found."""
+        if conn is None:
+            return self._month_ends_seen
+        if not self._has_table(conn, "opportunity_month_end_cover"):
+            return None
+        cover = OpportunityMonthEndCover.__table__
+        first, last = conn.execute(select(func.min(cover.c.as_of), func.max(cover.c.as_of))).one()
+        self._month_ends_seen = (first, last) if first is not None else None
+        return self._month_ends_seen
+
+    def _has_table(self, conn: Any, name: str) -> bool:
+        found = self._tables.get(name)
+        if found is None:
+            found = self._tables[name] = bool(inspect(conn).has_table(name))
+        return found
 
     def _data_start(self, conn: Any = None) -> dt.date | None:
         """The earliest date any fact has (a series of periods starts there)."""

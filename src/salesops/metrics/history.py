@@ -166,6 +166,8 @@ def _states(
     open_only: bool,
     fields: Sequence[str] | None,
     settled_by: dt.date | None = None,
+    among: Select[Any] | None = None,
+    owner_ref: bool = False,
 ) -> Select[Any]:
     wanted = [f for f in TRACKED_FIELDS if fields is None or f in fields or f == "status"]
     dated = select(
@@ -178,6 +180,8 @@ def _states(
     # Only the history of opportunities that can matter at some date is read: created by the
     # last date and (for open ones) not closed before the first.
     pool = select(opp.id).where(or_(opp.created_on.is_(None), opp.created_on <= last_day))
+    if among is not None:
+        pool = pool.where(opp.id.in_(among))
     if open_only:
         pool = pool.where(
             ~and_(opp.status.in_(_CLOSED), opp.closed_on.is_not(None), opp.closed_on <= first_day)
@@ -204,7 +208,10 @@ def _states(
         frm = frm.outerjoin(w, on)
         told[field] = (w.c.opportunity_id.is_not(None), value)
     columns, is_open = _state_columns(told, dated.c.as_of, narrowed)
-    if "owner" in told:
+    if owner_ref:
+        has, text = told["owner"]
+        columns.append(case((has, text)).label("owner_ref"))
+    elif "owner" in told:
         rep = Rep.__table__.alias("hist_owner_rep")
         has, text = told["owner"]
         frm = frm.outerjoin(rep, and_(has, rep.c.external_id == text))
@@ -250,6 +257,25 @@ def opportunity_states_at(
     per (date, opportunity created by then).
     """
     return _states(dates, open_only, fields)
+
+
+def month_end_states(dates: FromClause, among: Select[Any] | None = None) -> Select[Any]:
+    """The rows of ``opportunity_month_end`` (see :class:`salesops.db.schema.OpportunityMonthEnd`)
+    for the dates of ``dates`` (one DATE column ``as_of``): the opportunities open at each
+    date with every tracked field as :func:`opportunity_states_at` gives it, except the owner,
+    which is left as ``owner_ref`` (the history's text, NULL without owner history) for the
+    reader to resolve. ``among``: only these opportunity ids."""
+    full = _states(dates, True, None, among=among, owner_ref=True).subquery("month_end_state")
+    return select(
+        full.c.as_of,
+        full.c.id.label("opportunity_id"),
+        full.c.stage,
+        full.c.status,
+        full.c.amount,
+        full.c.probability,
+        full.c.expected_close_on,
+        full.c.owner_ref,
+    )
 
 
 @lru_cache(maxsize=64)

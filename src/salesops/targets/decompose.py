@@ -396,7 +396,7 @@ def decompose(
                 "removed": removed,
             },
         )
-        refresh_after_write(conn, orders_changed=False, history_changed=False)
+        refresh_after_write(conn, orders_changed=False, history_changed=False, visits_changed=False)
         children = load_targets(conn, directory, ids=ids)
     order = {i: n for n, i in enumerate(ids)}
     children.sort(key=lambda c: order[c.id])

@@ -138,7 +138,7 @@ def set_target(
             conn.execute(update(Target).where(Target.id == target_id).values(**values))
         action = "target.create" if existing is None else "target.update"
         audit(conn, actor, action, f"target:{key}", {"id": target_id, "value": number})
-        refresh_after_write(conn, orders_changed=False, history_changed=False)
+        refresh_after_write(conn, orders_changed=False, history_changed=False, visits_changed=False)
         record = load_targets(conn, directory, ids=[target_id])[0]
     return SetResult(record, existing is None)
 
@@ -215,7 +215,9 @@ def update_target(
                 f"target:{current.external_id}",
                 {"id": target_id, **values},
             )
-            refresh_after_write(conn, orders_changed=False, history_changed=False)
+            refresh_after_write(
+                conn, orders_changed=False, history_changed=False, visits_changed=False
+            )
         directory = Directory(conn)
         return load_targets(conn, directory, ids=[target_id])[0]
 
@@ -249,7 +251,7 @@ def delete_target(
             f"target:{current.external_id}",
             {"id": target_id, "deleted": len(below) + 1},
         )
-        refresh_after_write(conn, orders_changed=False, history_changed=False)
+        refresh_after_write(conn, orders_changed=False, history_changed=False, visits_changed=False)
     return len(below) + 1
 
 

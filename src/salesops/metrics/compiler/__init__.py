@@ -67,13 +67,19 @@ def compile_queries(
     fiscal_start_month: int = 1,
     data_start: dt.date | None = None,
     summary: bool = True,
+    month_ends: tuple[dt.date, dt.date] | None = None,
+    stays: bool = True,
+    visits: bool = True,
 ) -> Compiled:
     """Compile queries that differ only in their metric into one statement (shared passes).
 
     Every query must have the same ``by``, ``grain``, period, ``as_of``, ``where``,
     ``compare`` and ``extra``; ``sort``/``limit`` only with a single query. ``summary``:
     read order-line sums through the monthly summary where that is exact (the database must
-    have ``order_line_month``); False reads the lines themselves.
+    have ``order_line_month``); False reads the lines themselves. ``month_ends``: the first and
+    last month end ``opportunity_month_end`` holds (None: read stocks from history); ``stays``:
+    read time in stage from ``opportunity_stage_stay`` (False: from history); ``visits``: read
+    visit conversion from ``visit_conversion`` (False: from visits, deals and orders).
     """
     if not queries:
         raise MetricQueryError("no query")
@@ -110,6 +116,9 @@ def compile_queries(
         scope=scope,
         params=params,
         summary=summary,
+        month_ends=month_ends,
+        stays=stays,
+        visits=visits,
     )
     parts = [
         Part(build_group(ctx, g), tuple(m.name for m in g.measures))
@@ -141,6 +150,9 @@ def compile_query(
     fiscal_start_month: int = 1,
     data_start: dt.date | None = None,
     summary: bool = True,
+    month_ends: tuple[dt.date, dt.date] | None = None,
+    stays: bool = True,
+    visits: bool = True,
 ) -> Compiled:
     """Compile one query (see :func:`compile_queries`)."""
     return compile_queries(
@@ -150,4 +162,7 @@ def compile_query(
         fiscal_start_month=fiscal_start_month,
         data_start=data_start,
         summary=summary,
+        month_ends=month_ends,
+        stays=stays,
+        visits=visits,
     )

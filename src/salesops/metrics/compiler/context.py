@@ -35,6 +35,12 @@ class BuildCtx:
     params: dict[str, Any] = field(default_factory=dict)
     #: read order-line sums through the monthly summary where exact (:mod:`.summary`)
     summary: bool = True
+    #: first and last month end ``opportunity_month_end`` holds (:mod:`.stocks`); None: none
+    month_ends: tuple[dt.date, dt.date] | None = None
+    #: read time in stage from the ended stays the writers keep (``opportunity_stage_stay``)
+    stays: bool = True
+    #: read visit conversion in the full scope from ``visit_conversion`` (:mod:`.visits`)
+    visits: bool = True
     cte_names: dict[str, int] = field(default_factory=dict)
 
     def name(self, base: str) -> str:

@@ -1,19 +1,21 @@
 """Stock measures (as they stood at the end of each period) and interval measures (rows whose
 date range overlaps the period).
 
-Periods come as a small VALUES table (``bucket, p_start, p_end, as_of`` ...). Opportunities are
-read from history (:func:`salesops.metrics.history.opportunity_states_at`) unless every
-snapshot date is today or later, when the current rows are the state (and far cheaper).
+Periods come as a small VALUES table (``bucket, p_start, p_end, as_of`` ...). Opportunities at
+a date today or later are the current rows; at a past month end they come from the month-end
+pipeline kept by the writers (``opportunity_month_end``); at any other date from history
+(:func:`salesops.metrics.history.opportunity_states_at`), which fills that table too.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Date, FromClause, Select, and_, cast, null, or_, select
+from sqlalchemy import Date, FromClause, Select, and_, cast, func, null, or_, select, union_all
 
-from salesops.db.schema import Opportunity, Payment, Rep
+from salesops.db.schema import Opportunity, OpportunityMonthEnd, Payment, Rep
 from salesops.metrics.compiler.context import BuildCtx, aggregate, finish, periods_table
 from salesops.metrics.compiler.frame import Period
 from salesops.metrics.history import opportunity_states_at
@@ -48,11 +50,33 @@ def _history_fields(ctx: BuildCtx, measures: Sequence[Measure]) -> set[str]:
     return fields
 
 
+#: Columns of an opportunity stock's source, in order (each part of it gives them all).
+_STATE = (
+    "id", "external_id", "name", "customer_id", "owner_id", "product_id", "region_id",
+    "pipeline", "source_channel", "stage", "status", "amount", "probability", "created_on",
+    "expected_close_on", "closed_on", "competitor", "lost_reason",
+)  # fmt: skip
+
+
 def _opportunities_at(
     ctx: BuildCtx, periods: FromClause, dates: list[Any], fields: set[str]
 ) -> FromClause:
-    """Open opportunities at each period's ``as_of``, joined to its period row."""
-    if all(d >= ctx.frame.today for d in dates):
+    """Open opportunities at each period's ``as_of``, joined to its period row.
+
+    Each date is read from the cheapest place that gives the exact answer: today or later
+    from the current rows; a past month end ``opportunity_month_end`` holds from there; any
+    other date from history.
+    """
+    today = ctx.frame.today
+    held = ctx.month_ends
+    current = [d for d in dates if d >= today]
+    ended = [
+        d for d in dates if d < today and held and held[0] <= d <= held[1] and _is_month_end(d)
+    ]
+    other = [d for d in dates if d not in current and d not in ended]
+    other_cols = [c for c in periods.c if c.name != "as_of"]
+    parts: list[Select[Any]] = []
+    if current:
         opp = Opportunity.__table__
         open_then = and_(
             or_(opp.c.created_on.is_(None), opp.c.created_on <= periods.c.as_of),
@@ -61,17 +85,59 @@ def _opportunities_at(
                 and_(opp.c.status.in_(_CLOSED), opp.c.closed_on > periods.c.as_of),
             ),
         )
-        cols = [*opp.c, *(c for c in periods.c if c.name != "as_of")]
-        cols.append(periods.c.as_of)
-        return select(*cols).select_from(opp.join(periods, open_then)).subquery("opp_now")
-    distinct_dates = select(periods.c.as_of).distinct().subquery("snapshot_dates")
-    history = opportunity_states_at(distinct_dates, open_only=True, fields=sorted(fields))
-    states = history.subquery("opp_states")
-    other = [c for c in periods.c if c.name != "as_of"]
+        part = select(periods.c.as_of, *(opp.c[n] for n in _STATE), *other_cols)
+        part = part.select_from(opp.join(periods, open_then))
+        parts.append(part.where(periods.c.as_of >= today) if ended or other else part)
+    if ended:
+        parts.append(_month_end_part(periods, ended, other_cols, "owner" in fields))
+    if other:
+        distinct_dates = select(periods.c.as_of).distinct()
+        if current or ended:
+            distinct_dates = distinct_dates.where(periods.c.as_of.in_(other))
+        history = opportunity_states_at(
+            distinct_dates.subquery("snapshot_dates"), open_only=True, fields=sorted(fields)
+        )
+        states = history.subquery("opp_states")
+        part = select(states.c.as_of, *(states.c[n] for n in _STATE), *other_cols)
+        parts.append(part.select_from(states.join(periods, periods.c.as_of == states.c.as_of)))
+    if len(parts) == 1:
+        return parts[0].subquery("opp_then")
+    return union_all(*parts).subquery("opp_then")
+
+
+def _is_month_end(day: dt.date) -> bool:
+    return (day + dt.timedelta(days=1)).day == 1
+
+
+def _month_end_part(
+    periods: FromClause, ended: list[dt.date], other_cols: list[Any], owner: bool
+) -> Select[Any]:
+    """The open opportunities at past month ends, from ``opportunity_month_end``."""
+    snap = OpportunityMonthEnd.__table__
+    opp = Opportunity.__table__
+    frm: Any = snap.join(opp, opp.c.id == snap.c.opportunity_id).join(
+        periods, periods.c.as_of == snap.c.as_of
+    )
+    owner_id: Any = opp.c.owner_id
+    if owner:
+        rep = Rep.__table__.alias("month_end_owner")
+        frm = frm.outerjoin(rep, rep.c.external_id == snap.c.owner_ref)
+        owner_id = func.coalesce(rep.c.id, opp.c.owner_id)
+    from_snap = {"stage", "status", "amount", "probability", "expected_close_on"}
+    cols: list[Any] = []
+    for n in _STATE:
+        if n in from_snap:
+            cols.append(snap.c[n].label(n))
+        elif n == "owner_id":
+            cols.append(owner_id.label(n))
+        elif n == "closed_on":
+            cols.append(cast(null(), Date).label(n))
+        else:
+            cols.append(opp.c[n].label(n))
     return (
-        select(*states.c, *other)
-        .select_from(states.join(periods, periods.c.as_of == states.c.as_of))
-        .subquery("opp_then")
+        select(snap.c.as_of.label("as_of"), *cols, *other_cols)
+        .select_from(frm)
+        .where(snap.c.as_of.in_(ended))
     )
 
 

@@ -4,6 +4,10 @@ A visit converts when the customer has a won deal or a normal order within 90 da
 (the same day counts). Rather than probing every visit against every order of its customer,
 visits and conversions go into one list per customer, sorted by day; a window gives each visit
 the first conversion at or after it — one sort instead of a join that fans out.
+
+In the full data scope that first conversion day does not depend on the query, so the writers
+keep it on every visit (``visit_conversion.converts_on``, :func:`visit_conversion_rows`) and a
+query only counts; a narrower scope counts its own deals and orders only and sorts them here.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from salesops.db.schema import Opportunity, OrderHeader
+from salesops.db.schema import Activity, Opportunity, OrderHeader, VisitConversion
 from salesops.metrics import dimensions as dims_mod
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, key_name
 from salesops.metrics.dialects import add_days
@@ -38,6 +42,8 @@ WINDOW_DAYS = 90
 def build_visit(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     """``visited_customers`` and ``converted_customers`` per group and period (deals and
     orders in the caller's scope only)."""
+    if ctx.visits and ctx.scope.is_full:
+        return _build_kept(ctx, measures)
     act = dims_mod.fact("activity").table
     day = time_expression("activity", "occurred_at", act)
     bucket = ctx.frame.bucket(day)
@@ -140,3 +146,91 @@ def _conversions(
         .subquery("order_days")
     )
     return [(won.c.d, won), (ordered.c.d, ordered)]
+
+
+def _build_kept(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
+    """:func:`build_visit` in the full scope, from the conversion day kept on each visit."""
+    vis = VisitConversion.__table__
+    day = time_expression("activity", "occurred_at", vis)
+    bucket = ctx.frame.bucket(day)
+    key_cols, joins = ctx.keys("activity", vis)
+    where = ctx.conditions("activity", vis)
+    span = ctx.frame.time_filter(day)
+    if span is not None:
+        where.append(span)
+    lo, hi = ctx.frame.span()
+    coarse = coarse_time_filter("activity", "occurred_at", vis, lo, hi)
+    if coarse is not None:
+        where.append(coarse)
+    converted = vis.c.converts_on <= add_days(day, WINDOW_DAYS)
+    values = {
+        False: func.count(vis.c.customer_id.distinct()),
+        True: func.count(case((converted, vis.c.customer_id), else_=null()).distinct()),
+    }
+    group: list[Any] = [*key_cols]
+    if bucket is not None:
+        group.append(bucket.label(BUCKET))
+    aggs = [values[bool(m.param("converted"))].label(m.name) for m in measures]
+    stmt = select(*group, *aggs).select_from(dims_mod.join_all(vis, joins)).where(*where)
+    return stmt.group_by(*group) if group else stmt
+
+
+def visit_conversion_rows(customers: Select[Any] | None = None) -> Select[Any]:
+    """The rows of ``visit_conversion`` (see :class:`salesops.db.schema.VisitConversion`):
+    every visit with its customer's first won deal or normal order on or after its day, over
+    all the data; ``customers``: only the visits of these customer ids."""
+    act = Activity.__table__
+    day = time_expression("activity", "occurred_at", act)
+    where = [act.c.kind == "visit", act.c.customer_id.is_not(None)]
+    if customers is not None:
+        where.append(act.c.customer_id.in_(customers))
+    visits = select(act.c.id, act.c.customer_id, day.label("day")).where(*where).subquery("v")
+    visited = select(visits.c.customer_id)
+    opp = Opportunity.__table__
+    head = OrderHeader.__table__
+    won = select(opp.c.customer_id, opp.c.closed_on.label("d")).where(
+        opp.c.status == "won", opp.c.closed_on.is_not(None), opp.c.customer_id.in_(visited)
+    )
+    ordered = select(head.c.customer_id, head.c.order_date.label("d")).where(
+        head.c.normal_lines > 0, head.c.customer_id.in_(visited)
+    )
+    days = union_all(won, ordered).subquery("conversion_days")
+    no_day = cast(null(), Date)
+    events = union_all(
+        select(
+            visits.c.id,
+            visits.c.customer_id,
+            visits.c.day,
+            literal(1, Integer).label("is_visit"),
+            no_day.label("conv"),
+        ),
+        select(
+            cast(null(), Integer).label("id"),
+            days.c.customer_id,
+            days.c.d.label("day"),
+            literal(0, Integer).label("is_visit"),
+            days.c.d.label("conv"),
+        ).distinct(),
+    ).subquery("visit_events")
+    following = func.min(events.c.conv).over(
+        partition_by=events.c.customer_id,
+        order_by=(events.c.day, events.c.is_visit.desc()),
+        rows=(0, None),
+    )
+    marked = select(events.c.id, events.c.is_visit, following.label("converts_on")).subquery(
+        "visits_marked"
+    )
+    return (
+        select(
+            act.c.id,
+            act.c.kind,
+            act.c.customer_id,
+            act.c.rep_id,
+            act.c.opportunity_id,
+            act.c.region_id,
+            act.c.occurred_at,
+            marked.c.converts_on,
+        )
+        .select_from(act.join(marked, marked.c.id == act.c.id))
+        .where(marked.c.is_visit == 1)
+    )

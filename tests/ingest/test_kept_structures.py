@@ -1,0 +1,165 @@
+"""Imports keep the month-end pipeline, the stage stays and the visit conversions exact.
+
+Each import refreshes only what it touched (the opportunities, customers it names); after every
+step the three tables must hold exactly what a rebuild from scratch gives. The re-imports
+move a won deal, an order line and a visit from one customer to another — the cases where
+refreshing only the new state would leave the old customer's rows stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from salesops.db.derived import refresh_month_ends, refresh_stage_stays, refresh_visit_conversions
+from tests.conftest import Db
+from tests.ingest.helpers import ok, rows, seed_customers, write_csv
+
+D = dt.date
+_TABLES = {
+    "opportunity_month_end": "SELECT as_of, opportunity_id, stage, status, amount, probability, "
+    "expected_close_on, owner_ref FROM opportunity_month_end",
+    "opportunity_month_end_cover": "SELECT as_of FROM opportunity_month_end_cover",
+    "opportunity_stage_stay": "SELECT opportunity_id, stage, entered_at, left_on, days "
+    "FROM opportunity_stage_stay",
+    "visit_conversion": "SELECT id, kind, customer_id, rep_id, opportunity_id, region_id, "
+    "occurred_at, converts_on FROM visit_conversion",
+}
+
+
+def _contents(conn: Any) -> dict[str, list[tuple[Any, ...]]]:
+    out = {}
+    for name, sql in _TABLES.items():
+        found = [tuple(r) for r in conn.execute(text(sql))]
+        out[name] = sorted(found, key=lambda r: tuple((v is None, str(v)) for v in r))
+    return out
+
+
+def assert_kept_exact(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """The kept tables equal a rebuild from scratch (done in a transaction rolled back)."""
+    with engine.connect() as conn:
+        kept = _contents(conn)
+        refresh_month_ends(conn)
+        refresh_stage_stays(conn)
+        refresh_visit_conversions(conn)
+        rebuilt = _contents(conn)
+        conn.rollback()
+    assert kept == rebuilt
+    return kept
+
+
+OPP_HEADER = ["external_id", "customer", "owner", "stage", "status", "amount", "created_on",
+              "closed_on", "snapshot_at"]  # fmt: skip
+OPPS = [
+    ["O1", "C1", "R1", "Qualify", "open", "1000", "2024-01-10", "", "2024-01-10"],
+    ["O2", "C2", "R3", "Proposal", "open", "500", "2024-02-01", "", "2024-02-01"],
+]
+LINE_HEADER = ["order_no", "line_no", "order_date", "customer", "rep", "amount", "status"]
+LINES = [
+    ["S1", "1", "2024-03-05", "C1", "R1", "100", "normal"],
+    ["S2", "1", "2024-05-20", "C2", "R3", "50", "normal"],
+]
+VISIT_HEADER = ["external_id", "kind", "customer", "rep", "at"]
+VISITS = [
+    ["V1", "visit", "C1", "R1", "2024-02-20 10:00"],  # C1 orders 5 March: converts then
+    ["V2", "visit", "C2", "R3", "2024-01-15 09:00"],  # C2 orders 20 May: converts then
+    ["V3", "call", "C2", "R3", "2024-01-16 09:00"],  # not a visit
+]
+
+
+def _converts(db: Db) -> dict[int, dt.date | None]:
+    found = rows(
+        db,
+        "SELECT a.external_id, v.converts_on FROM visit_conversion v "
+        "JOIN activity a ON a.id = v.id ORDER BY 1",
+    )
+    return dict(found)
+
+
+def test_imports_keep_the_structures_exact(db: Db, tmp_path: Path) -> None:
+    seed_customers(db, tmp_path)
+    ok(db, "opportunity", write_csv(tmp_path / "o1.csv", [OPP_HEADER, *OPPS]))
+    ok(db, "order_line", write_csv(tmp_path / "l1.csv", [LINE_HEADER, *LINES]))
+    ok(db, "activity", write_csv(tmp_path / "a1.csv", [VISIT_HEADER, *VISITS]))
+    kept = assert_kept_exact(db.engine)
+    assert _converts(db) == {"V1": D(2024, 3, 5), "V2": D(2024, 5, 20)}
+    # O1 was open at every month end from January 2024 (created 10 Jan), O2 from February
+    ends = {(r[0], r[1]) for r in kept["opportunity_month_end"]}
+    o1, o2 = (i for (i,) in rows(db, "SELECT id FROM opportunity ORDER BY external_id"))
+    assert (D(2024, 1, 31), o1) in ends and (D(2024, 1, 31), o2) not in ends
+    assert (D(2024, 2, 29), o2) in ends
+
+    # O2 is won on 1 March and moves to customer C1; O1 advances a stage.
+    moved = [
+        ["O1", "C1", "R1", "Proposal", "open", "1200", "2024-01-10", "", "2024-02-15"],
+        ["O2", "C1", "R3", "Won", "won", "500", "2024-02-01", "2024-03-01", "2024-03-01"],
+    ]
+    ok(db, "opportunity", write_csv(tmp_path / "o2.csv", [OPP_HEADER, *moved]))
+    assert_kept_exact(db.engine)
+    # V1 (C1, 20 Feb) now converts on O2's win, 1 March; V2 (C2) still on its order
+    assert _converts(db) == {"V1": D(2024, 3, 1), "V2": D(2024, 5, 20)}
+    stays = rows(
+        db,
+        "SELECT stage, left_on FROM opportunity_stage_stay WHERE opportunity_id = :o "
+        "ORDER BY left_on",
+        o=o1,
+    )
+    # O1 left Qualify at the snapshot time, 15 Feb 00:00 in Shanghai = 14 Feb 16:00 UTC; a
+    # stay's end day is the UTC one (as time in stage has always counted it)
+    assert stays == [("Qualify", D(2024, 2, 14))]
+
+    # A stage-history file for O2 (Proposal -> Negotiation on 20 Feb) changes its stays.
+    history = write_csv(
+        tmp_path / "h.csv",
+        [
+            ["opportunity", "field", "old_value", "new_value", "changed_at"],
+            ["O2", "stage", "Proposal", "Negotiation", "2024-02-20 08:00"],
+        ],
+    )
+    ok(db, "opportunity_change", history)
+    assert_kept_exact(db.engine)
+
+    # S2 moves from C2 to C1 and S1 is cancelled: C2's visit loses its conversion.
+    lines = [
+        ["S1", "1", "2024-03-05", "C1", "R1", "100", "cancelled"],
+        ["S2", "1", "2024-05-20", "C1", "R3", "50", "normal"],
+    ]
+    ok(db, "order_line", write_csv(tmp_path / "l2.csv", [LINE_HEADER, *lines]))
+    assert_kept_exact(db.engine)
+    assert _converts(db) == {"V1": D(2024, 3, 1), "V2": None}
+
+    # V2 moves to C1 (which ordered on 20 May) and the call becomes a visit of C2.
+    visits = [
+        ["V2", "visit", "C1", "R3", "2024-01-15 09:00"],
+        ["V3", "visit", "C2", "R3", "2024-01-16 09:00"],
+    ]
+    ok(db, "activity", write_csv(tmp_path / "a2.csv", [VISIT_HEADER, *visits]))
+    assert_kept_exact(db.engine)
+    assert _converts(db) == {"V1": D(2024, 3, 1), "V2": D(2024, 3, 1), "V3": None}
+
+
+def test_a_month_that_ends_after_the_last_write_is_added_by_the_next(db: Db) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO opportunity (id, external_id, status, amount, created_on, pipeline) "
+                "VALUES (1, 'O1', 'open', 10, DATE '2024-01-10', 'default')"
+            )
+        )
+        refresh_month_ends(conn, today=D(2024, 3, 15))
+    cover = [d for (d,) in rows(db, "SELECT as_of FROM opportunity_month_end_cover ORDER BY 1")]
+    assert cover == [D(2024, 1, 31), D(2024, 2, 29)]
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TEMPORARY TABLE t_opps AS SELECT 1 AS opportunity_id"))
+        refresh_month_ends(conn, "t_opps", today=D(2024, 4, 2))
+    cover = [d for (d,) in rows(db, "SELECT as_of FROM opportunity_month_end_cover ORDER BY 1")]
+    assert cover == [D(2024, 1, 31), D(2024, 2, 29), D(2024, 3, 31)]
+    found = rows(db, "SELECT as_of, amount FROM opportunity_month_end ORDER BY as_of")
+    assert [(d, float(a)) for d, a in found] == [
+        (D(2024, 1, 31), 10.0),
+        (D(2024, 2, 29), 10.0),
+        (D(2024, 3, 31), 10.0),
+    ]

@@ -1,0 +1,97 @@
+"""Stocks at past month ends, time in stage and visit conversion read from the structures the
+writers keep give the rows the facts and their history give, in every shape, period and scope.
+
+(The KPI tests check the values themselves on hand-made data; this checks that the fast path
+and the reference path — ``MetricsEngine(summary=False)`` — never part.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import pytest
+
+from salesops.metrics.engine import MetricsEngine
+from salesops.metrics.query import MetricQuery
+from salesops.metrics.scope import FULL_SCOPE, Scope
+from tests.metrics.conftest import World
+from tests.metrics.world import TODAY
+
+D = dt.date
+STOCKS = ("open_pipeline", "weighted_pipeline", "pipeline_coverage", "open_opportunities",
+          "sales_velocity")  # fmt: skip
+METRICS = (*STOCKS, "stage_dwell_days", "visit_conversion")
+SHAPES: list[dict[str, Any]] = [
+    {},
+    {"by": ("region",)},
+    {"by": ("rep",)},
+    {"by": ("team",)},
+    {"by": ("stage",)},
+    {"by": ("rep",), "where": (("region", ("华东",)),)},
+]
+PERIODS: list[dict[str, Any]] = [
+    {"start": D(2024, 1, 1), "end": D(2024, 3, 31), "grain": "month"},
+    {"start": D(2023, 12, 1), "end": D(2024, 5, 31), "grain": "month", "compare": "prev"},
+    {"start": D(2024, 1, 1), "end": D(2024, 12, 31), "grain": "quarter", "compare": "yoy"},
+    {"start": D(2024, 1, 1), "end": D(2024, 3, 31), "grain": "week"},  # not month ends
+    {"start": D(2024, 1, 1), "end": D(2024, 3, 31)},
+    {"start": D(2024, 2, 1), "end": D(2024, 2, 29), "compare": "prev"},
+    {"as_of": D(2024, 2, 29)},
+    {"as_of": D(2024, 2, 15)},
+]
+
+
+def _queries() -> list[MetricQuery]:
+    out = []
+    for shape, period, metric in itertools.product(SHAPES, PERIODS, METRICS):
+        if "stage" in shape.get("by", ()) and metric not in ("open_pipeline", "stage_dwell_days"):
+            continue
+        if "as_of" in period and metric not in STOCKS:
+            continue
+        out.append(MetricQuery(metric, **shape, **period))
+    return out
+
+
+@pytest.mark.parametrize(
+    "scope", [None, "rep:Ann", "team:T-East"], ids=["everything", "one rep", "org subtree"]
+)
+def test_the_kept_structures_give_the_rows_history_gives(world: World, scope: str | None) -> None:
+    if scope is None:
+        sc = FULL_SCOPE
+    elif scope.startswith("rep:"):
+        sc = Scope.single_rep(world.ids[scope])
+    else:
+        sc = Scope.subtree(world.ids[scope])
+    plain = MetricsEngine(world.db.engine, today=TODAY, summary=False)
+    shapes: dict[tuple[Any, ...], list[MetricQuery]] = {}
+    for q in _queries():  # the KPIs of one shape fused into one statement, as pages do
+        shapes.setdefault((q.by, q.grain, q.start, q.end, q.as_of, q.where, q.compare), []).append(
+            q
+        )
+    checked = 0
+    for queries in shapes.values():
+        fast, slow = world.engine.query_many(queries, sc), plain.query_many(queries, sc)
+        for q, f, s in zip(queries, fast, slow, strict=True):
+            assert f.rows == s.rows, q
+            checked += any(r.get("value") not in (None, 0) for r in f.rows)
+    assert checked > 100  # the data gives numbers, not just empty rows
+
+
+def test_the_fast_paths_are_taken(world: World) -> None:
+    e = world.engine
+    monthly = MetricQuery("open_pipeline", grain="month", start=D(2024, 1, 1), end=D(2024, 3, 31))
+    e.query(monthly)  # a query reads which month ends the table holds
+    assert "opportunity_month_end" in e.explain(monthly).sql
+    # weeks ending on 11, 18 and 25 February: no month end among them
+    weekly = MetricQuery("open_pipeline", grain="week", start=D(2024, 2, 5), end=D(2024, 2, 25))
+    assert "opportunity_month_end" not in e.explain(weekly).sql
+    dwell = MetricQuery("stage_dwell_days", start=D(2024, 1, 1), end=D(2024, 3, 31))
+    assert "opportunity_stage_stay" in e.explain(dwell).sql
+    visits = MetricQuery("visit_conversion", start=D(2024, 1, 1), end=D(2024, 3, 31))
+    assert "visit_conversion" in e.explain(visits).sql
+    one_rep = Scope.single_rep(world.ids["rep:Ann"])
+    assert "visit_conversion AS" not in e.explain(visits, one_rep).sql
+    plain = MetricsEngine(world.db.engine, today=TODAY, summary=False)
+    assert "opportunity_stage_stay" not in plain.explain(dwell).sql
