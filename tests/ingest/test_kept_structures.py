@@ -163,3 +163,22 @@ def test_a_month_that_ends_after_the_last_write_is_added_by_the_next(db: Db) -> 
         (D(2024, 2, 29), 10.0),
         (D(2024, 3, 31), 10.0),
     ]
+
+
+def test_a_starting_server_adds_the_month_ends_that_passed(db: Db) -> None:
+    from salesops.db.derived import add_passed_month_ends
+
+    with db.engine.begin() as conn:
+        assert add_passed_month_ends(conn, today=D(2024, 3, 15)) == 0  # never filled: no-op
+        conn.execute(
+            text(
+                "INSERT INTO opportunity (id, external_id, status, amount, created_on, pipeline) "
+                "VALUES (1, 'O1', 'open', 10, DATE '2024-01-10', 'default')"
+            )
+        )
+        refresh_month_ends(conn, today=D(2024, 3, 15))
+        assert add_passed_month_ends(conn, today=D(2024, 3, 20)) == 0
+        assert add_passed_month_ends(conn, today=D(2024, 5, 2)) == 2  # March and April
+    cover = [d for (d,) in rows(db, "SELECT as_of FROM opportunity_month_end_cover ORDER BY 1")]
+    assert cover[-2:] == [D(2024, 3, 31), D(2024, 4, 30)]
+    assert rows(db, "SELECT count(*) FROM opportunity_month_end") == [(4,)]

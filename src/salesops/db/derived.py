@@ -298,6 +298,28 @@ def refresh_month_ends(
         conn.execute(insert(Cover), [{"as_of": d} for d in new])
 
 
+def add_passed_month_ends(conn: Connection, today: dt.date | None = None) -> int:
+    """Add the month ends that have passed since the last write to ``opportunity_month_end``
+    (every opportunity's state then; nothing else is touched, so no answer changes and the
+    data version stays). A long-running server calls this at start; returns how many."""
+    count = text("SELECT count(*) FROM opportunity_month_end_cover")
+    before = int(conn.execute(count).scalar_one())
+    if not before:
+        return 0  # never filled (or no opportunities): the next write fills it
+    conn.execute(text("CREATE TEMPORARY TABLE _no_opps (opportunity_id INTEGER)"))
+    try:
+        refresh_month_ends(conn, "_no_opps", today)
+    finally:
+        conn.execute(text("DROP TABLE _no_opps"))
+    return int(conn.execute(count).scalar_one()) - before
+
+
+#: Opportunity columns ``opportunity_stage_stay`` carries (what dimensions, filters, the data
+#: scope and the closing-stage test read), under the same names.
+STAY_COPIES = ("owner_id", "region_id", "customer_id", "product_id", "pipeline",
+               "source_channel", "competitor", "lost_reason")  # fmt: skip
+
+
 def refresh_stage_stays(conn: Connection, touched_table: str | None = None) -> None:
     """Bring ``opportunity_stage_stay`` in line with the opportunities and their history.
 
@@ -309,7 +331,7 @@ def refresh_stage_stays(conn: Connection, touched_table: str | None = None) -> N
     from sqlalchemy import Date, cast, column, delete, func, insert, select
     from sqlalchemy import table as table_
 
-    from salesops.db.schema import OpportunityStageStay
+    from salesops.db.schema import Opportunity, OpportunityStageStay
     from salesops.metrics.dialects import seconds_between
     from salesops.metrics.history import stage_entries
 
@@ -323,14 +345,21 @@ def refresh_stage_stays(conn: Connection, touched_table: str | None = None) -> N
         )
     entries = stage_entries(among=among).subquery("entries")
     ended_at = func.coalesce(entries.c.left_at, entries.c.closed_at)
-    stays = select(
-        entries.c.opportunity_id,
-        entries.c.stage,
-        entries.c.entered_at,
-        cast(ended_at, Date).label("left_on"),
-        (seconds_between(entries.c.entered_at, ended_at) / 86400.0).label("days"),
-    ).where(ended_at.is_not(None))
-    names = ["opportunity_id", "stage", "entered_at", "left_on", "days"]
+    opp = Opportunity.__table__
+    copied = [opp.c[n] for n in STAY_COPIES]
+    stays = (
+        select(
+            entries.c.opportunity_id,
+            entries.c.stage,
+            entries.c.entered_at,
+            cast(ended_at, Date).label("left_on"),
+            (seconds_between(entries.c.entered_at, ended_at) / 86400.0).label("days"),
+            *copied,
+        )
+        .select_from(entries.join(opp, opp.c.id == entries.c.opportunity_id))
+        .where(ended_at.is_not(None))
+    )
+    names = ["opportunity_id", "stage", "entered_at", "left_on", "days", *STAY_COPIES]
     conn.execute(insert(OpportunityStageStay).from_select(names, stays))
 
 

@@ -278,9 +278,12 @@ class OpportunityStageStay(Base):
     its length: time in stage over a period reads these instead of replaying the history.
 
     The rows are :func:`salesops.metrics.history.stage_entries` (no cut-off) with an end:
-    ``left_on`` is the day the stay ended, ``days`` its length in days (fractional). Whether
-    the stage is a closing one is decided when read (the pipeline's stages can change on
-    their own). The id is a BIGINT because a refresh writes an opportunity's stays again.
+    ``left_on`` is the day the stay ended, ``days`` its length in days (fractional), and the
+    opportunity's columns that dimensions, filters and the data scope read (owner, region,
+    customer, product, pipeline, source, competitor, lost reason), copied so a query needs
+    no join with ``opportunity``: every write that changes an opportunity rewrites its stays.
+    Whether the stage is a closing one is decided when read (the pipeline's stages can
+    change on their own). The id is a BIGINT because a refresh writes the stays again.
     """
 
     __tablename__ = "opportunity_stage_stay"
@@ -290,6 +293,14 @@ class OpportunityStageStay(Base):
     entered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     left_on: Mapped[dt.date] = mapped_column(Date)
     days: Mapped[float | None] = mapped_column(Double)
+    owner_id: Mapped[int | None] = _ref()
+    region_id: Mapped[int | None] = _ref()
+    customer_id: Mapped[int | None] = _ref()
+    product_id: Mapped[int | None] = _ref()
+    pipeline: Mapped[str | None] = mapped_column(String(100))
+    source_channel: Mapped[str | None] = mapped_column(String(100))
+    competitor: Mapped[str | None] = mapped_column(String(200))
+    lost_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 # --------------------------------------------------------------------------- revenue facts

@@ -136,6 +136,7 @@ def warm_at_start(engine: Engine, scope: Scope = FULL_SCOPE) -> threading.Thread
     """
 
     def run() -> None:
+        _add_passed_month_ends(engine)
         _compile_templates()
         filters = parse_filters({})
         keep = enabled()
@@ -147,6 +148,20 @@ def warm_at_start(engine: Engine, scope: Scope = FULL_SCOPE) -> threading.Thread
     thread = threading.Thread(target=run, name="salesops-warm-start", daemon=True)
     thread.start()
     return thread
+
+
+def _add_passed_month_ends(engine: Engine) -> None:
+    """Month ends that passed while no data was written are read from history until the
+    next write; a server starting adds them (see ``salesops.db.derived``)."""
+    from salesops.db.derived import add_passed_month_ends
+
+    try:
+        with engine.begin() as conn:
+            added = add_passed_month_ends(conn)
+        if added:
+            log.info("added %d month ends to the month-end pipeline", added)
+    except Exception:  # a read-only database still serves, from history
+        log.warning("could not add the passed month ends", exc_info=True)
 
 
 def _compile_templates() -> None:

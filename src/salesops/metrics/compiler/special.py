@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
 )
 
+from salesops.db.derived import STAY_COPIES
 from salesops.db.schema import Opportunity, OpportunityStageStay, PipelineStage
 from salesops.metrics import dimensions as dims_mod
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, finish, key_name, periods_table
@@ -292,36 +293,47 @@ def build_dwell(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     """Days in stage over stays that ended (stage change or close) in the period, from the
     ended stays the writers keep (``opportunity_stage_stay``) or, in a database without them,
     from the history."""
-    opp = Opportunity.__table__
-    st = PipelineStage.__table__
-    stay_cols = [c for c in opp.c if c.name != "stage"]
     if ctx.stays:
+        # The kept stays carry the opportunity columns dimensions and scope read: no join.
         kept = OpportunityStageStay.__table__
-        stage: Any = kept.c.stage
-        left_on: Any = kept.c.left_on
-        days: Any = kept.c.days
-        frm: Any = kept.join(opp, opp.c.id == kept.c.opportunity_id)
-        ended: Any = None
-    else:
-        lo, hi = ctx.frame.span()
-        source: Any = stage_entries() if lo is None or hi is None else stays_ending_between(lo, hi)
-        entries = source.subquery("entries")
-        ended_at = func.coalesce(entries.c.left_at, entries.c.closed_at)
-        stage, left_on = entries.c.stage, cast(ended_at, Date)
-        days = seconds_between(entries.c.entered_at, ended_at) / 86400.0
-        frm = entries.join(opp, opp.c.id == entries.c.opportunity_id)
-        ended = ended_at.is_not(None)
-    terminal = (
+        stays = select(
+            kept.c.opportunity_id.label("id"),
+            *(kept.c[n] for n in STAY_COPIES),
+            kept.c.stage,
+            kept.c.left_on,
+            kept.c.days,
+        ).where(~_closing_stage(kept.c.pipeline, kept.c.stage))
+        return _dwell_totals(ctx, measures, stays.subquery("stays"))
+    opp = Opportunity.__table__
+    lo, hi = ctx.frame.span()
+    source: Any = stage_entries() if lo is None or hi is None else stays_ending_between(lo, hi)
+    entries = source.subquery("entries")
+    ended_at = func.coalesce(entries.c.left_at, entries.c.closed_at)
+    stays = (
+        select(
+            *(c for c in opp.c if c.name != "stage"),
+            entries.c.stage.label("stage"),
+            cast(ended_at, Date).label("left_on"),
+            (seconds_between(entries.c.entered_at, ended_at) / 86400.0).label("days"),
+        )
+        .select_from(entries.join(opp, opp.c.id == entries.c.opportunity_id))
+        .where(ended_at.is_not(None), ~_closing_stage(opp.c.pipeline, entries.c.stage))
+    )
+    return _dwell_totals(ctx, measures, stays.subquery("stays"))
+
+
+def _closing_stage(pipeline: Any, stage: Any) -> Any:
+    """Whether ``stage`` is a won or lost stage of ``pipeline`` (no time is spent in those)."""
+    st = PipelineStage.__table__
+    return (
         select(st.c.id)
-        .where(st.c.pipeline == opp.c.pipeline, st.c.name == stage, st.c.kind != "open")
+        .where(st.c.pipeline == pipeline, st.c.name == stage, st.c.kind != "open")
         .exists()
     )
-    stays = (
-        select(*stay_cols, stage.label("stage"), left_on.label("left_on"), days.label("days"))
-        .select_from(frm)
-        .where(*([] if ended is None else [ended]), ~terminal)
-        .subquery("stays")
-    )
+
+
+def _dwell_totals(ctx: BuildCtx, measures: Sequence[Measure], stays: Any) -> Select[Any]:
+    """Sum of days and number of stays per group and period, by the day a stay ended."""
     t = stays.c.left_on
     bucket = ctx.frame.bucket(t)
     key_cols, joins = ctx.keys("opportunity", stays)

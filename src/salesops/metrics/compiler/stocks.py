@@ -13,7 +13,20 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Date, FromClause, Select, and_, cast, func, null, or_, select, union_all
+from sqlalchemy import (
+    Date,
+    FromClause,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from salesops.db.schema import Opportunity, OpportunityMonthEnd, Payment, Rep
 from salesops.metrics.compiler.context import BuildCtx, aggregate, finish, periods_table
@@ -162,9 +175,18 @@ def build_snapshot(ctx: BuildCtx, fact: str, measures: Sequence[Measure]) -> Sel
             pay.c.paid_date >= min(dates, default=ctx.frame.cap),
         )
         early = pay.c.due_date < max(dates, default=ctx.frame.cap)
+        # A payment can be outstanding at a date from its due date until it is paid in full:
+        # the join keeps that window only (two inequalities, one range join), rather than
+        # every date after the due date.
+        settled_on = case(
+            (and_(pay.c.paid_date.is_not(None), pay.c.paid_amount >= pay.c.due_amount),
+             pay.c.paid_date),
+            else_=literal(dt.date(9999, 12, 31), Date),
+        )  # fmt: skip
+        window = and_(pay.c.due_date < table.c.as_of, table.c.as_of < settled_on)
         src = (
             select(*pay.c, *table.c)
-            .select_from(pay.join(table, pay.c.due_date < table.c.as_of))
+            .select_from(pay.join(table, window))
             .where(unsettled, early)
             .subquery("payment_then")
         )

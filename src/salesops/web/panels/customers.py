@@ -312,10 +312,38 @@ PAGE = PageSpec(
         PanelSpec("tiers", tiers_panel, tiers_records),
         PanelSpec("rfm", rfm_panel, rfm_records),
         PanelSpec("lifecycle", lifecycle_panel, lifecycle_records),
-        PanelSpec("churn_warnings", churn_panel, churn_records),
-        PanelSpec("credit", customers_credit.credit_panel, customers_credit.credit_records),
-        PanelSpec("ageing", customers_credit.ageing_panel, customers_credit.credit_records),
-        PanelSpec("overdue", customers_credit.overdue_panel, customers_credit.credit_records),
+        # The churn and credit analyses read every customer's orders and payments: built
+        # beside the page (see PanelSpec.lazy) rather than before it is shown.
+        PanelSpec(
+            "churn_warnings",
+            churn_panel,
+            churn_records,
+            lazy=True,
+            title="Churn warnings",
+            kind="table",
+        ),
+        PanelSpec(
+            "credit",
+            customers_credit.credit_panel,
+            customers_credit.credit_records,
+            lazy=True,
+            title="Credit grades",
+        ),
+        PanelSpec(
+            "ageing",
+            customers_credit.ageing_panel,
+            customers_credit.credit_records,
+            lazy=True,
+            title="Overdue receivables ageing",
+        ),
+        PanelSpec(
+            "overdue",
+            customers_credit.overdue_panel,
+            customers_credit.credit_records,
+            lazy=True,
+            title="Most overdue customers",
+            kind="table",
+        ),
         PanelSpec("cohorts", customers_credit.cohort_panel, customers_credit.cohort_records),
         PanelSpec(
             "customers_by_industry",

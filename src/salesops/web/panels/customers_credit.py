@@ -25,9 +25,19 @@ def _grade_name(board: Board, grade: str) -> str:
     return zh if board.locale.startswith("zh") else en
 
 
+#: Rows of the credit analysis the page reads: the overdue table's candidates. The grade and
+#: ageing panels ask for the same call (their counts cover every customer whatever the
+#: limit), so one computation serves all three panels.
+PAGE_ROWS = 200
+
+
+def _page_credit(board: Board) -> Any:
+    return board.analysis(credit_grades, as_of=board.filters.end, grade=None, limit=PAGE_ROWS)
+
+
 def credit_panel(board: Board) -> Panel:
     """Customers per credit grade, with their overdue amount."""
-    result = board.analysis(credit_grades, as_of=board.filters.end, limit=0)
+    result = _page_credit(board)
     labels = [_grade_name(board, g.grade) for g in result.grades]
     option = charts.category_chart(
         labels,
@@ -65,7 +75,7 @@ def credit_panel(board: Board) -> Panel:
 
 def ageing_panel(board: Board) -> Panel:
     """Overdue receivables by how long they are overdue."""
-    result = board.analysis(credit_grades, as_of=board.filters.end, limit=0)
+    result = _page_credit(board)
     labels = [board.t(AGEING_LABELS[b.bucket]) for b in result.ageing]
     colors = ["#ffd08a", "#f59f00", "#f0774b", "#d6342c"]
     option = charts.category_chart(
@@ -104,7 +114,7 @@ def _credit_rows(board: Board, grade: str | None, limit: int | None) -> list[dic
 
 def overdue_panel(board: Board) -> Panel:
     """The customers with most overdue money (worst grades first)."""
-    rows = [r for r in _credit_rows(board, None, 200) if r["overdue_amount"]]
+    rows = [r for r in _credit_rows(board, None, PAGE_ROWS) if r["overdue_amount"]]
     rows.sort(key=lambda r: -float(r["overdue_amount"]))
     columns = [
         Column("customer", board.t("Customer")),

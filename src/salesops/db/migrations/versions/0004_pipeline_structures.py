@@ -50,6 +50,14 @@ def upgrade() -> None:
         sa.Column("entered_at", sa.DateTime(), nullable=True),
         sa.Column("left_on", sa.Date(), nullable=False),
         sa.Column("days", sa.Double(), nullable=True),
+        sa.Column("owner_id", sa.Integer(), nullable=True),
+        sa.Column("region_id", sa.Integer(), nullable=True),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("product_id", sa.Integer(), nullable=True),
+        sa.Column("pipeline", sa.String(length=100), nullable=True),
+        sa.Column("source_channel", sa.String(length=100), nullable=True),
+        sa.Column("competitor", sa.String(length=200), nullable=True),
+        sa.Column("lost_reason", sa.String(length=300), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opportunity_stage_stay")),
     )
     if op.get_bind().dialect.name == "postgresql":
