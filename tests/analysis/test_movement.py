@@ -153,3 +153,22 @@ def test_movement_scope_filter_and_limit(db: Db) -> None:
     assert won.count == 2 and [o.opportunity for o in won.opportunities] == ["m4"]
     with pytest.raises(AnalysisError):
         pipeline_movement(db.engine, start=D2, end=D1)
+
+
+def test_movement_to_a_date_after_today_reads_the_current_rows(db: Db) -> None:
+    # D2 after today: every change has happened, the current rows are the states at D2 (and
+    # D1, a month end, comes from the month-end pipeline: m8 — closed then, reopened since —
+    # from history). Against D2 = 30 June: m11 (created 10 July) is new too, and m12 left
+    # Lead on 5 July, so it advanced instead of staying unchanged.
+    _data(db)
+    later = dt.date.today() + dt.timedelta(days=40)
+    result = pipeline_movement(db.engine, start=D1, end=later)
+    m = Decimal
+    found = _buckets(result)
+    assert found["new"] == (["m6", "m11"], m("800.00"), m("800.00"))
+    assert found["advanced"] == (["m1", "m12"], m("2100.00"), m("500.00"))
+    assert found["unchanged"] == (["m9"], m("800.00"), m("0.00"))
+    assert found["reopened"] == (["m8"], m("1200.00"), m("0.00"))
+    assert found["won"] == (["m4", "m7"], m("5400.00"), m("1400.00"))
+    assert result.reconciliation.difference == m("0.00")
+    assert result.reconciliation.open_d1 == m("13900.00")

@@ -53,7 +53,7 @@ from salesops.analysis.common import (
     normalise_filters,
 )
 from salesops.analysis.facts import check_applicable, conditions
-from salesops.analysis.pipeline_history import states_as_of
+from salesops.analysis.pipeline_history import KeptDates, kept_dates, states_as_of
 from salesops.db.schema import Customer, Opportunity, PipelineStage, Rep
 from salesops.metrics.scope import FULL_SCOPE, Scope
 
@@ -120,14 +120,19 @@ class MovementResult(Result):
 
 
 def _moves(
-    scope: Scope, filters: NormalFilters, d1: dt.date, d2: dt.date, pipeline: str | None
+    scope: Scope,
+    filters: NormalFilters,
+    d1: dt.date,
+    d2: dt.date,
+    pipeline: str | None,
+    kept: KeptDates | None = None,
 ) -> Any:
     opp = Opportunity
     fields = ("stage", "amount", "expected_close_on")
     # A deal won or lost by D1 is closed at both dates and falls in no bucket: its history is
     # not read (most of a mature database's opportunities).
-    s1 = states_as_of(d1, fields=fields, settled_by=d1).subquery("mv_d1")
-    s2 = states_as_of(d2, fields=fields, settled_by=d1).subquery("mv_d2")
+    s1 = states_as_of(d1, fields=fields, settled_by=d1, kept=kept).subquery("mv_d1")
+    s2 = states_as_of(d2, fields=fields, settled_by=d1, kept=kept).subquery("mv_d2")
     p1 = PipelineStage.__table__.alias("mv_p1")
     p2 = PipelineStage.__table__.alias("mv_p2")
     where = conditions(opp, scope, filters)
@@ -212,7 +217,9 @@ def pipeline_movement(
         raise AnalysisError(f"movement needs start < end (got {start} and {end})")
     flt = normalise_filters(filters)
     check_applicable(flt, ("opportunity",), "movement")
-    m = _moves(scope, flt, start, end, pipeline)
+    with engine.connect() as conn:
+        kept = kept_dates(conn)
+    m = _moves(scope, flt, start, end, pipeline, kept)
     zero = literal(Decimal("0"))
     sums: list[Any] = [
         func.sum(m.c.open_a1).label("open_d1"),

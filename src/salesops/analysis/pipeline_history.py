@@ -20,14 +20,27 @@ so a stage, status or amount "as of D" means the same here as in every pipeline 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CTE, Float, Select, and_, case, cast, extract, func, select
+from sqlalchemy import CTE, Float, Select, and_, case, cast, extract, func, or_, select, union_all
 
-from salesops.analysis.common import NormalFilters
+from salesops.analysis.common import NormalFilters, resolve_as_of
 from salesops.analysis.facts import conditions
-from salesops.db.schema import Opportunity, OpportunityChange, PipelineStage
-from salesops.metrics.history import cutoff_of, opportunity_states, stage_entries
+from salesops.db.schema import (
+    Opportunity,
+    OpportunityChange,
+    OpportunityMonthEnd,
+    OpportunityMonthEndCover,
+    PipelineStage,
+)
+from salesops.metrics.history import (
+    current_states,
+    cutoff_of,
+    month_end_open_states,
+    opportunity_states,
+    stage_entries,
+)
 from salesops.metrics.scope import Scope
 
 SECONDS_PER_DAY = 86400.0
@@ -39,6 +52,7 @@ def states_as_of(
     fields: tuple[str, ...] | None = None,
     open_only: bool = False,
     settled_by: dt.date | None = None,
+    kept: KeptDates | None = None,
 ) -> Select[Any]:
     """Every opportunity created on or before ``day`` as it stood at the end of that day.
 
@@ -47,8 +61,51 @@ def states_as_of(
     names the tracked fields read from history (status always is; None: all), so an analysis
     reads only the history it needs; ``settled_by`` skips deals closed by that date (see
     :func:`~salesops.metrics.history.opportunity_states`).
+
+    ``kept`` (see :func:`kept_dates`) lets the cheapest exact source answer: a day on or after
+    today is the current rows; at a past month end the open opportunities come from the
+    month-end pipeline and only the others (created by then, not open then, not settled: a
+    deal reopened later) from history.
     """
+    if kept is not None and day >= kept.today:
+        return current_states(day, settled_by)
+    if kept is not None and kept.holds(day):
+        open_then = month_end_open_states(day)
+        if open_only:
+            return open_then
+        opp = Opportunity.__table__
+        snap = OpportunityMonthEnd.__table__
+        others = select(opp.c.id).where(
+            or_(opp.c.created_on.is_(None), opp.c.created_on <= day),
+            ~select(snap.c.opportunity_id)
+            .where(snap.c.as_of == day, snap.c.opportunity_id == opp.c.id)
+            .exists(),
+        )
+        rest = opportunity_states(day, fields=fields, settled_by=settled_by, among=others)
+        return union_all(open_then, rest).subquery("kept_states").select()
     return opportunity_states(day, open_only=open_only, fields=fields, settled_by=settled_by)
+
+
+@dataclass(frozen=True)
+class KeptDates:
+    """What the writers keep that history readers can use: today, and the month ends the
+    month-end pipeline holds (first, last; None: none)."""
+
+    today: dt.date
+    month_ends: tuple[dt.date, dt.date] | None
+
+    def holds(self, day: dt.date) -> bool:
+        """Whether ``day`` is a past month end the month-end pipeline holds."""
+        ends = self.month_ends
+        is_end = (day + dt.timedelta(days=1)).day == 1
+        return bool(ends and is_end and day < self.today and ends[0] <= day <= ends[1])
+
+
+def kept_dates(conn: Any) -> KeptDates:
+    """:class:`KeptDates` of the database behind ``conn`` (today in the configured zone)."""
+    cover = OpportunityMonthEndCover.__table__
+    first, last = conn.execute(select(func.min(cover.c.as_of), func.max(cover.c.as_of))).one()
+    return KeptDates(resolve_as_of(None), (first, last) if first is not None else None)
 
 
 def _stage_after(cutoff: dt.datetime) -> Any:

@@ -226,6 +226,7 @@ def opportunity_states(
     open_only: bool = False,
     fields: Sequence[str] | None = None,
     settled_by: dt.date | None = None,
+    among: Select[Any] | None = None,
 ) -> Select[Any]:
     """Every opportunity created on or before ``as_of`` as it stood at the end of that day.
 
@@ -239,11 +240,11 @@ def opportunity_states(
     (the others keep their current values; status is always read). ``settled_by`` leaves out
     the opportunities closed (won or lost, with a close date) on or before that date — closed
     at ``as_of`` and at every later date, which a comparison between dates can skip before
-    history is read. Use it as a fact source:
-    ``opportunity_states(d).subquery()``.
+    history is read. ``among``: only the opportunities whose ids this select returns. Use
+    it as a fact source: ``opportunity_states(d).subquery()``.
     """
     day = select(literal(as_of, Date).label("as_of")).subquery("hist_day")
-    full = _states(day, open_only, fields, settled_by).subquery("hist_state")
+    full = _states(day, open_only, fields, settled_by, among).subquery("hist_state")
     return select(*(c for c in full.c if c.name != "as_of"))
 
 
@@ -257,6 +258,59 @@ def opportunity_states_at(
     per (date, opportunity created by then).
     """
     return _states(dates, open_only, fields)
+
+
+def current_states(as_of: dt.date, settled_by: dt.date | None = None) -> Select[Any]:
+    """:func:`opportunity_states` at a date on or after today, from the current rows: every
+    change has happened by then, so each tracked field is its current value (the reading the
+    stock KPIs use for today). Same columns; ``settled_by`` as there."""
+    opp = Opportunity.__table__
+    columns, _ = _state_columns({}, literal(as_of, Date), opp)
+    stmt = select(*columns).where(or_(opp.c.created_on.is_(None), opp.c.created_on <= as_of))
+    if settled_by is not None:
+        stmt = stmt.where(
+            ~and_(
+                opp.c.status.in_(_CLOSED),
+                opp.c.closed_on.is_not(None),
+                opp.c.closed_on <= settled_by,
+            )
+        )
+    return stmt
+
+
+def month_end_open_states(as_of: dt.date) -> Select[Any]:
+    """:func:`opportunity_states` of the opportunities open at the end of ``as_of``, a month
+    end ``opportunity_month_end`` holds: read from there (same columns)."""
+    from salesops.db.schema import OpportunityMonthEnd
+
+    snap = OpportunityMonthEnd.__table__
+    opp = Opportunity.__table__
+    rep = Rep.__table__.alias("month_end_owner")
+    kept = {"stage", "status", "amount", "probability", "expected_close_on"}
+    cols: list[Any] = []
+    for name in (*_STATE_NAMES, "is_open"):
+        if name in kept:
+            cols.append(snap.c[name].label(name))
+        elif name == "owner_id":
+            cols.append(func.coalesce(rep.c.id, opp.c.owner_id).label(name))
+        elif name == "closed_on":
+            cols.append(cast(null(), Date).label(name))
+        elif name == "is_open":
+            cols.append(cast(literal(True), Boolean).label(name))
+        else:
+            cols.append(opp.c[name].label(name))
+    frm = snap.join(opp, opp.c.id == snap.c.opportunity_id).outerjoin(
+        rep, rep.c.external_id == snap.c.owner_ref
+    )
+    return select(*cols).select_from(frm).where(snap.c.as_of == as_of)
+
+
+#: Columns of :func:`opportunity_states` before ``is_open``, in order.
+_STATE_NAMES = (
+    "id", "external_id", "name", "customer_id", "owner_id", "product_id", "region_id",
+    "pipeline", "source_channel", "stage", "status", "amount", "probability", "created_on",
+    "expected_close_on", "closed_on", "competitor", "lost_reason",
+)  # fmt: skip
 
 
 def month_end_states(dates: FromClause, among: Select[Any] | None = None) -> Select[Any]:
