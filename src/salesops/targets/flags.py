@@ -112,7 +112,7 @@ def rep_flags(
         directory = Directory(conn)
         targets = [
             t
-            for t in load_targets(conn, directory, metric=metric, overlapping=period)
+            for t in load_targets(conn, directory, metric=metric, period=period, scope_kind="rep")
             if t.scope.kind == "rep" and t.period == period
         ]
     visible = _visible_reps(directory, scope)

@@ -103,10 +103,16 @@ def load_targets(
     parents: Iterable[int] | None = None,
     metric: str | None = None,
     overlapping: Period | None = None,
+    period: Period | None = None,
+    scope_kind: str | None = None,
 ) -> list[TargetRecord]:
     """Targets (optionally: these ids, the children of ``parents``, one KPI, periods
-    overlapping ``overlapping``)."""
+    overlapping ``overlapping``, exactly ``period``, one kind of scope)."""
     stmt = _select()
+    if period is not None:
+        stmt = stmt.where(Target.period_grain == period.grain, Target.period_start == period.start)
+    if scope_kind is not None:
+        stmt = stmt.where(Target.scope_kind == scope_kind)
     if ids is not None:
         stmt = stmt.where(Target.id.in_(list(ids)))
     if parents is not None:
