@@ -70,7 +70,8 @@ def states_as_of(
     if kept is not None and day >= kept.today:
         return current_states(day, settled_by)
     if kept is not None and kept.holds(day):
-        open_then = month_end_open_states(day)
+        kept_rows = month_end_open_states([day]).subquery("month_end_open")
+        open_then = select(*(c for c in kept_rows.c if c.name != "as_of"))
         if open_only:
             return open_then
         opp = Opportunity.__table__

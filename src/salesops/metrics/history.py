@@ -278,35 +278,39 @@ def current_states(as_of: dt.date, settled_by: dt.date | None = None) -> Select[
     return stmt
 
 
-def month_end_open_states(as_of: dt.date) -> Select[Any]:
-    """:func:`opportunity_states` of the opportunities open at the end of ``as_of``, a month
-    end ``opportunity_month_end`` holds: read from there (same columns)."""
+def month_end_open_states(days: Sequence[dt.date], *, owner: bool = True) -> Select[Any]:
+    """:func:`opportunity_states_at` of the opportunities open at the end of ``days``, month
+    ends ``opportunity_month_end`` holds, read from there: ``as_of`` and the columns of
+    :func:`opportunity_states`. ``owner=False`` leaves the owner at its current value (no
+    lookup of the history's owner; for readers that do not group or scope by it)."""
     from salesops.db.schema import OpportunityMonthEnd
 
     snap = OpportunityMonthEnd.__table__
     opp = Opportunity.__table__
-    rep = Rep.__table__.alias("month_end_owner")
+    frm: Any = snap.join(opp, opp.c.id == snap.c.opportunity_id)
+    owner_id: Any = opp.c.owner_id
+    if owner:
+        rep = Rep.__table__.alias("month_end_owner")
+        frm = frm.outerjoin(rep, rep.c.external_id == snap.c.owner_ref)
+        owner_id = func.coalesce(rep.c.id, opp.c.owner_id)
     kept = {"stage", "status", "amount", "probability", "expected_close_on"}
-    cols: list[Any] = []
-    for name in (*_STATE_NAMES, "is_open"):
+    cols: list[Any] = [snap.c.as_of.label("as_of")]
+    for name in (*STATE_NAMES, "is_open"):
         if name in kept:
             cols.append(snap.c[name].label(name))
         elif name == "owner_id":
-            cols.append(func.coalesce(rep.c.id, opp.c.owner_id).label(name))
+            cols.append(owner_id.label(name))
         elif name == "closed_on":
             cols.append(cast(null(), Date).label(name))
         elif name == "is_open":
             cols.append(cast(literal(True), Boolean).label(name))
         else:
             cols.append(opp.c[name].label(name))
-    frm = snap.join(opp, opp.c.id == snap.c.opportunity_id).outerjoin(
-        rep, rep.c.external_id == snap.c.owner_ref
-    )
-    return select(*cols).select_from(frm).where(snap.c.as_of == as_of)
+    return select(*cols).select_from(frm).where(snap.c.as_of.in_(list(days)))
 
 
 #: Columns of :func:`opportunity_states` before ``is_open``, in order.
-_STATE_NAMES = (
+STATE_NAMES = (
     "id", "external_id", "name", "customer_id", "owner_id", "product_id", "region_id",
     "pipeline", "source_channel", "stage", "status", "amount", "probability", "created_on",
     "expected_close_on", "closed_on", "competitor", "lost_reason",

@@ -20,7 +20,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    func,
     literal,
     null,
     or_,
@@ -28,10 +27,10 @@ from sqlalchemy import (
     union_all,
 )
 
-from salesops.db.schema import Opportunity, OpportunityMonthEnd, Payment, Rep
+from salesops.db.schema import Opportunity, Payment, Rep
 from salesops.metrics.compiler.context import BuildCtx, aggregate, finish, periods_table
 from salesops.metrics.compiler.frame import Period
-from salesops.metrics.history import opportunity_states_at
+from salesops.metrics.history import STATE_NAMES, month_end_open_states, opportunity_states_at
 from salesops.metrics.measures import Measure, RowCtx
 
 _CLOSED = ("won", "lost")
@@ -64,11 +63,7 @@ def _history_fields(ctx: BuildCtx, measures: Sequence[Measure]) -> set[str]:
 
 
 #: Columns of an opportunity stock's source, in order (each part of it gives them all).
-_STATE = (
-    "id", "external_id", "name", "customer_id", "owner_id", "product_id", "region_id",
-    "pipeline", "source_channel", "stage", "status", "amount", "probability", "created_on",
-    "expected_close_on", "closed_on", "competitor", "lost_reason",
-)  # fmt: skip
+_STATE = STATE_NAMES
 
 
 def _opportunities_at(
@@ -126,31 +121,9 @@ def _month_end_part(
     periods: FromClause, ended: list[dt.date], other_cols: list[Any], owner: bool
 ) -> Select[Any]:
     """The open opportunities at past month ends, from ``opportunity_month_end``."""
-    snap = OpportunityMonthEnd.__table__
-    opp = Opportunity.__table__
-    frm: Any = snap.join(opp, opp.c.id == snap.c.opportunity_id).join(
-        periods, periods.c.as_of == snap.c.as_of
-    )
-    owner_id: Any = opp.c.owner_id
-    if owner:
-        rep = Rep.__table__.alias("month_end_owner")
-        frm = frm.outerjoin(rep, rep.c.external_id == snap.c.owner_ref)
-        owner_id = func.coalesce(rep.c.id, opp.c.owner_id)
-    from_snap = {"stage", "status", "amount", "probability", "expected_close_on"}
-    cols: list[Any] = []
-    for n in _STATE:
-        if n in from_snap:
-            cols.append(snap.c[n].label(n))
-        elif n == "owner_id":
-            cols.append(owner_id.label(n))
-        elif n == "closed_on":
-            cols.append(cast(null(), Date).label(n))
-        else:
-            cols.append(opp.c[n].label(n))
-    return (
-        select(snap.c.as_of.label("as_of"), *cols, *other_cols)
-        .select_from(frm)
-        .where(snap.c.as_of.in_(ended))
+    kept = month_end_open_states(ended, owner=owner).subquery("month_end_open")
+    return select(kept.c.as_of, *(kept.c[n] for n in _STATE), *other_cols).select_from(
+        kept.join(periods, periods.c.as_of == kept.c.as_of)
     )
 
 

@@ -45,18 +45,9 @@ def build_visit(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     if ctx.visits and ctx.scope.is_full:
         return _build_kept(ctx, measures)
     act = dims_mod.fact("activity").table
-    day = time_expression("activity", "occurred_at", act)
-    bucket = ctx.frame.bucket(day)
-    key_cols, joins = ctx.keys("activity", act)
-    where = ctx.conditions("activity", act)
+    day, bucket, key_cols, joins, where = _visits_in_period(ctx, act)
     where += [act.c.kind == "visit", act.c.customer_id.is_not(None)]
-    span = ctx.frame.time_filter(day)
-    if span is not None:
-        where.append(span)
     lo, hi = ctx.frame.span()
-    coarse = coarse_time_filter("activity", "occurred_at", act, lo, hi)
-    if coarse is not None:
-        where.append(coarse)
     keys = [key_name(d) for d in ctx.dims]
     visit_cols: list[Any] = [*key_cols, act.c.customer_id.label("customer_id"), day.label("day")]
     if bucket is not None:
@@ -148,20 +139,26 @@ def _conversions(
     return [(won.c.d, won), (ordered.c.d, ordered)]
 
 
-def _build_kept(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
-    """:func:`build_visit` in the full scope, from the conversion day kept on each visit."""
-    vis = VisitConversion.__table__
-    day = time_expression("activity", "occurred_at", vis)
-    bucket = ctx.frame.bucket(day)
-    key_cols, joins = ctx.keys("activity", vis)
-    where = ctx.conditions("activity", vis)
+def _visits_in_period(ctx: BuildCtx, table: Any) -> tuple[Any, Any, list[Any], Any, list[Any]]:
+    """For activity rows of ``table``: the local day, its bucket, the grouping keys and their
+    joins, and the conditions (scope, filters, the period)."""
+    day = time_expression("activity", "occurred_at", table)
+    key_cols, joins = ctx.keys("activity", table)
+    where = ctx.conditions("activity", table)
     span = ctx.frame.time_filter(day)
     if span is not None:
         where.append(span)
     lo, hi = ctx.frame.span()
-    coarse = coarse_time_filter("activity", "occurred_at", vis, lo, hi)
+    coarse = coarse_time_filter("activity", "occurred_at", table, lo, hi)
     if coarse is not None:
         where.append(coarse)
+    return day, ctx.frame.bucket(day), key_cols, joins, where
+
+
+def _build_kept(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
+    """:func:`build_visit` in the full scope, from the conversion day kept on each visit."""
+    vis = VisitConversion.__table__
+    day, bucket, key_cols, joins, where = _visits_in_period(ctx, vis)
     converted = vis.c.converts_on <= add_days(day, WINDOW_DAYS)
     values = {
         False: func.count(vis.c.customer_id.distinct()),
