@@ -127,12 +127,7 @@ def _queries() -> list[MetricQuery]:
     ids=["everything", "one rep", "org subtree"],
 )
 def test_the_summary_gives_the_rows_the_lines_give(busy: World, scope: str | None) -> None:
-    if scope is None:
-        sc = FULL_SCOPE
-    elif scope.startswith("rep:"):
-        sc = Scope.single_rep(busy.ids[scope])
-    else:
-        sc = Scope.subtree(busy.ids[scope])
+    sc = busy.scope(scope)
     queries = _queries()
     if scope is not None:
         # (fail on the lines too: targets by rep or team under an org scope repeat a CTE;

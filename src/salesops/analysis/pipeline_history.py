@@ -37,6 +37,7 @@ from salesops.db.schema import (
 from salesops.metrics.history import (
     current_states,
     cutoff_of,
+    month_end_held,
     month_end_open_states,
     opportunity_states,
     stage_entries,
@@ -97,9 +98,7 @@ class KeptDates:
 
     def holds(self, day: dt.date) -> bool:
         """Whether ``day`` is a past month end the month-end pipeline holds."""
-        ends = self.month_ends
-        is_end = (day + dt.timedelta(days=1)).day == 1
-        return bool(ends and is_end and day < self.today and ends[0] <= day <= ends[1])
+        return month_end_held(day, self.today, self.month_ends)
 
 
 def kept_dates(conn: Any) -> KeptDates:

@@ -278,6 +278,15 @@ def current_states(as_of: dt.date, settled_by: dt.date | None = None) -> Select[
     return stmt
 
 
+def month_end_held(
+    day: dt.date, today: dt.date, month_ends: tuple[dt.date, dt.date] | None
+) -> bool:
+    """Whether ``opportunity_month_end`` answers for ``day``: a month end before ``today``
+    within the month ends it holds (``month_ends``: first and last, None when empty)."""
+    is_end = (day + dt.timedelta(days=1)).day == 1
+    return bool(month_ends and is_end and day < today and month_ends[0] <= day <= month_ends[1])
+
+
 def month_end_open_states(days: Sequence[dt.date], *, owner: bool = True) -> Select[Any]:
     """:func:`opportunity_states_at` of the opportunities open at the end of ``days``, month
     ends ``opportunity_month_end`` holds, read from there: ``as_of`` and the columns of

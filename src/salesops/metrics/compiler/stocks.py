@@ -30,7 +30,12 @@ from sqlalchemy import (
 from salesops.db.schema import Opportunity, Payment, Rep
 from salesops.metrics.compiler.context import BuildCtx, aggregate, finish, periods_table
 from salesops.metrics.compiler.frame import Period
-from salesops.metrics.history import STATE_NAMES, month_end_open_states, opportunity_states_at
+from salesops.metrics.history import (
+    STATE_NAMES,
+    month_end_held,
+    month_end_open_states,
+    opportunity_states_at,
+)
 from salesops.metrics.measures import Measure, RowCtx
 
 _CLOSED = ("won", "lost")
@@ -76,11 +81,8 @@ def _opportunities_at(
     other date from history.
     """
     today = ctx.frame.today
-    held = ctx.month_ends
     current = [d for d in dates if d >= today]
-    ended = [
-        d for d in dates if d < today and held and held[0] <= d <= held[1] and _is_month_end(d)
-    ]
+    ended = [d for d in dates if month_end_held(d, today, ctx.month_ends)]
     other = [d for d in dates if d not in current and d not in ended]
     other_cols = [c for c in periods.c if c.name != "as_of"]
     parts: list[Select[Any]] = []
@@ -111,10 +113,6 @@ def _opportunities_at(
     if len(parts) == 1:
         return parts[0].subquery("opp_then")
     return union_all(*parts).subquery("opp_then")
-
-
-def _is_month_end(day: dt.date) -> bool:
-    return (day + dt.timedelta(days=1)).day == 1
 
 
 def _month_end_part(
