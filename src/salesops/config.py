@@ -6,6 +6,7 @@ Every setting can be given as an environment variable prefixed ``SALESOPS_``
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,3 +38,10 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (cached; call ``get_settings.cache_clear()`` in tests)."""
     return Settings()
+
+
+def local_today() -> dt.date:
+    """Today in the configured time zone (every default "today" and as-of date)."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()

@@ -12,11 +12,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
-from salesops.config import get_settings
+from salesops.config import local_today
 from salesops.metrics.query import DIMENSIONS
 
 #: Filters as the analyses take them: ``{"region": ["East"]}`` or the query model's tuples.
@@ -60,7 +59,7 @@ def normalise_filters(filters: Filters | None) -> NormalFilters:
 
 def today() -> dt.date:
     """Today in the configured time zone (the default as-of date)."""
-    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+    return local_today()
 
 
 def resolve_as_of(as_of: dt.date | None) -> dt.date:

@@ -28,6 +28,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from salesops.config import local_today
+
 _HEADER_AGG = """
     SELECT order_no,
            min(order_date) AS order_date,
@@ -219,6 +221,15 @@ def refresh_change_sequence(conn: Connection, touched_table: str | None = None) 
     )
 
 
+def _ids_in(table: str, column: str) -> Any:
+    """``SELECT <column> FROM <table>``: the ids a writer's (temporary) table lists."""
+    from sqlalchemy import column as column_
+    from sqlalchemy import select
+    from sqlalchemy import table as table_
+
+    return select(column_(column)).select_from(table_(table))
+
+
 def _month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     """The last days of the months from ``first``'s to ``last``'s (inclusive)."""
     out = []
@@ -230,14 +241,6 @@ def _month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
             out.append(end)
         month = after
     return out
-
-
-def _local_today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    from salesops.config import get_settings
-
-    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def refresh_month_ends(
@@ -255,13 +258,12 @@ def refresh_month_ends(
     :func:`salesops.metrics.history.month_end_states`, the very SQL the history path of a
     stock runs, so the two agree by construction.
     """
-    from sqlalchemy import Date, cast, column, delete, insert, literal, select, union_all
-    from sqlalchemy import table as table_
+    from sqlalchemy import Date, cast, delete, insert, literal, select, union_all
 
     from salesops.db.schema import OpportunityMonthEnd, OpportunityMonthEndCover
     from salesops.metrics.history import month_end_states
 
-    today = today or _local_today()
+    today = today or local_today()
     first = conn.execute(
         text(
             "SELECT least((SELECT min(created_on) FROM opportunity), "
@@ -290,7 +292,7 @@ def refresh_month_ends(
             conn.execute(delete(Snap).where(Snap.as_of.in_(gone)))
             conn.execute(delete(Cover).where(Cover.as_of.in_(gone)))
         if kept:
-            touched: Any = select(column("opportunity_id")).select_from(table_(touched_table))
+            touched = _ids_in(touched_table, "opportunity_id")
             conn.execute(delete(Snap).where(Snap.opportunity_id.in_(touched), Snap.as_of.in_(kept)))
             fill(kept, touched)
     fill(new)
@@ -328,8 +330,7 @@ def refresh_stage_stays(conn: Connection, touched_table: str | None = None) -> N
     The rows are :func:`salesops.metrics.history.stage_entries` with an end, the SQL time in
     stage read from history before this table existed.
     """
-    from sqlalchemy import Date, cast, column, delete, func, insert, select
-    from sqlalchemy import table as table_
+    from sqlalchemy import Date, cast, delete, func, insert, select
 
     from salesops.db.schema import Opportunity, OpportunityStageStay
     from salesops.metrics.dialects import seconds_between
@@ -339,7 +340,7 @@ def refresh_stage_stays(conn: Connection, touched_table: str | None = None) -> N
     if touched_table is None:
         conn.execute(delete(OpportunityStageStay))
     else:
-        among = select(column("opportunity_id")).select_from(table_(touched_table))
+        among = _ids_in(touched_table, "opportunity_id")
         conn.execute(
             delete(OpportunityStageStay).where(OpportunityStageStay.opportunity_id.in_(among))
         )
@@ -371,8 +372,7 @@ def refresh_visit_conversions(conn: Connection, customers_table: str | None = No
     customer to another, both: their visits are written again; None rewrites all. The rows
     are :func:`salesops.metrics.compiler.visits.visit_conversion_rows`.
     """
-    from sqlalchemy import column, delete, insert, select
-    from sqlalchemy import table as table_
+    from sqlalchemy import delete, insert
 
     from salesops.db.schema import VisitConversion
     from salesops.metrics.compiler.visits import visit_conversion_rows
@@ -381,7 +381,7 @@ def refresh_visit_conversions(conn: Connection, customers_table: str | None = No
     if customers_table is None:
         conn.execute(delete(VisitConversion))
     else:
-        among = select(column("customer_id")).select_from(table_(customers_table))
+        among = _ids_in(customers_table, "customer_id")
         conn.execute(delete(VisitConversion).where(VisitConversion.customer_id.in_(among)))
     rows = visit_conversion_rows(among)
     conn.execute(insert(VisitConversion).from_select(list(rows.selected_columns.keys()), rows))

@@ -15,11 +15,10 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Engine, cast, func, inspect, select
 
-from salesops.config import get_settings
+from salesops.config import get_settings, local_today
 from salesops.db.derived import data_version
 from salesops.db.schema import Opportunity as OpportunityModel
 from salesops.db.schema import (
@@ -143,7 +142,7 @@ class MetricsEngine:
             return self._today()
         if self._today is not None:
             return self._today
-        return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+        return local_today()
 
     def data_version(self) -> int:
         """The database's current data version."""

@@ -32,7 +32,6 @@ whose scopes are single reps (teams, regions, product lines) share one grouped q
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -41,7 +40,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
-from salesops.config import get_settings
+from salesops.config import local_today
 from salesops.metrics.query import MetricQuery
 from salesops.metrics.scope import FULL_SCOPE, Scope
 from salesops.targets.calendar import Period, WorkCalendar, work_calendar
@@ -67,7 +66,7 @@ BEHIND = 0.80
 
 def today() -> dt.date:
     """Today in the configured time zone (the default as-of date)."""
-    return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
+    return local_today()
 
 
 def status_for(index: float | None) -> Status:

@@ -12,9 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
-from salesops.config import get_settings
+from salesops.config import local_today
 from salesops.metrics.query import DIMENSIONS, Compare, Grain
 
 PeriodKind = Literal["month", "quarter", "year", "last12", "custom"]
@@ -138,7 +137,7 @@ class BoardFilters:
 
 def today_in_zone() -> dt.date:
     """Today in the configured time zone (the board's "now")."""
-    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+    return local_today()
 
 
 def _parse_date(text: str | None, name: str) -> dt.date | None:
