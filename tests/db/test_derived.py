@@ -1,4 +1,5 @@
-"""The monthly order-line summary: rebuilt whole, refreshed by month, filled by the migration."""
+"""The monthly order-line summary and order counts: rebuilt whole, refreshed by month, filled by
+the migrations."""
 
 from __future__ import annotations
 
@@ -9,11 +10,22 @@ from alembic import command
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from salesops.db.derived import _month_ranges, refresh_after_write, refresh_order_line_month
+from salesops.db.derived import (
+    _month_ranges,
+    refresh_after_write,
+    refresh_order_headers,
+    refresh_order_line_month,
+)
 from salesops.db.migrate import alembic_config, current_revision, upgrade
 from salesops.db.schema import OrderLine
 from tests.conftest import Db
-from tests.db.summary_check import assert_summary_exact, expected_rows, summary_rows
+from tests.db.summary_check import (
+    assert_summary_exact,
+    expected_header_month_rows,
+    expected_rows,
+    header_month_rows,
+    summary_rows,
+)
 
 D = dt.date
 
@@ -106,11 +118,14 @@ def test_refresh_rewrites_only_the_months_it_is_given(db: Db) -> None:
 def test_the_migration_fills_the_summary_from_existing_lines(db: Db) -> None:
     _lines(db)
     assert summary_rows(db.engine) == []  # written past the derived-data refresh
+    with db.engine.begin() as conn:
+        refresh_order_headers(conn)
     cfg = alembic_config()
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0001")
     assert current_revision(db.engine) == "0001"
     upgrade(db.engine)
-    assert current_revision(db.engine) == "0004"
+    assert current_revision(db.engine) == "0005"
     assert summary_rows(db.engine) == expected_rows(db.engine) != []
+    assert header_month_rows(db.engine) == expected_header_month_rows(db.engine) != []

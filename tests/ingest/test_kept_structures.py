@@ -1,4 +1,5 @@
-"""Imports keep the month-end pipeline, the stage stays and the visit conversions exact.
+"""Imports keep the month-end pipeline, the stage stays, the visit conversions and the monthly
+order counts exact.
 
 Each import refreshes only what it touched (the opportunities, customers it names); after every
 step the three tables must hold exactly what a rebuild from scratch gives. The re-imports
@@ -14,7 +15,12 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from salesops.db.derived import refresh_month_ends, refresh_stage_stays, refresh_visit_conversions
+from salesops.db.derived import (
+    refresh_month_ends,
+    refresh_order_header_month,
+    refresh_stage_stays,
+    refresh_visit_conversions,
+)
 from tests.conftest import Db
 from tests.ingest.helpers import ok, rows, seed_customers, write_csv
 
@@ -27,6 +33,8 @@ _TABLES = {
     "FROM opportunity_stage_stay",
     "visit_conversion": "SELECT id, kind, customer_id, rep_id, opportunity_id, region_id, "
     "occurred_at, converts_on FROM visit_conversion",
+    "order_header_month": "SELECT order_date, customer_id, rep_id, region_id, channel, orders, "
+    "normal_lines FROM order_header_month",
 }
 
 
@@ -45,6 +53,7 @@ def assert_kept_exact(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         refresh_month_ends(conn)
         refresh_stage_stays(conn)
         refresh_visit_conversions(conn)
+        refresh_order_header_month(conn)
         rebuilt = _contents(conn)
         conn.rollback()
     assert kept == rebuilt

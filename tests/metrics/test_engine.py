@@ -85,6 +85,31 @@ def test_query_many_fuses_and_keeps_order(world: World) -> None:
         assert world.engine.query(q).rows == r.rows
 
 
+def test_query_many_runs_shapes_side_by_side_with_the_same_answers(world: World) -> None:
+    """Queries of different shapes are separate statements; they run on connections of their
+    own (``workers``), and give what one connection running them in turn gives."""
+    from salesops.metrics.engine import MetricsEngine
+    from tests.metrics.world import TODAY
+
+    shapes: list[dict[str, Any]] = [{}, {"grain": "month"}, {"by": ("region",)}, {"by": ("rep",)}]
+    metrics = ["revenue", "orders", "win_rate", "open_pipeline", "retention_rate"]
+    queries = [MetricQuery(m, start=START, end=END, **s) for s in shapes for m in metrics]
+    seen: set[int] = set()
+
+    @event.listens_for(world.db.engine, "before_cursor_execute")
+    def _who(conn: Any, *_: Any) -> None:
+        seen.add(id(conn.connection.dbapi_connection))
+
+    try:
+        side = MetricsEngine(world.db.engine, today=TODAY, workers=2).query_many(queries)
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", _who)
+    in_turn = MetricsEngine(world.db.engine, today=TODAY, workers=1).query_many(queries)
+    assert [r.rows for r in side] == [r.rows for r in in_turn]
+    assert len(seen) >= 2  # more than one connection answered
+    assert side[2].rows == [{"value": 0.666667}]  # win rate, Q1: 2 won / (2 won + 1 lost)
+
+
 # --------------------------------------------------------------------------- golden
 
 GOLDEN: list[tuple[MetricQuery, str]] = [

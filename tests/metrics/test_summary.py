@@ -142,6 +142,48 @@ def test_the_summary_gives_the_rows_the_lines_give(busy: World, scope: str | Non
     assert any(r.rows and any(row.get("value") for row in r.rows) for r in fast)
 
 
+HEADER_METRICS = ("orders", "active_customers", "repeat_rate", "retention_rate", "aov")
+HEADER_SHAPES: list[dict[str, Any]] = [
+    {},
+    {"grain": "month"},
+    {"by": ("region",)},
+    {"by": ("rep",)},
+    {"by": ("team",)},
+    {"by": ("channel",), "where": (("rep", ("Ann", "Bob")),)},
+    {"by": ("segment",)},
+    {"by": ("industry",), "grain": "quarter"},
+]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [None, "rep:Ann", "team:T-East"],
+    ids=["everything", "one rep", "org subtree"],
+)
+def test_the_monthly_order_counts_give_the_rows_the_headers_give(
+    busy: World, scope: str | None
+) -> None:
+    """Orders, active, repeat and retained customers read through ``order_header_month``
+    (whole months) and the headers (other days) equal the headers alone."""
+    sc = busy.scope(scope)
+    queries = [
+        MetricQuery(metric, **shape, **period)
+        for shape, period, metric in itertools.product(HEADER_SHAPES, PERIODS, HEADER_METRICS)
+        if not ("grain" in shape and "grain" in period)
+    ]
+    fast = busy.engine.query_many(queries, sc)
+    slow = _plain(busy).query_many(queries, sc)
+    differ = [(q, f.rows, s.rows) for q, f, s in zip(queries, fast, slow, strict=True) if f != s]
+    assert differ == []
+    routed = [q for q in queries if "order_header_month" in busy.engine.explain(q, sc).sql]
+    assert {q for q in queries if q.metric == "orders"} <= set(routed)
+    assert any(q.metric == "retention_rate" for q in routed)
+    assert any(q.metric == "repeat_rate" for q in routed)
+    assert sum(bool(r.rows and any(row.get("value") for row in r.rows)) for r in fast) > 100
+    plain = _plain(busy).explain(MetricQuery("orders", start=D(2024, 1, 1), end=D(2024, 3, 31)))
+    assert "order_header_month" not in plain.sql
+
+
 def test_fiscal_quarters_from_the_summary(busy: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SALESOPS_FISCAL_YEAR_START_MONTH", "4")
     get_settings.cache_clear()

@@ -5,6 +5,8 @@
 * ``order_line.order_id``: the integer link from a line to its header;
 * ``order_line_month``: order lines summed per month, status, region, rep, product, channel
   and whether the cost is known (revenue and margin without scanning every line);
+* ``order_header_month``: normal orders counted per month, customer, rep, region and channel
+  (customer and order counts, repeat and retained customers without every order header);
 * ``customer.first_order_on / last_order_on``: over normal lines (new customers, lifecycle,
   RFM without scanning all history);
 * ``opportunity_change.seq / next_at``: each change's rank among its opportunity's changes of
@@ -157,14 +159,66 @@ def refresh_order_line_month(conn: Connection, months_table: str | None = None) 
     ranges = _month_ranges(list(months))
     if not ranges:
         return
+    cond, params = _ranges_condition(ranges)
+    where = f"WHERE {cond}"
+    conn.execute(text(f"DELETE FROM order_line_month {where}"), params)  # noqa: S608
+    insert = _MONTH_INSERT.format(month=month_of("order_date"), where=where)
+    conn.execute(text(insert), params)
+
+
+def _ranges_condition(ranges: list[tuple[dt.date, dt.date]]) -> tuple[str, dict[str, dt.date]]:
+    """SQL matching ``order_date`` in any of the half-open ``ranges``, and its parameters."""
     params: dict[str, dt.date] = {}
     conds = []
     for i, (lo, hi) in enumerate(ranges):
         params[f"lo{i}"], params[f"hi{i}"] = lo, hi
         conds.append(f"(order_date >= :lo{i} AND order_date < :hi{i})")
-    where = "WHERE " + " OR ".join(conds)
-    conn.execute(text(f"DELETE FROM order_line_month {where}"), params)  # noqa: S608
-    insert = _MONTH_INSERT.format(month=month_of("order_date"), where=where)
+    return " OR ".join(conds), params
+
+
+_HEADER_MONTH_INSERT = """
+    INSERT INTO order_header_month (order_date, customer_id, rep_id, region_id, channel,
+                                    orders, normal_lines)
+    SELECT {month}, customer_id, rep_id, region_id, channel, count(*), sum(normal_lines)
+    FROM order_header
+    WHERE normal_lines > 0 AND order_date IS NOT NULL {where}
+    GROUP BY {month}, customer_id, rep_id, region_id, channel
+    ORDER BY 1
+"""
+
+
+def header_months(conn: Connection, orders_table: str) -> set[dt.date]:
+    """The months of the order headers of the orders ``orders_table`` lists (a temporary table
+    with an ``order_no`` column; our own name, never user input)."""
+    found = conn.execute(
+        text(
+            f"SELECT DISTINCT {month_of('order_date')} FROM order_header "  # noqa: S608
+            f"WHERE order_no IN (SELECT order_no FROM {orders_table}) AND order_date IS NOT NULL"
+        )
+    ).scalars()
+    return set(found)
+
+
+def refresh_order_header_month(conn: Connection, months: set[dt.date] | None = None) -> None:
+    """Bring ``order_header_month`` in line with the order headers: the given months (first
+    days), or every month (None).
+
+    A write changes the months its orders' headers were in before it and are in after it (a
+    header is dated by its earliest line, so a new or moved line can move it; a line's
+    status changes whether its order counts): the caller collects both with
+    :func:`header_months`, before and after :func:`refresh_order_headers`.
+    """
+    month = month_of("order_date")
+    if months is None:
+        conn.execute(text("DELETE FROM order_header_month"))
+        conn.execute(text(_HEADER_MONTH_INSERT.format(month=month, where="")))
+        return
+    ranges = _month_ranges(list(months))
+    if not ranges:
+        return
+    where, params = _ranges_condition(ranges)
+    conn.execute(text(f"DELETE FROM order_header_month WHERE {where}"), params)  # noqa: S608
+    insert = _HEADER_MONTH_INSERT.format(month=month, where=f"AND ({where})")
     conn.execute(text(insert), params)
 
 
@@ -429,8 +483,12 @@ def refresh_after_write(
     (``..._changed=False``).
     """
     if orders_changed:
+        months = header_months(conn, orders_touched) if orders_touched else None
         refresh_order_headers(conn, orders_touched)
         refresh_order_line_month(conn, months_touched)
+        if orders_touched and months is not None:
+            months |= header_months(conn, orders_touched)
+        refresh_order_header_month(conn, months)
         refresh_customer_order_dates(conn)
     if history_changed:
         refresh_change_sequence(conn, history_touched)

@@ -21,6 +21,7 @@ from salesops.db.derived import (
     bump_data_version,
     refresh_customer_order_dates,
     refresh_month_ends,
+    refresh_order_header_month,
     refresh_order_line_month,
     refresh_stage_stays,
     refresh_visit_conversions,
@@ -130,6 +131,7 @@ def generate_demo(
         unlinked = clear_data(conn) if replace else 0
         counts = write_frames(conn, frames, chunk_rows=config.chunk_rows, progress=progress)
         refresh_order_line_month(conn)
+        refresh_order_header_month(conn)
         refresh_customer_order_dates(conn)
         refresh_month_ends(conn, today=config.today)
         refresh_stage_stays(conn)

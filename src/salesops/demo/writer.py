@@ -48,6 +48,7 @@ DATA_TABLES = (
 #: frames); ``--replace`` empties them too
 DERIVED_TABLES = (
     "order_line_month",
+    "order_header_month",
     "opportunity_month_end",
     "opportunity_month_end_cover",
     "opportunity_stage_stay",

@@ -50,7 +50,7 @@ VISIT_FACTS = ("order_line", "opportunity", "activity")
 #: the tables it refreshes them for (the entity's table, its derived ones).
 ANALYZE_ROWS = 10_000
 ANALYZED = {
-    "order_line": ("order_line", "order_header", "order_line_month"),
+    "order_line": ("order_line", "order_header", "order_line_month", "order_header_month"),
     "opportunity": ("opportunity", "opportunity_change"),
     "opportunity_change": ("opportunity_change",),
 }

@@ -13,6 +13,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,9 +110,11 @@ class MetricsEngine:
     configured time zone); pass a date or a callable (tests, benchmarks). ``summary=False``
     reads every number from the facts themselves even where a structure the writers keep
     gives the same answer faster — order-line sums from the lines rather than the monthly
-    summary, stocks at past month ends from history rather than ``opportunity_month_end``,
-    time in stage from history rather than ``opportunity_stage_stay``, visit conversion from
-    visits, deals and orders rather than ``visit_conversion``: for tests and benchmarks that
+    summary, order and customer counts from the order headers rather than
+    ``order_header_month``, stocks at past month ends from history rather than
+    ``opportunity_month_end``, time in stage from history rather than
+    ``opportunity_stage_stay``, visit conversion from visits, deals and orders rather than
+    ``visit_conversion``: for tests and benchmarks that
     compare the two paths.
     """
 
@@ -122,10 +125,13 @@ class MetricsEngine:
         today: dt.date | Callable[[], dt.date] | None = None,
         cache_size: int = 512,
         summary: bool = True,
+        workers: int = 2,
     ) -> None:
         self.engine = engine
         self._today = today
         self.summary = summary
+        #: statements of one ``query_many`` run side by side on this many connections
+        self.workers = workers
         self._summary_table: bool | None = None
         self._tables: dict[str, bool] = {}
         self._month_ends_seen: tuple[dt.date, dt.date] | None = None
@@ -205,17 +211,42 @@ class MetricsEngine:
             # A group with any query unanswered runs whole: its statement is then the same
             # whatever else happens to be cached, so its compiled SQL is reused (answering
             # only the missing queries would fuse a different statement each time).
-            todo = {k: ix for k, ix in groups.items() if any(results[i] is None for i in ix)}
-            for indexes in todo.values():
-                group = [queries[i] for i in indexes]
-                for i, res in zip(
-                    indexes, self._run(conn, group, scope, version, today), strict=True
-                ):
+            todo = [ix for ix in groups.values() if any(results[i] is None for i in ix)]
+            for indexes, answers in zip(
+                todo, self._run_groups(conn, queries, todo, scope, version, today), strict=True
+            ):
+                for i, res in zip(indexes, answers, strict=True):
                     results[i] = res
                     self.cache.put(self._key(queries[i], scope, version, today), res)
         out = [r for r in results if r is not None]
         self.cache.record(not todo, time.perf_counter() - started)
         return [MetricResult(**{**r.__dict__, "rows": [dict(x) for x in r.rows]}) for r in out]
+
+    def _run_groups(
+        self,
+        conn: Any,
+        queries: Sequence[MetricQuery],
+        todo: list[list[int]],
+        scope: Scope,
+        version: int,
+        today: dt.date,
+    ) -> list[list[MetricResult]]:
+        """Run each group of ``todo`` (indexes into ``queries``): the first on ``conn``, the
+        others side by side on connections of their own, so that a database using one core
+        for part of a statement uses the other for the next (measured at ``large``: the
+        overview's four statements took 10 % less)."""
+        groups = [[queries[i] for i in ix] for ix in todo]
+        if len(groups) <= 1 or self.workers <= 1:
+            return [self._run(conn, g, scope, version, today) for g in groups]
+
+        def run_apart(group: list[MetricQuery]) -> list[MetricResult]:
+            with self.engine.connect() as own:
+                return self._run(own, group, scope, version, today)
+
+        with ThreadPoolExecutor(min(self.workers, len(groups) - 1)) as pool:
+            apart = [pool.submit(run_apart, g) for g in groups[1:]]
+            first = self._run(conn, groups[0], scope, version, today)
+            return [first, *(f.result() for f in apart)]
 
     @staticmethod
     def _key(q: MetricQuery, scope: Scope, version: int, today: dt.date) -> tuple[Any, ...]:
@@ -241,7 +272,19 @@ class MetricsEngine:
         month_ends = self._month_ends(conn) if self.summary else None
         stays = self.summary and (conn is None or self._has_table(conn, "opportunity_stage_stay"))
         visits = self.summary and (conn is None or self._has_table(conn, "visit_conversion"))
-        key = (tuple(queries), scope, today, fiscal, data_start, summary, month_ends, stays, visits)
+        headers = self.summary and (conn is None or self._has_table(conn, "order_header_month"))
+        key = (
+            tuple(queries),
+            scope,
+            today,
+            fiscal,
+            data_start,
+            summary,
+            month_ends,
+            stays,
+            visits,
+            headers,
+        )
         found = self._statements.get(key)
         if found is not None:
             return found
@@ -255,6 +298,7 @@ class MetricsEngine:
             month_ends=month_ends,
             stays=stays,
             visits=visits,
+            header_months=headers,
         )
         self._statements.put(key, compiled)
         return compiled

@@ -70,6 +70,7 @@ def compile_queries(
     month_ends: tuple[dt.date, dt.date] | None = None,
     stays: bool = True,
     visits: bool = True,
+    header_months: bool = True,
 ) -> Compiled:
     """Compile queries that differ only in their metric into one statement (shared passes).
 
@@ -79,7 +80,9 @@ def compile_queries(
     have ``order_line_month``); False reads the lines themselves. ``month_ends``: the first and
     last month end ``opportunity_month_end`` holds (None: read stocks from history); ``stays``:
     read time in stage from ``opportunity_stage_stay`` (False: from history); ``visits``: read
-    visit conversion from ``visit_conversion`` (False: from visits, deals and orders).
+    visit conversion from ``visit_conversion`` (False: from visits, deals and orders);
+    ``header_months``: read order and customer counts through ``order_header_month`` where
+    exact (False: from the order headers).
     """
     if not queries:
         raise MetricQueryError("no query")
@@ -119,6 +122,7 @@ def compile_queries(
         month_ends=month_ends,
         stays=stays,
         visits=visits,
+        header_months=header_months,
     )
     parts = [
         Part(build_group(ctx, g), tuple(m.name for m in g.measures))
@@ -153,6 +157,7 @@ def compile_query(
     month_ends: tuple[dt.date, dt.date] | None = None,
     stays: bool = True,
     visits: bool = True,
+    header_months: bool = True,
 ) -> Compiled:
     """Compile one query (see :func:`compile_queries`)."""
     return compile_queries(
@@ -165,4 +170,5 @@ def compile_query(
         month_ends=month_ends,
         stays=stays,
         visits=visits,
+        header_months=header_months,
     )

@@ -41,6 +41,8 @@ class BuildCtx:
     stays: bool = True
     #: read visit conversion in the full scope from ``visit_conversion`` (:mod:`.visits`)
     visits: bool = True
+    #: read order and customer counts through ``order_header_month`` where exact (:mod:`.summary`)
+    header_months: bool = True
     cte_names: dict[str, int] = field(default_factory=dict)
 
     def name(self, base: str) -> str:

@@ -80,7 +80,13 @@ def build_per_customer(
         where.append(m.where(src, rctx))
     customer = src.c.customer_id
     where.append(customer.is_not(None))
-    order_count = func.count() if fact == "order_header" else func.count(src.c.order_id.distinct())
+    order_count: Any
+    if "orders" in src.c:  # order headers counted per month (``order_header_month``)
+        order_count = func.sum(src.c.orders)
+    elif fact == "order_header":
+        order_count = func.count()
+    else:
+        order_count = func.count(src.c.order_id.distinct())
     cols: list[Any] = [*key_cols]
     group: list[Any] = [*key_cols]
     if bucket is not None:

@@ -116,25 +116,30 @@ class Group:
     fact: str
     time: str | None
     measures: tuple[Measure, ...]
-    #: None: the fact's table; :data:`summary.SOURCE`: order lines through the monthly summary
+    #: None: the fact's table; :data:`summary.SOURCE`: order lines through the monthly summary;
+    #: :data:`summary.HEADER_SOURCE`: order headers through ``order_header_month``
     source: str | None = None
 
 
 def plan_groups(ctx: BuildCtx, names: Sequence[str]) -> list[Group]:
     """Pick a source per measure (see :mod:`accel`), group those sharing a pass, and read
-    order-line sums through the monthly summary where that is exact (:mod:`summary`)."""
+    order-line sums and order and customer counts through the monthly structures where that
+    is exact (:mod:`summary`)."""
     groups: dict[tuple[Any, ...], list[Measure]] = {}
     singles: list[Group] = []
     for name in sorted(set(names)):
         m = accel.choose(MEASURES[name], ctx)
         window = m.param("window")
         if m.kind in ("per_customer", "target"):
-            singles.append(Group(m.kind, m.fact, m.time, (m,)))
+            singles.append(summary.route_headers(ctx, Group(m.kind, m.fact, m.time, (m,))))
             continue
         builder = "next_flow" if (m.kind == "flow" and window == "next_to_date") else m.kind
         key = (builder, m.fact, m.time if m.kind == "flow" else None)
         groups.setdefault(key, []).append(m)
-    out = [summary.route(ctx, Group(k[0], k[1], k[2], tuple(ms))) for k, ms in groups.items()]
+    out = [
+        summary.route_headers(ctx, summary.route(ctx, Group(k[0], k[1], k[2], tuple(ms))))
+        for k, ms in groups.items()
+    ]
     return out + singles
 
 
@@ -145,12 +150,16 @@ def build_group(ctx: BuildCtx, g: Group, source: FromClause | None = None) -> Se
             assert g.time is not None
             if source is None and g.source == summary.SOURCE:
                 source = summary.source(ctx)
+            if source is None and g.source == summary.HEADER_SOURCE:
+                source = summary.header_source(ctx)
             return build_flow(ctx, g.fact, g.time, g.measures, source)
         if g.builder == "next_flow":
             assert g.time is not None
             return build_next_flow(ctx, g.fact, g.time, g.measures)
         if g.builder == "per_customer":
             assert g.time is not None
+            if source is None and g.source == summary.HEADER_SOURCE:
+                source = summary.header_source(ctx)
             return build_per_customer(ctx, g.fact, g.time, g.measures[0], source)
         if g.builder == "snapshot":
             return build_snapshot(ctx, g.fact, g.measures)

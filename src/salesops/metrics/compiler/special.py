@@ -24,6 +24,7 @@ from sqlalchemy import (
 from salesops.db.derived import STAY_COPIES
 from salesops.db.schema import Opportunity, OpportunityStageStay, PipelineStage
 from salesops.metrics import dimensions as dims_mod
+from salesops.metrics.compiler import summary
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, finish, key_name, periods_table
 from salesops.metrics.compiler.frame import Frame
 from salesops.metrics.dialects import add_days, seconds_between
@@ -60,9 +61,11 @@ def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
         inner_frame = frame
     line_dims = any(not dims_mod.applies("order_header", d) for d in (*ctx.dims, *ctx.filters))
     fact = "order_line" if line_dims else "order_header"
-    src = dims_mod.fact(fact).table
     if inner_frame is None:  # no period to look back from: nothing is retained or lost
         return empty_part(ctx, measures)
+    src: FromClause = dims_mod.fact(fact).table
+    if fact == "order_header" and summary.headers_usable(ctx, inner_frame, lookback=1):
+        src = summary.header_source(ctx, inner_frame, lookback=1)
     t = time_expression(fact, "order_date", src)
     key_cols, joins = ctx.keys(fact, src)
     frm: Any = dims_mod.join_all(src, joins)

@@ -1,4 +1,5 @@
-"""Sums over order lines read through the monthly summary ``order_line_month`` — exactly.
+"""Sums over order lines read through the monthly summary ``order_line_month``, and order and
+customer counts through ``order_header_month`` — exactly.
 
 ``order_line_month`` holds the order lines summed per month, status, region, rep, product,
 channel and whether the cost is known, under ``order_line``'s column names (``order_date`` is
@@ -10,6 +11,13 @@ the month's first day). A flow group of sum measures then reads a ``UNION ALL`` 
 and the builder runs unchanged on it: same measure SQL, same time filter, buckets, scope and
 filters. A group is routed only when every part of that is provably the same as on the lines
 (:func:`route`); anything else reads ``order_line`` as before.
+
+``order_header_month`` does the same for order headers (the counts :mod:`.accel` already
+moved from the lines to the headers): normal orders counted per month, customer, rep, region
+and channel under ``order_header``'s names, plus ``orders``. Over a union of its rows (whole
+months) and headers (other days, ``orders`` = 1), the number of orders is ``sum(orders)`` and
+the set of customers of a group and period is the same set — so active, repeat and retained
+customers and the order count read it (:func:`route_headers`, :func:`header_source`).
 """
 
 from __future__ import annotations
@@ -19,14 +27,15 @@ import itertools
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import FromClause, Select, Table, or_, select, true, union_all
+from sqlalchemy import FromClause, Select, Table, literal, or_, select, true, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
-from salesops.db.schema import OrderLine, OrderLineMonth
+from salesops.db.schema import OrderHeader, OrderHeaderMonth, OrderLine, OrderLineMonth
 from salesops.metrics.compiler.context import BuildCtx
 from salesops.metrics.compiler.frame import ONE_DAY, Frame
 from salesops.metrics.dialects import GRAIN_UNITS, shift_months
-from salesops.metrics.measures import MEASURES, Measure
+from salesops.metrics.dimensions import applies
+from salesops.metrics.measures import MEASURES, Measure, RowCtx
 
 if TYPE_CHECKING:
     from salesops.metrics.compiler.plan import Group
@@ -190,6 +199,72 @@ def source(ctx: BuildCtx) -> FromClause:
             select(*(ol.c[c] for c in _COLUMNS)).where(_within(ol.c.order_date, plan.days))
         )
     name = ctx.name("order_lines_by_month")
+    if len(branches) == 1:
+        return branches[0].subquery(name)
+    return union_all(*branches).subquery(name)
+
+
+# --------------------------------------------------------------------------- order headers
+
+#: ``Group.source`` of a group read through ``order_header_month``.
+HEADER_SOURCE = "order_header_month"
+
+#: Order-header measures (as :func:`salesops.metrics.compiler.accel.choose` makes them) that
+#: read the same over month rows: the order count becomes ``sum(orders)``, the customer
+#: count stays a distinct count, repeat customers count ``sum(orders)`` per customer.
+HEADER_COUNTS = frozenset({"orders", "active_customers", "repeat_customers"})
+
+_HEADER_COLUMNS = ("order_date", "customer_id", "rep_id", "region_id", "channel", "normal_lines")
+
+
+def _orders(t: FromClause, ctx: RowCtx) -> ColumnElement[int]:
+    return t.c.orders
+
+
+def headers_usable(ctx: BuildCtx, frame: Frame | None = None, lookback: int = 0) -> bool:
+    """Whether order headers of the query's periods (and ``lookback`` periods before them)
+    can be read as month rows plus the headers of the other days."""
+    if not ctx.header_months:
+        return False
+    if not all(applies("order_header", d) for d in (*ctx.dims, *ctx.filters)):
+        return False
+    return month_plan(frame or ctx.frame, lookback) is not None
+
+
+def route_headers(ctx: BuildCtx, g: Group) -> Group:
+    """``g`` read through ``order_header_month`` when it counts order headers by order date
+    and every measure is one of :data:`HEADER_COUNTS`; the order count becomes a sum."""
+    if g.builder not in ("flow", "per_customer") or g.fact != "order_header":
+        return g
+    if g.time != "order_date" or not all(m.name in HEADER_COUNTS for m in g.measures):
+        return g
+    if not headers_usable(ctx):
+        return g
+    measures = tuple(
+        replace(m, agg="sum", value=_orders) if m.name == "orders" else m for m in g.measures
+    )
+    return replace(g, source=HEADER_SOURCE, measures=measures)
+
+
+def header_source(ctx: BuildCtx, frame: Frame | None = None, lookback: int = 0) -> FromClause:
+    """Order headers of the periods as month rows (whole months) plus headers (the other
+    days), with ``order_header``'s column names and ``orders`` (1 for a header)."""
+    plan = month_plan(frame or ctx.frame, lookback)
+    assert plan is not None, "headers_usable() checks the frame first"
+    ohm = _table(OrderHeaderMonth)
+    branches: list[Select[Any]] = [
+        select(*(ohm.c[c] for c in _HEADER_COLUMNS), ohm.c.orders).where(
+            _within(ohm.c.order_date, plan.months)
+        )
+    ]
+    if plan.days:
+        oh = _table(OrderHeader)
+        branches.append(
+            select(*(oh.c[c] for c in _HEADER_COLUMNS), literal(1).label("orders")).where(
+                _within(oh.c.order_date, plan.days)
+            )
+        )
+    name = ctx.name("order_headers_by_month")
     if len(branches) == 1:
         return branches[0].subquery(name)
     return union_all(*branches).subquery(name)
