@@ -120,12 +120,23 @@ def test_the_migration_fills_the_summary_from_existing_lines(db: Db) -> None:
     assert summary_rows(db.engine) == []  # written past the derived-data refresh
     with db.engine.begin() as conn:
         refresh_order_headers(conn)
+        conn.execute(
+            text(
+                "INSERT INTO payment (id, external_id, due_date, due_amount) "
+                "VALUES (1, 'P1', DATE '2024-01-10', 70)"
+            )
+        )
     cfg = alembic_config()
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0001")
     assert current_revision(db.engine) == "0001"
     upgrade(db.engine)
-    assert current_revision(db.engine) == "0005"
+    assert current_revision(db.engine) == "0006"
     assert summary_rows(db.engine) == expected_rows(db.engine) != []
     assert header_month_rows(db.engine) == expected_header_month_rows(db.engine) != []
+    with db.engine.connect() as conn:  # P1 is overdue at every month end since January 2024
+        overdue = conn.execute(
+            text("SELECT overdue FROM payment_month_end WHERE as_of = DATE '2024-01-31'")
+        ).scalars()
+        assert [float(v) for v in overdue] == [70.0]

@@ -1,5 +1,5 @@
-"""Imports keep the month-end pipeline, the stage stays, the visit conversions and the monthly
-order counts exact.
+"""Imports keep the month-end pipeline, the stage stays, the visit conversions, the monthly
+order counts and the overdue receivables at month ends exact.
 
 Each import refreshes only what it touched (the opportunities, customers it names); after every
 step the three tables must hold exactly what a rebuild from scratch gives. The re-imports
@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from salesops.db.derived import (
     refresh_month_ends,
     refresh_order_header_month,
+    refresh_payment_month_ends,
     refresh_stage_stays,
     refresh_visit_conversions,
 )
@@ -35,6 +36,9 @@ _TABLES = {
     "occurred_at, converts_on FROM visit_conversion",
     "order_header_month": "SELECT order_date, customer_id, rep_id, region_id, channel, orders, "
     "normal_lines FROM order_header_month",
+    "payment_month_end": "SELECT as_of, customer_id, rep_id, region_id, overdue "
+    "FROM payment_month_end",
+    "payment_month_end_cover": "SELECT as_of FROM payment_month_end_cover",
 }
 
 
@@ -54,6 +58,7 @@ def assert_kept_exact(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         refresh_stage_stays(conn)
         refresh_visit_conversions(conn)
         refresh_order_header_month(conn)
+        refresh_payment_month_ends(conn)
         rebuilt = _contents(conn)
         conn.rollback()
     assert kept == rebuilt
@@ -191,3 +196,70 @@ def test_a_starting_server_adds_the_month_ends_that_passed(db: Db) -> None:
     cover = [d for (d,) in rows(db, "SELECT as_of FROM opportunity_month_end_cover ORDER BY 1")]
     assert cover[-2:] == [D(2024, 3, 31), D(2024, 4, 30)]
     assert rows(db, "SELECT count(*) FROM opportunity_month_end") == [(4,)]
+
+
+PAY_HEADER = ["external_id", "customer", "rep", "due_date", "due_amount", "paid_date",
+              "paid_amount"]  # fmt: skip
+
+
+def _overdue_at(db: Db, day: dt.date) -> list[tuple[str, float | None]]:
+    found = rows(
+        db,
+        "SELECT c.external_id, p.overdue FROM payment_month_end p "
+        "JOIN customer c ON c.id = p.customer_id WHERE p.as_of = :d ORDER BY 1",
+        d=day,
+    )
+    return [(c, None if v is None else float(v)) for c, v in found]
+
+
+def test_payment_imports_keep_the_overdue_month_ends_exact(db: Db, tmp_path: Path) -> None:
+    seed_customers(db, tmp_path)
+    payments = [
+        ["P1", "C1", "R1", "2024-01-15", "100", "2024-03-10", "100"],
+        ["P2", "C2", "R3", "2024-02-10", "200", "2024-02-20", "50"],  # 150 never paid
+        ["P3", "C2", "R3", "2024-02-10", "40", "", ""],  # not yet paid: 40 overdue
+    ]
+    ok(db, "payment", write_csv(tmp_path / "p1.csv", [PAY_HEADER, *payments]))
+    assert_kept_exact(db.engine)
+    assert rows(db, "SELECT min(as_of) FROM payment_month_end_cover") == [(D(2024, 1, 31),)]
+    assert _overdue_at(db, D(2024, 1, 31)) == [("C1", 100.0)]
+    assert _overdue_at(db, D(2024, 2, 29)) == [("C1", 100.0), ("C2", 190.0)]
+    assert _overdue_at(db, D(2024, 3, 31)) == [("C2", 190.0)]  # P1 paid 10 March
+
+    # An order-line import leaves the payments, so their month ends are not rewritten.
+    ids = rows(db, "SELECT min(id), max(id) FROM payment_month_end")
+    ok(db, "order_line", write_csv(tmp_path / "l1.csv", [LINE_HEADER, *LINES]))
+    assert rows(db, "SELECT min(id), max(id) FROM payment_month_end") == ids
+
+    # P2 is paid in full on 5 March and P3 moves to C1 with 15 paid in February (25 left).
+    changed = [
+        ["P2", "C2", "R3", "2024-02-10", "200", "2024-03-05", "200"],
+        ["P3", "C1", "R1", "2024-02-10", "40", "2024-02-25", "15"],
+    ]
+    ok(db, "payment", write_csv(tmp_path / "p2.csv", [PAY_HEADER, *changed]))
+    assert_kept_exact(db.engine)
+    assert _overdue_at(db, D(2024, 2, 29)) == [("C1", 125.0), ("C2", 200.0)]
+    assert _overdue_at(db, D(2024, 3, 31)) == [("C1", 25.0)]
+
+
+def test_a_starting_server_adds_the_payment_month_ends_that_passed(db: Db) -> None:
+    from salesops.db.derived import add_passed_month_ends
+
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO payment (id, external_id, due_date, due_amount) "
+                "VALUES (1, 'P1', DATE '2024-01-10', 70)"
+            )
+        )
+        assert refresh_payment_month_ends(conn, today=D(2024, 3, 15)) == 2
+        add_passed_month_ends(conn, today=D(2024, 5, 2))  # March and April
+    found = rows(db, "SELECT as_of, overdue FROM payment_month_end ORDER BY as_of")
+    assert [(d, float(v)) for d, v in found] == [
+        (D(2024, 1, 31), 70.0),
+        (D(2024, 2, 29), 70.0),
+        (D(2024, 3, 31), 70.0),
+        (D(2024, 4, 30), 70.0),
+    ]
+    cover = [d for (d,) in rows(db, "SELECT as_of FROM payment_month_end_cover ORDER BY 1")]
+    assert cover == [D(2024, 1, 31), D(2024, 2, 29), D(2024, 3, 31), D(2024, 4, 30)]

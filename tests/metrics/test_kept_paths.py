@@ -1,5 +1,6 @@
-"""Stocks at past month ends, time in stage and visit conversion read from the structures the
-writers keep give the rows the facts and their history give, in every shape, period and scope.
+"""Stocks at past month ends (the pipeline, overdue receivables), time in stage and visit
+conversion read from the structures the writers keep give the rows the facts and their history
+give, in every shape, period and scope.
 
 (The KPI tests check the values themselves on hand-made data; this checks that the fast path
 and the reference path — ``MetricsEngine(summary=False)`` — never part.)
@@ -21,7 +22,7 @@ from tests.metrics.world import TODAY
 
 D = dt.date
 STOCKS = ("open_pipeline", "weighted_pipeline", "pipeline_coverage", "open_opportunities",
-          "sales_velocity")  # fmt: skip
+          "sales_velocity", "overdue_receivables")  # fmt: skip
 METRICS = (*STOCKS, "stage_dwell_days", "visit_conversion")
 SHAPES: list[dict[str, Any]] = [
     {},
@@ -77,6 +78,18 @@ def test_the_fast_paths_are_taken(world: World) -> None:
     # weeks ending on 11, 18 and 25 February: no month end among them
     weekly = MetricQuery("open_pipeline", grain="week", start=D(2024, 2, 5), end=D(2024, 2, 25))
     assert "opportunity_month_end" not in e.explain(weekly).sql
+    overdue = MetricQuery(
+        "overdue_receivables", grain="month", start=D(2024, 1, 1), end=D(2024, 3, 31)
+    )
+    assert "payment_month_end" in e.explain(overdue).sql
+    overdue_weekly = MetricQuery(
+        "overdue_receivables", grain="week", start=D(2024, 2, 5), end=D(2024, 2, 25)
+    )
+    assert "payment_month_end" not in e.explain(overdue_weekly).sql
+    # at 31 Jan PM4 (90, never paid); at 29 Feb also PM3 (80, paid 1 March); at 31 March PM4
+    # and PM2 (300, paid in April) — read from the kept sums, as the payments give them
+    by_month = [r["value"] for r in e.query(overdue).rows]
+    assert by_month == [90.0, 170.0, 390.0]
     dwell = MetricQuery("stage_dwell_days", start=D(2024, 1, 1), end=D(2024, 3, 31))
     assert "opportunity_stage_stay" in e.explain(dwell).sql
     visits = MetricQuery("visit_conversion", start=D(2024, 1, 1), end=D(2024, 3, 31))

@@ -16,6 +16,8 @@
 * ``opportunity_month_end``: the open pipeline at every past month end (stocks by month
   without replaying the history at each date);
 * ``opportunity_stage_stay``: every ended stay in a stage with its length (time in stage);
+* ``payment_month_end``: the receivables overdue at every past month end per customer, rep and
+  region (overdue receivables by month without joining every payment with every date);
 * ``data_version``: bumped on every write, the metrics cache keys on it.
 
 The SQL is plain ANSI ``UPDATE ... FROM`` and ``INSERT ... SELECT`` that DuckDB and
@@ -356,10 +358,13 @@ def refresh_month_ends(
 
 def add_passed_month_ends(conn: Connection, today: dt.date | None = None) -> int:
     """Add the month ends that have passed since the last write to ``opportunity_month_end``
-    (every opportunity's state then; nothing else is touched, so no answer changes and the
-    data version stays). A long-running server calls this at start; returns how many."""
+    (every opportunity's state then) and ``payment_month_end``; nothing else is touched, so no
+    answer changes and the data version stays. A long-running server calls this at start;
+    returns how many month ends were added to the pipeline."""
     count = text("SELECT count(*) FROM opportunity_month_end_cover")
     before = int(conn.execute(count).scalar_one())
+    if conn.execute(text("SELECT count(*) FROM payment_month_end_cover")).scalar_one():
+        refresh_payment_month_ends(conn, today, passed_only=True)
     if not before:
         return 0  # never filled (or no opportunities): the next write fills it
     conn.execute(text("CREATE TEMPORARY TABLE _no_opps (opportunity_id INTEGER)"))
@@ -368,6 +373,47 @@ def add_passed_month_ends(conn: Connection, today: dt.date | None = None) -> int
     finally:
         conn.execute(text("DROP TABLE _no_opps"))
     return int(conn.execute(count).scalar_one()) - before
+
+
+def refresh_payment_month_ends(
+    conn: Connection, today: dt.date | None = None, *, passed_only: bool = False
+) -> int:
+    """Bring ``payment_month_end`` in line with the payments; returns how many month ends
+    were computed.
+
+    The table covers every month end from the month of the first due date to the last month
+    that ended before ``today`` (default: today in the configured time zone);
+    :class:`~salesops.db.schema.PaymentMonthEndCover` lists them. Everything is recomputed
+    (a payment's row decides its amount at every month end after its due date), unless
+    ``passed_only``: then only month ends that have passed since the last refresh are added
+    (the payments did not change). The rows come from
+    :func:`salesops.metrics.compiler.stocks.payment_month_end_rows`, the overdue measure's
+    own SQL, so the table and the payments agree by construction.
+    """
+    from sqlalchemy import Date, cast, delete, insert, literal, select, union_all
+
+    from salesops.db.schema import PaymentMonthEnd, PaymentMonthEndCover
+    from salesops.metrics.compiler.stocks import payment_month_end_rows
+
+    today = today or local_today()
+    first = conn.execute(text("SELECT min(due_date) FROM payment")).scalar()
+    wanted = _month_ends(first, today.replace(day=1) - dt.timedelta(days=1)) if first else []
+    Kept, Cover = PaymentMonthEnd, PaymentMonthEndCover
+    if passed_only:
+        had = set(conn.execute(select(Cover.as_of)).scalars())
+        wanted = [d for d in wanted if d not in had]
+    else:
+        conn.execute(delete(Kept))
+        conn.execute(delete(Cover))
+    for i in range(0, len(wanted), 12):  # a year of dates per statement bounds its memory
+        days = wanted[i : i + 12]
+        rows = [select(cast(literal(d, Date), Date).label("as_of")) for d in days]
+        dates = (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("month_ends")
+        found = payment_month_end_rows(dates, days)
+        conn.execute(insert(Kept).from_select(list(found.selected_columns.keys()), found))
+    if wanted:
+        conn.execute(insert(Cover), [{"as_of": d} for d in wanted])
+    return len(wanted)
 
 
 #: Opportunity columns ``opportunity_stage_stay`` carries (what dimensions, filters, the data
@@ -472,6 +518,7 @@ def refresh_after_write(
     history_changed: bool = True,
     customers_touched: str | None = None,
     visits_changed: bool = True,
+    payments_changed: bool = True,
 ) -> int:
     """Refresh every derived structure after a write; returns the new data version.
 
@@ -479,8 +526,8 @@ def refresh_after_write(
     (``orders_touched`` / ``months_touched`` / ``history_touched`` / ``customers_touched``:
     temporary tables of order numbers, months (see :func:`refresh_order_line_month`),
     opportunity ids and customer ids (see :func:`refresh_visit_conversions`)) or that it left
-    orders, history or what decides visit conversion (activities, orders, won deals) alone
-    (``..._changed=False``).
+    orders, history, what decides visit conversion (activities, orders, won deals) or the
+    payments alone (``..._changed=False``).
     """
     if orders_changed:
         months = header_months(conn, orders_touched) if orders_touched else None
@@ -496,4 +543,6 @@ def refresh_after_write(
         refresh_stage_stays(conn, history_touched)
     if visits_changed:
         refresh_visit_conversions(conn, customers_touched)
+    if payments_changed:
+        refresh_payment_month_ends(conn)
     return bump_data_version(conn)

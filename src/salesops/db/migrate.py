@@ -22,6 +22,7 @@ def alembic_config() -> Config:
 #: metrics code), with the function that fills it once the schema is there.
 _FILLED_AFTER = {
     "0004": ("refresh_month_ends", "refresh_stage_stays", "refresh_visit_conversions"),
+    "0006": ("refresh_payment_month_ends",),
 }
 
 

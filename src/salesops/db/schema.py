@@ -417,6 +417,34 @@ class Payment(Base):
     paid_amount: Mapped[Decimal | None] = mapped_column(MONEY)
 
 
+class PaymentMonthEnd(Base):
+    """Derived (``salesops.db.derived.refresh_payment_month_ends``), never imported: the
+    receivables overdue at the end of every past month, summed per customer, rep and region —
+    what overdue receivables by month read instead of joining every payment with every date.
+
+    ``overdue`` is the sum of the outstanding amounts of the payments overdue then (NULL: the
+    group had payments due and not yet settled, none of them overdue with an amount), computed
+    by the measure's own SQL. Which month ends the table holds is in
+    :class:`PaymentMonthEndCover`.
+    """
+
+    __tablename__ = "payment_month_end"
+    id: Mapped[int] = _pk("payment_month_end", big=True)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    customer_id: Mapped[int | None] = _ref()
+    rep_id: Mapped[int | None] = _ref()
+    region_id: Mapped[int | None] = _ref()
+    overdue: Mapped[Decimal | None] = mapped_column(MONEY)
+
+
+class PaymentMonthEndCover(Base):
+    """The month ends :class:`PaymentMonthEnd` holds in full (a contiguous run of past month
+    ends; a date not listed is computed from the payments)."""
+
+    __tablename__ = "payment_month_end_cover"
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+
+
 class Activity(Base):
     __tablename__ = "activity"
     __table_args__ = _pg_fks(
@@ -606,6 +634,7 @@ _pg_index("ix_opportunity_change_opportunity_id", OpportunityChange.opportunity_
 _pg_index("ix_opportunity_stage_stay_left_on", OpportunityStageStay.left_on)
 _pg_index("ix_opportunity_stage_stay_opportunity_id", OpportunityStageStay.opportunity_id)
 _pg_index("ix_payment_due_date", Payment.due_date)
+_pg_index("ix_payment_month_end_as_of", PaymentMonthEnd.as_of)
 _pg_index("ix_activity_occurred_at", Activity.occurred_at)
 
 metadata = Base.metadata

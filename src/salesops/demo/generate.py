@@ -5,8 +5,9 @@ checks the database is empty (or empties it when asked to replace), writes every
 transaction, then keeps the derived data exact: ``order_header`` is written from the same
 arrays as the lines, the monthly summary (``order_line_month``) is summed from the lines in
 SQL, customers' first/last order dates are refreshed from the headers, the month-end pipeline
-(``opportunity_month_end``), the ended stage stays and each visit's conversion day are computed,
-and the data version is bumped — what every writer does (``salesops.db.derived``).
+(``opportunity_month_end``), the ended stage stays, each visit's conversion day and the overdue
+receivables at past month ends (``payment_month_end``) are computed, and the data version is
+bumped — what every writer does (``salesops.db.derived``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from salesops.db.derived import (
     refresh_month_ends,
     refresh_order_header_month,
     refresh_order_line_month,
+    refresh_payment_month_ends,
     refresh_stage_stays,
     refresh_visit_conversions,
 )
@@ -136,6 +138,7 @@ def generate_demo(
         refresh_month_ends(conn, today=config.today)
         refresh_stage_stays(conn)
         refresh_visit_conversions(conn)
+        refresh_payment_month_ends(conn, today=config.today)
         version = bump_data_version(conn)
         if conn.dialect.name == "postgresql":
             for table in (*DATA_TABLES, *DERIVED_TABLES):

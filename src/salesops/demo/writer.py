@@ -52,6 +52,8 @@ DERIVED_TABLES = (
     "opportunity_month_end",
     "opportunity_month_end_cover",
     "opportunity_stage_stay",
+    "payment_month_end",
+    "payment_month_end_cover",
 )
 #: dimensions that tables outside DATA_TABLES (app_user) reference
 _REFERENCED_FROM_OUTSIDE = ("rep", "org_unit", "region")

@@ -53,6 +53,7 @@ ANALYZED = {
     "order_line": ("order_line", "order_header", "order_line_month", "order_header_month"),
     "opportunity": ("opportunity", "opportunity_change"),
     "opportunity_change": ("opportunity_change",),
+    "payment": ("payment", "payment_month_end"),
 }
 HISTORY_FIELDS = ("stage", "status", "amount", "probability", "expected_close_on", "owner")
 _MAX_REPORTED = 1000
@@ -486,6 +487,7 @@ class Loader:
                 months_touched=MONTHS,
                 history_changed=False,
                 customers_touched=CUSTOMERS,
+                payments_changed=False,
             )
             return
         # History is written for the file's opportunities (their changes, or the rows of a
@@ -508,6 +510,7 @@ class Loader:
             history_touched=OPPS if touched is not None else None,
             visits_changed=visits,
             customers_touched=CUSTOMERS if visits else None,
+            payments_changed=self.spec.name == "payment",
         )
 
     def cleanup(self) -> None:

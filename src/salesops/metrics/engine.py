@@ -27,6 +27,7 @@ from salesops.db.schema import (
     OpportunityMonthEndCover,
     OrderLine,
     Payment,
+    PaymentMonthEndCover,
     Target,
 )
 from salesops.metrics import catalog
@@ -45,6 +46,9 @@ from salesops.metrics.query import MetricQuery
 from salesops.metrics.scope import FULL_SCOPE, Scope
 
 __all__ = ["Explanation", "MetricQueryError", "MetricResult", "MetricsEngine", "shared_engine"]
+
+#: The cover tables of the month-end structures (which month ends they hold).
+MonthEndCover = type[OpportunityMonthEndCover] | type[PaymentMonthEndCover]
 
 _DIGITS = {"money": 2, "money_per_day": 2, "days": 4, "score": 4, "ratio": 6, "count": 4}
 
@@ -134,7 +138,7 @@ class MetricsEngine:
         self.workers = workers
         self._summary_table: bool | None = None
         self._tables: dict[str, bool] = {}
-        self._month_ends_seen: tuple[dt.date, dt.date] | None = None
+        self._month_ends_seen: dict[str, tuple[dt.date, dt.date] | None] = {}
         self.cache = ResultCache(cache_size)
         # Built statements by query shape (like prepared statements): results are cached
         # separately and keyed by data version; a statement only depends on the query.
@@ -270,6 +274,7 @@ class MetricsEngine:
         fiscal = get_settings().fiscal_year_start_month
         summary = self._use_summary(conn)
         month_ends = self._month_ends(conn) if self.summary else None
+        payment_ends = self._month_ends(conn, PaymentMonthEndCover) if self.summary else None
         stays = self.summary and (conn is None or self._has_table(conn, "opportunity_stage_stay"))
         visits = self.summary and (conn is None or self._has_table(conn, "visit_conversion"))
         headers = self.summary and (conn is None or self._has_table(conn, "order_header_month"))
@@ -281,6 +286,7 @@ class MetricsEngine:
             data_start,
             summary,
             month_ends,
+            payment_ends,
             stays,
             visits,
             headers,
@@ -296,6 +302,7 @@ class MetricsEngine:
             data_start=data_start,
             summary=summary,
             month_ends=month_ends,
+            payment_month_ends=payment_ends,
             stays=stays,
             visits=visits,
             header_months=headers,
@@ -318,18 +325,21 @@ class MetricsEngine:
             self._summary_table = bool(inspect(conn).has_table("order_line_month"))
         return self._summary_table
 
-    def _month_ends(self, conn: Any = None) -> tuple[dt.date, dt.date] | None:
-        """The month ends ``opportunity_month_end`` holds (first, last), or None (no table yet,
-        or not filled). Without a connection (:meth:`explain`, which runs nothing): what the
-        last query found."""
+    def _month_ends(
+        self, conn: Any = None, cover: MonthEndCover = OpportunityMonthEndCover
+    ) -> tuple[dt.date, dt.date] | None:
+        """The month ends a month-end table holds (first, last) by its ``cover`` table, or None
+        (no table yet, or not filled). Without a connection (:meth:`explain`, which runs
+        nothing): what the last query found."""
+        name = cover.__tablename__
         if conn is None:
-            return self._month_ends_seen
-        if not self._has_table(conn, "opportunity_month_end_cover"):
+            return self._month_ends_seen.get(name)
+        if not self._has_table(conn, name):
             return None
-        cover = OpportunityMonthEndCover.__table__
-        first, last = conn.execute(select(func.min(cover.c.as_of), func.max(cover.c.as_of))).one()
-        self._month_ends_seen = (first, last) if first is not None else None
-        return self._month_ends_seen
+        first, last = conn.execute(select(func.min(cover.as_of), func.max(cover.as_of))).one()
+        found = (first, last) if first is not None else None
+        self._month_ends_seen[name] = found
+        return found
 
     def _has_table(self, conn: Any, name: str) -> bool:
         found = self._tables.get(name)

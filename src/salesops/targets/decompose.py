@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, select, update
 
-from salesops.db.derived import refresh_after_write
+from salesops.db.derived import bump_data_version
 from salesops.db.schema import Target
 from salesops.metrics.query import MetricQuery
 from salesops.metrics.scope import FULL_SCOPE, Scope
@@ -396,7 +396,7 @@ def decompose(
                 "removed": removed,
             },
         )
-        refresh_after_write(conn, orders_changed=False, history_changed=False, visits_changed=False)
+        bump_data_version(conn)  # targets feed no derived structure
         children = load_targets(conn, directory, ids=ids)
     order = {i: n for n, i in enumerate(ids)}
     children.sort(key=lambda c: order[c.id])

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from salesops.db.derived import refresh_after_write
+from salesops.db.derived import bump_data_version
 from salesops.db.schema import AuditEvent, Target
 from salesops.metrics.scope import FULL_SCOPE, Scope
 from salesops.targets.calendar import Period
@@ -138,7 +138,7 @@ def set_target(
             conn.execute(update(Target).where(Target.id == target_id).values(**values))
         action = "target.create" if existing is None else "target.update"
         audit(conn, actor, action, f"target:{key}", {"id": target_id, "value": number})
-        refresh_after_write(conn, orders_changed=False, history_changed=False, visits_changed=False)
+        bump_data_version(conn)  # targets feed no derived structure
         record = load_targets(conn, directory, ids=[target_id])[0]
     return SetResult(record, existing is None)
 
@@ -215,9 +215,7 @@ def update_target(
                 f"target:{current.external_id}",
                 {"id": target_id, **values},
             )
-            refresh_after_write(
-                conn, orders_changed=False, history_changed=False, visits_changed=False
-            )
+            bump_data_version(conn)  # targets feed no derived structure
         directory = Directory(conn)
         return load_targets(conn, directory, ids=[target_id])[0]
 
@@ -251,7 +249,7 @@ def delete_target(
             f"target:{current.external_id}",
             {"id": target_id, "deleted": len(below) + 1},
         )
-        refresh_after_write(conn, orders_changed=False, history_changed=False, visits_changed=False)
+        bump_data_version(conn)  # targets feed no derived structure
     return len(below) + 1
 
 

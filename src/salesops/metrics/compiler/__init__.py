@@ -68,6 +68,7 @@ def compile_queries(
     data_start: dt.date | None = None,
     summary: bool = True,
     month_ends: tuple[dt.date, dt.date] | None = None,
+    payment_month_ends: tuple[dt.date, dt.date] | None = None,
     stays: bool = True,
     visits: bool = True,
     header_months: bool = True,
@@ -78,7 +79,9 @@ def compile_queries(
     ``compare`` and ``extra``; ``sort``/``limit`` only with a single query. ``summary``:
     read order-line sums through the monthly summary where that is exact (the database must
     have ``order_line_month``); False reads the lines themselves. ``month_ends``: the first and
-    last month end ``opportunity_month_end`` holds (None: read stocks from history); ``stays``:
+    last month end ``opportunity_month_end`` holds (None: read stocks from history);
+    ``payment_month_ends``: the same for ``payment_month_end`` (None: overdue amounts from the
+    payments); ``stays``:
     read time in stage from ``opportunity_stage_stay`` (False: from history); ``visits``: read
     visit conversion from ``visit_conversion`` (False: from visits, deals and orders);
     ``header_months``: read order and customer counts through ``order_header_month`` where
@@ -120,6 +123,7 @@ def compile_queries(
         params=params,
         summary=summary,
         month_ends=month_ends,
+        payment_month_ends=payment_month_ends,
         stays=stays,
         visits=visits,
         header_months=header_months,
@@ -155,6 +159,7 @@ def compile_query(
     data_start: dt.date | None = None,
     summary: bool = True,
     month_ends: tuple[dt.date, dt.date] | None = None,
+    payment_month_ends: tuple[dt.date, dt.date] | None = None,
     stays: bool = True,
     visits: bool = True,
     header_months: bool = True,
@@ -168,6 +173,7 @@ def compile_query(
         data_start=data_start,
         summary=summary,
         month_ends=month_ends,
+        payment_month_ends=payment_month_ends,
         stays=stays,
         visits=visits,
         header_months=header_months,

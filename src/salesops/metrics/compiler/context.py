@@ -37,6 +37,8 @@ class BuildCtx:
     summary: bool = True
     #: first and last month end ``opportunity_month_end`` holds (:mod:`.stocks`); None: none
     month_ends: tuple[dt.date, dt.date] | None = None
+    #: first and last month end ``payment_month_end`` holds (:mod:`.stocks`); None: none
+    payment_month_ends: tuple[dt.date, dt.date] | None = None
     #: read time in stage from the ended stays the writers keep (``opportunity_stage_stay``)
     stays: bool = True
     #: read visit conversion in the full scope from ``visit_conversion`` (:mod:`.visits`)

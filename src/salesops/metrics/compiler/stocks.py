@@ -27,7 +27,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from salesops.db.schema import Opportunity, Payment, Rep
+from salesops.db.schema import Opportunity, Payment, PaymentMonthEnd, Rep
 from salesops.metrics.compiler.context import BuildCtx, aggregate, finish, periods_table
 from salesops.metrics.compiler.frame import Period
 from salesops.metrics.history import (
@@ -36,7 +36,7 @@ from salesops.metrics.history import (
     month_end_open_states,
     opportunity_states_at,
 )
-from salesops.metrics.measures import Measure, RowCtx
+from salesops.metrics.measures import Measure, RowCtx, measure
 
 _CLOSED = ("won", "lost")
 
@@ -125,6 +125,84 @@ def _month_end_part(
     )
 
 
+def payments_due_at(dates: FromClause, days: Sequence[dt.date]) -> Select[Any]:
+    """Every payment due before a date of ``dates`` (a table with an ``as_of`` column; its
+    values are ``days``) and not yet settled in full on it: the payment's columns and the
+    date's. Only these rows can be overdue then."""
+    pay = Payment.__table__
+    # Payments settled in full before the first date are never outstanding at any of them:
+    # leave them out before the (range) join with the dates.
+    first, last = (min(days), max(days)) if days else (dt.date.min, dt.date.min)
+    unsettled = or_(
+        pay.c.paid_date.is_(None),
+        pay.c.paid_amount.is_(None),
+        pay.c.paid_amount < pay.c.due_amount,
+        pay.c.paid_date >= first,
+    )
+    early = pay.c.due_date < last
+    # A payment can be outstanding at a date from its due date until it is paid in full: the
+    # join keeps that window only (two inequalities, one range join), rather than every date
+    # after the due date.
+    settled_on = case(
+        (and_(pay.c.paid_date.is_not(None), pay.c.paid_amount >= pay.c.due_amount),
+         pay.c.paid_date),
+        else_=literal(dt.date(9999, 12, 31), Date),
+    )  # fmt: skip
+    window = and_(pay.c.due_date < dates.c.as_of, dates.c.as_of < settled_on)
+    return select(*pay.c, *dates.c).select_from(pay.join(dates, window)).where(unsettled, early)
+
+
+#: The stock measures ``payment_month_end`` holds, and the key columns it keeps.
+_KEPT_PAYMENT_MEASURES = ("overdue_receivables",)
+_PAYMENT_KEYS = ("customer_id", "rep_id", "region_id")
+
+
+def payment_month_end_rows(dates: FromClause, days: Sequence[dt.date]) -> Select[Any]:
+    """The rows of ``payment_month_end`` for ``dates`` (see
+    :class:`salesops.db.schema.PaymentMonthEnd`): the overdue measure's own value and
+    condition over :func:`payments_due_at`, summed per date, customer, rep and region."""
+    due = payments_due_at(dates, days).subquery("payment_due")
+    (name,) = _KEPT_PAYMENT_MEASURES
+    overdue = aggregate(measure(name), due, RowCtx(None, None, as_of=due.c.as_of), hoisted=False)
+    keys = [due.c[k] for k in _PAYMENT_KEYS]
+    return select(due.c.as_of, *keys, overdue.label("overdue")).group_by(due.c.as_of, *keys)
+
+
+def _payments_at(
+    ctx: BuildCtx, periods: FromClause, dates: list[dt.date], measures: Sequence[Measure]
+) -> FromClause:
+    """Payments due and not settled at each period's ``as_of``, joined to its period row.
+
+    For the overdue amount at past month ends ``payment_month_end`` holds, its rows stand in
+    for the payments: one per customer, rep and region, under the payment's column names
+    (``due_amount`` the overdue sum, nothing paid, due long before), so the measure's SQL
+    gives the same sums over them.
+    """
+    kept = {m.name for m in measures} <= set(_KEPT_PAYMENT_MEASURES)
+    cover = ctx.payment_month_ends if kept else None
+    held = [d for d in dates if month_end_held(d, ctx.frame.today, cover)]
+    other = [d for d in dates if d not in held]
+    parts: list[Select[Any]] = []
+    if other:
+        due = payments_due_at(periods, other)
+        parts.append(due.where(periods.c.as_of.in_(other)) if held else due)
+    if held:
+        sums = PaymentMonthEnd.__table__
+        stand_in = {
+            "due_date": cast(literal(dt.date(1900, 1, 1), Date), Date),
+            "due_amount": sums.c.overdue,
+            **{k: sums.c[k] for k in _PAYMENT_KEYS},
+        }
+        pay = Payment.__table__
+        cols = [stand_in.get(c.name, cast(null(), c.type)).label(c.name) for c in pay.c]
+        joined = sums.join(periods, periods.c.as_of == sums.c.as_of)
+        part = select(*cols, *periods.c).select_from(joined)
+        parts.append(part.where(sums.c.as_of.in_(held)))
+    if len(parts) == 1:
+        return parts[0].subquery("payment_then")
+    return union_all(*parts).subquery("payment_then")
+
+
 def build_snapshot(ctx: BuildCtx, fact: str, measures: Sequence[Measure]) -> Select[Any]:
     """Stock measures of ``fact`` (opportunity or payment) at each period's end."""
     periods = snapshot_periods(ctx)
@@ -135,32 +213,8 @@ def build_snapshot(ctx: BuildCtx, fact: str, measures: Sequence[Measure]) -> Sel
         src = _opportunities_at(ctx, table, dates, _history_fields(ctx, measures))
         where: list[Any] = []
     elif fact == "payment":
-        pay = Payment.__table__
         dates = [ctx.frame.snapshot_date(p) for p in periods]
-        # Payments settled in full before the first date are never outstanding at any of
-        # them: leave them out before the (range) join with the dates.
-        unsettled = or_(
-            pay.c.paid_date.is_(None),
-            pay.c.paid_amount.is_(None),
-            pay.c.paid_amount < pay.c.due_amount,
-            pay.c.paid_date >= min(dates, default=ctx.frame.cap),
-        )
-        early = pay.c.due_date < max(dates, default=ctx.frame.cap)
-        # A payment can be outstanding at a date from its due date until it is paid in full:
-        # the join keeps that window only (two inequalities, one range join), rather than
-        # every date after the due date.
-        settled_on = case(
-            (and_(pay.c.paid_date.is_not(None), pay.c.paid_amount >= pay.c.due_amount),
-             pay.c.paid_date),
-            else_=literal(dt.date(9999, 12, 31), Date),
-        )  # fmt: skip
-        window = and_(pay.c.due_date < table.c.as_of, table.c.as_of < settled_on)
-        src = (
-            select(*pay.c, *table.c)
-            .select_from(pay.join(table, window))
-            .where(unsettled, early)
-            .subquery("payment_then")
-        )
+        src = _payments_at(ctx, table, dates, measures)
         where = []
     else:  # pragma: no cover - the catalog only has these
         raise ValueError(f"no snapshot builder for {fact}")
