@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from salesops.analysis.common import AnalysisError
-from salesops.analysis.funnel import funnel
-from salesops.analysis.stuck import stuck_deals
-from salesops.metrics.scope import Scope
+from salesops.analysis.common import AnalysisError, normalise_filters, resolve_as_of
+from salesops.analysis.funnel import funnel, funnel_statement
+from salesops.analysis.pipeline_history import kept_dates
+from salesops.analysis.stuck import stuck_deals, stuck_statement
+from salesops.metrics.scope import FULL_SCOPE, Scope
 from tests.analysis.data import build, ts
 from tests.conftest import Db
 
@@ -130,3 +132,27 @@ def test_stuck_deals(db: Db) -> None:
     assert [(r.opportunity, r.threshold_days) for r in mine.rows] == [("f3", 21.0)]
     with pytest.raises(AnalysisError):
         stuck_deals(db.engine, as_of=AS_OF, factor=0)
+
+
+def _rows(conn: Any, statement: Any) -> list[Any]:
+    return sorted(conn.execute(statement).all(), key=repr)
+
+
+def test_the_kept_states_give_the_rows_history_gives(db: Db) -> None:
+    """At today (current rows) and past month ends (the month-end pipeline) the funnel and
+    stuck-deal statements read what the writers keep; history must give the same rows."""
+    ids = _data(db)
+    flt = normalise_filters(None)
+    days = [AS_OF, dt.date(2025, 1, 31), dt.date(2025, 6, 15), resolve_as_of(None)]
+    with db.engine.connect() as conn:
+        kept = kept_dates(conn)
+        assert kept.holds(AS_OF)
+        for day in days:
+            for sc in (FULL_SCOPE, Scope.single_rep(ids["rep:R1"])):
+                fast = _rows(conn, funnel_statement(sc, flt, "default", day, kept=kept))
+                slow = _rows(conn, funnel_statement(sc, flt, "default", day))
+                assert fast == slow != [], (day, sc)
+                stuck = {"days": None, "factor": 2.0, "fallback_days": 30, "limit": None}
+                fast = _rows(conn, stuck_statement(sc, flt, "default", day, **stuck, kept=kept))
+                slow = _rows(conn, stuck_statement(sc, flt, "default", day, **stuck))
+                assert fast == slow, (day, sc)

@@ -51,7 +51,9 @@ from salesops.analysis.common import (
 )
 from salesops.analysis.facts import check_applicable
 from salesops.analysis.pipeline_history import (
+    KeptDates,
     days_between,
+    kept_dates,
     population,
     stage_config,
     stage_stays,
@@ -103,14 +105,17 @@ def funnel_statement(
     day: dt.date,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    kept: KeptDates | None = None,
 ) -> CompoundSelect[Any]:
     """One statement for the whole funnel, so history is read once.
 
     Rows ``(part, stage, n, days)``: ``reached`` per step; ``completed`` and ``open`` stays per
     stage (count, mean days); ``total``, ``is_open``, ``won``, ``lost`` counts (stage NULL).
+    ``kept``: read the states from what the writers keep where that is exact (see
+    :func:`~salesops.analysis.pipeline_history.states_as_of`).
     """
     pop = population(scope, filters, pipeline, start, end)
-    everyone = states_as_of(day, fields=()).subquery("funnel_states_all")
+    everyone = states_as_of(day, fields=(), kept=kept).subquery("funnel_states_all")
     states = (
         select(everyone.c.id, everyone.c.status, everyone.c.is_open)
         .join(pop, pop.c.opportunity_id == everyone.c.id)
@@ -198,9 +203,9 @@ def funnel(
     day = resolve_as_of(as_of)
     with engine.connect() as conn:
         config = list(conn.execute(stage_config(pipeline)))
+        statement = funnel_statement(scope, flt, pipeline, day, start, end, kept_dates(conn))
         parts: dict[tuple[str, str | None], Any] = {
-            (r.part, r.stage): r
-            for r in conn.execute(funnel_statement(scope, flt, pipeline, day, start, end))
+            (r.part, r.stage): r for r in conn.execute(statement)
         }
 
     def n(part: str, stage: str | None = None) -> int:

@@ -69,7 +69,11 @@ def states_as_of(
     deal reopened later) from history.
     """
     if kept is not None and day >= kept.today:
-        return current_states(day, settled_by)
+        now = current_states(day, settled_by)
+        if not open_only:
+            return now
+        rows = now.subquery("current_state")
+        return select(*rows.c).where(rows.c.is_open)
     if kept is not None and kept.holds(day):
         kept_rows = month_end_open_states([day]).subquery("month_end_open")
         open_then = select(*(c for c in kept_rows.c if c.name != "as_of"))

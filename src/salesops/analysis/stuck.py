@@ -45,7 +45,9 @@ from salesops.analysis.common import (
 )
 from salesops.analysis.facts import check_applicable
 from salesops.analysis.pipeline_history import (
+    KeptDates,
     days_between,
+    kept_dates,
     population,
     stage_stays,
     states_as_of,
@@ -96,12 +98,16 @@ def stuck_statement(
     factor: float,
     fallback_days: int,
     limit: int | None,
+    kept: KeptDates | None = None,
 ) -> CompoundSelect[Any]:
     """One statement (history read once): ``row`` parts (the deals, at most ``limit``) and
-    ``stage`` parts (count and amount per stage, over all stuck deals)."""
+    ``stage`` parts (count and amount per stage, over all stuck deals). ``kept``: read the
+    open deals from what the writers keep where that is exact (see
+    :func:`~salesops.analysis.pipeline_history.states_as_of`)."""
     pop = population(scope, filters, pipeline)
     fields = ("amount", "expected_close_on")
-    opened = states_as_of(day, fields=fields, open_only=True).subquery("stuck_open_all")
+    states = states_as_of(day, fields=fields, open_only=True, kept=kept)
+    opened = states.subquery("stuck_open_all")
     open_now = (
         select(opened.c.id, opened.c.amount, opened.c.expected_close_on)
         .join(pop, pop.c.opportunity_id == opened.c.id)
@@ -214,17 +220,18 @@ def stuck_deals(
     flt = normalise_filters(filters)
     check_applicable(flt, ("opportunity",), "stuck-deals")
     day = resolve_as_of(as_of)
-    statement = stuck_statement(
-        scope,
-        flt,
-        pipeline,
-        day,
-        days=days,
-        factor=factor,
-        fallback_days=fallback_days,
-        limit=limit,
-    )
     with engine.connect() as conn:
+        statement = stuck_statement(
+            scope,
+            flt,
+            pipeline,
+            day,
+            days=days,
+            factor=factor,
+            fallback_days=fallback_days,
+            limit=limit,
+            kept=kept_dates(conn),
+        )
         result = conn.execute(statement).all()
     deals = sorted((r for r in result if r.part == "row"), key=lambda r: int(r.rn))
     stages = sorted(
