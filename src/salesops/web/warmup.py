@@ -151,8 +151,9 @@ def warm_at_start(engine: Engine, scope: Scope = FULL_SCOPE) -> threading.Thread
 
 
 def _add_passed_month_ends(engine: Engine) -> None:
-    """Month ends that passed while no data was written are read from history until the
-    next write; a server starting adds them (see ``salesops.db.derived``)."""
+    """Month ends that passed while no data was written are read from history (and the
+    payments) until the next write; a server starting adds them to the month-end pipeline and
+    the overdue receivables (see ``salesops.db.derived``)."""
     from salesops.db.derived import add_passed_month_ends
 
     try:
