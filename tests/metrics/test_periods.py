@@ -10,6 +10,7 @@ from salesops.config import get_settings
 from salesops.metrics.dialects import bucket_of, period_label
 from salesops.metrics.engine import MetricsEngine
 from salesops.metrics.query import MetricQuery
+from tests.conftest import Db
 from tests.metrics.conftest import World
 from tests.metrics.world import Q1, TODAY
 
@@ -192,3 +193,26 @@ def test_retention_compared_when_the_windows_overlap(world: World) -> None:
     assert world.engine.query(q).rows == [{"value": 0.666667, "previous": None, "change": None}]
     alone = MetricQuery("retention_rate", start=dt.date(2024, 1, 1), end=dt.date(2024, 8, 31))
     assert world.engine.query(alone).rows == [{"value": 0.666667}]
+
+
+def test_local_day_comparisons_on_stored_timestamps_match_the_local_date(db: Db) -> None:
+    """Period filters on an activity's local day compare the stored UTC timestamp
+    (Asia/Shanghai, UTC+8): the same answer as converting each row, at every boundary."""
+    from sqlalchemy import DateTime, literal, select, union_all
+
+    from salesops.metrics.measures import LocalDay
+
+    stamps = [dt.datetime(2024, 1, 31, h, m, s) for h, m, s in
+              ((15, 59, 59), (16, 0, 0), (16, 0, 1), (0, 0, 0), (23, 59, 59))]  # fmt: skip
+    rows = union_all(*(select(literal(s, DateTime).label("at")) for s in stamps)).subquery("t")
+    day = LocalDay(rows.c.at, 8 * 3600)
+    d = dt.date(2024, 2, 1)  # 31 January 16:00 UTC is 1 February 00:00 in Shanghai
+    checks = [day >= d, day > d, day <= d, day < d, day.between(d, d)]
+    with db.engine.connect() as conn:
+        found = conn.execute(select(rows.c.at, *(c.label(f"c{i}") for i, c in enumerate(checks))))
+        got = {r[0]: tuple(r[1:]) for r in found}
+    local = {s: (s + dt.timedelta(hours=8)).date() for s in stamps}
+    for s in stamps:
+        want = (local[s] >= d, local[s] > d, local[s] <= d, local[s] < d, local[s] == d)
+        assert got[s] == want, s
+    assert got[dt.datetime(2024, 1, 31, 16)] == (True, False, True, False, True)

@@ -182,6 +182,48 @@ def coarse_time_filter(
     return and_(*conds) if conds else None
 
 
+@dataclass(frozen=True)
+class LocalDay:
+    """A timestamp column's local date, compared with dates on the stored timestamp itself.
+
+    With a fixed UTC offset the comparisons are exact — local date >= D exactly when the
+    timestamp is at or after D 00:00 minus the offset — so the database compares stored
+    values (and skips blocks by them) instead of converting every row to a local date.
+    Supports what period filters use: ``>=``, ``>``, ``<=``, ``<`` and ``between``.
+    """
+
+    column: ColumnElement[Any]
+    offset_seconds: int
+
+    def _start(self, day: dt.date) -> dt.datetime:
+        """The UTC time the local ``day`` starts at."""
+        return dt.datetime.combine(day, dt.time()) - dt.timedelta(seconds=self.offset_seconds)
+
+    def __ge__(self, day: dt.date) -> ColumnElement[bool]:
+        return self.column >= self._start(day)
+
+    def __gt__(self, day: dt.date) -> ColumnElement[bool]:
+        return self.column >= self._start(day + dt.timedelta(days=1))
+
+    def __le__(self, day: dt.date) -> ColumnElement[bool]:
+        return self.column < self._start(day + dt.timedelta(days=1))
+
+    def __lt__(self, day: dt.date) -> ColumnElement[bool]:
+        return self.column < self._start(day)
+
+    def between(self, lo: dt.date, hi: dt.date) -> ColumnElement[bool]:
+        return and_(self >= lo, self <= hi)
+
+
+def local_day(fact: str, column: str, t: FromClause) -> LocalDay | None:
+    """The time column as a :class:`LocalDay` when it is a timestamp counted on its local
+    date in a zone with a fixed offset (Asia/Shanghai), else None."""
+    if (fact, column) not in TIME_EXPRESSIONS:
+        return None
+    offset = fixed_offset_seconds(get_settings().timezone)
+    return None if offset is None else LocalDay(t.c[column], offset)
+
+
 def time_expression(fact: str, column: str, t: FromClause) -> ColumnElement[Any]:
     """The date a row of ``fact`` counts on (time zone applied to timestamps)."""
     special = TIME_EXPRESSIONS.get((fact, column))
