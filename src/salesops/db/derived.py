@@ -27,7 +27,7 @@ PostgreSQL both run. Call :func:`refresh_after_write` once at the end of an impo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -299,6 +299,17 @@ def _month_ends(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
+def _in_years(days: list[dt.date]) -> Iterator[tuple[list[dt.date], Any]]:
+    """``days`` a year at a time (bounds a statement's memory), each with a table of them
+    (one ``as_of`` column) to join with."""
+    from sqlalchemy import Date, cast, literal, select, union_all
+
+    for i in range(0, len(days), 12):
+        chunk = days[i : i + 12]
+        rows = [select(cast(literal(d, Date), Date).label("as_of")) for d in chunk]
+        yield chunk, (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("month_ends")
+
+
 def refresh_month_ends(
     conn: Connection, touched_table: str | None = None, today: dt.date | None = None
 ) -> None:
@@ -314,7 +325,7 @@ def refresh_month_ends(
     :func:`salesops.metrics.history.month_end_states`, the very SQL the history path of a
     stock runs, so the two agree by construction.
     """
-    from sqlalchemy import Date, cast, delete, insert, literal, select, union_all
+    from sqlalchemy import delete, insert, select
 
     from salesops.db.schema import OpportunityMonthEnd, OpportunityMonthEndCover
     from salesops.metrics.history import month_end_states
@@ -334,9 +345,7 @@ def refresh_month_ends(
     gone = had - set(wanted)
 
     def fill(days: list[dt.date], among: Any = None) -> None:
-        for i in range(0, len(days), 12):  # a year of dates per statement bounds its memory
-            rows = [select(cast(literal(d, Date), Date).label("as_of")) for d in days[i : i + 12]]
-            dates = (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("month_ends")
+        for _, dates in _in_years(days):
             states = month_end_states(dates, among)
             conn.execute(insert(Snap).from_select(list(states.selected_columns.keys()), states))
 
@@ -390,7 +399,7 @@ def refresh_payment_month_ends(
     :func:`salesops.metrics.compiler.stocks.payment_month_end_rows`, the overdue measure's
     own SQL, so the table and the payments agree by construction.
     """
-    from sqlalchemy import Date, cast, delete, insert, literal, select, union_all
+    from sqlalchemy import delete, insert, select
 
     from salesops.db.schema import PaymentMonthEnd, PaymentMonthEndCover
     from salesops.metrics.compiler.stocks import payment_month_end_rows
@@ -405,10 +414,7 @@ def refresh_payment_month_ends(
     else:
         conn.execute(delete(Kept))
         conn.execute(delete(Cover))
-    for i in range(0, len(wanted), 12):  # a year of dates per statement bounds its memory
-        days = wanted[i : i + 12]
-        rows = [select(cast(literal(d, Date), Date).label("as_of")) for d in days]
-        dates = (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("month_ends")
+    for days, dates in _in_years(wanted):
         found = payment_month_end_rows(dates, days)
         conn.execute(insert(Kept).from_select(list(found.selected_columns.keys()), found))
     if wanted:

@@ -47,8 +47,9 @@ from salesops.metrics.scope import FULL_SCOPE, Scope
 
 __all__ = ["Explanation", "MetricQueryError", "MetricResult", "MetricsEngine", "shared_engine"]
 
-#: The cover tables of the month-end structures (which month ends they hold).
-MonthEndCover = type[OpportunityMonthEndCover] | type[PaymentMonthEndCover]
+#: The cover tables of the month-end structures (which month ends they hold), in the order
+#: :meth:`MetricsEngine._month_ends` answers for them.
+_COVERS = (OpportunityMonthEndCover, PaymentMonthEndCover)
 
 _DIGITS = {"money": 2, "money_per_day": 2, "days": 4, "score": 4, "ratio": 6, "count": 4}
 
@@ -138,7 +139,7 @@ class MetricsEngine:
         self.workers = workers
         self._summary_table: bool | None = None
         self._tables: dict[str, bool] = {}
-        self._month_ends_seen: dict[str, tuple[dt.date, dt.date] | None] = {}
+        self._month_ends_seen: list[tuple[dt.date, dt.date] | None] = [None] * len(_COVERS)
         self.cache = ResultCache(cache_size)
         # Built statements by query shape (like prepared statements): results are cached
         # separately and keyed by data version; a statement only depends on the query.
@@ -273,8 +274,7 @@ class MetricsEngine:
             data_start = self._data_start(conn)
         fiscal = get_settings().fiscal_year_start_month
         summary = self._use_summary(conn)
-        month_ends = self._month_ends(conn) if self.summary else None
-        payment_ends = self._month_ends(conn, PaymentMonthEndCover) if self.summary else None
+        month_ends, payment_ends = self._month_ends(conn) if self.summary else (None, None)
         stays = self.summary and (conn is None or self._has_table(conn, "opportunity_stage_stay"))
         visits = self.summary and (conn is None or self._has_table(conn, "visit_conversion"))
         headers = self.summary and (conn is None or self._has_table(conn, "order_header_month"))
@@ -325,21 +325,25 @@ class MetricsEngine:
             self._summary_table = bool(inspect(conn).has_table("order_line_month"))
         return self._summary_table
 
-    def _month_ends(
-        self, conn: Any = None, cover: MonthEndCover = OpportunityMonthEndCover
-    ) -> tuple[dt.date, dt.date] | None:
-        """The month ends a month-end table holds (first, last) by its ``cover`` table, or None
-        (no table yet, or not filled). Without a connection (:meth:`explain`, which runs
-        nothing): what the last query found."""
-        name = cover.__tablename__
+    def _month_ends(self, conn: Any = None) -> list[tuple[dt.date, dt.date] | None]:
+        """For each month-end structure (:data:`_COVERS`: the pipeline, the overdue
+        receivables), the month ends it holds (first, last), or None (no table yet, or not
+        filled) — one round trip, on every query. Without a connection (:meth:`explain`,
+        which runs nothing): what the last query found."""
         if conn is None:
-            return self._month_ends_seen.get(name)
-        if not self._has_table(conn, name):
-            return None
-        first, last = conn.execute(select(func.min(cover.as_of), func.max(cover.as_of))).one()
-        found = (first, last) if first is not None else None
-        self._month_ends_seen[name] = found
-        return found
+            return list(self._month_ends_seen)
+        present = [c for c in _COVERS if self._has_table(conn, c.__tablename__)]
+        bounds: list[Any] = []
+        for c in present:
+            bounds += [select(func.min(c.as_of)).scalar_subquery(),
+                       select(func.max(c.as_of)).scalar_subquery()]  # fmt: skip
+        found = iter(conn.execute(select(*bounds)).one() if bounds else ())
+        held = {c: (next(found), next(found)) for c in present}
+        self._month_ends_seen = [
+            (first, last) if first is not None else None
+            for first, last in (held.get(c, (None, None)) for c in _COVERS)
+        ]
+        return list(self._month_ends_seen)
 
     def _has_table(self, conn: Any, name: str) -> bool:
         found = self._tables.get(name)

@@ -22,13 +22,7 @@ from salesops.metrics.compiler.context import (
 )
 from salesops.metrics.dimensions import fact as fact_info
 from salesops.metrics.dimensions import join_all
-from salesops.metrics.measures import (
-    Measure,
-    RowCtx,
-    coarse_time_filter,
-    local_day,
-    time_expression,
-)
+from salesops.metrics.measures import Measure, RowCtx, time_expression
 
 
 def _row_ctx(ctx: BuildCtx, bucket: Any) -> RowCtx:
@@ -56,20 +50,7 @@ def build_flow(
     rctx = _row_ctx(ctx, bucket)
     hoist = hoistable(measures)
     aggs = [aggregate(m, src, rctx, hoist).label(m.name) for m in measures]
-    where = ctx.conditions(fact, src)
-    # A timestamp counted on its local date is filtered on the stored value where that is
-    # exact (measured at large: activities by month spent 0.07 s converting 1.5 M rows).
-    exact = local_day(fact, time, src)
-    span = ctx.frame.time_filter(exact if exact is not None else t, lookback)
-    if span is not None:
-        where.append(span)
-    coarse = (
-        None
-        if exact is not None
-        else coarse_time_filter(fact, time, src, *ctx.frame.span(lookback))
-    )
-    if coarse is not None:
-        where.append(coarse)
+    where = [*ctx.conditions(fact, src), *ctx.in_periods(fact, time, src, lookback)]
     if hoist and measures[0].where is not None:
         where.append(measures[0].where(src, rctx))
     return finish(ctx, src, joins, key_cols, bucket, aggs, where)

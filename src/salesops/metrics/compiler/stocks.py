@@ -152,8 +152,8 @@ def payments_due_at(dates: FromClause, days: Sequence[dt.date]) -> Select[Any]:
     return select(*pay.c, *dates.c).select_from(pay.join(dates, window)).where(unsettled, early)
 
 
-#: The stock measures ``payment_month_end`` holds, and the key columns it keeps.
-_KEPT_PAYMENT_MEASURES = ("overdue_receivables",)
+#: The stock measure ``payment_month_end`` holds, and the key columns it keeps.
+_KEPT_PAYMENT_MEASURE = "overdue_receivables"
 _PAYMENT_KEYS = ("customer_id", "rep_id", "region_id")
 
 
@@ -162,8 +162,9 @@ def payment_month_end_rows(dates: FromClause, days: Sequence[dt.date]) -> Select
     :class:`salesops.db.schema.PaymentMonthEnd`): the overdue measure's own value and
     condition over :func:`payments_due_at`, summed per date, customer, rep and region."""
     due = payments_due_at(dates, days).subquery("payment_due")
-    (name,) = _KEPT_PAYMENT_MEASURES
-    overdue = aggregate(measure(name), due, RowCtx(None, None, as_of=due.c.as_of), hoisted=False)
+    overdue = aggregate(
+        measure(_KEPT_PAYMENT_MEASURE), due, RowCtx(None, None, as_of=due.c.as_of), hoisted=False
+    )
     keys = [due.c[k] for k in _PAYMENT_KEYS]
     return select(due.c.as_of, *keys, overdue.label("overdue")).group_by(due.c.as_of, *keys)
 
@@ -178,7 +179,7 @@ def _payments_at(
     (``due_amount`` the overdue sum, nothing paid, due long before), so the measure's SQL
     gives the same sums over them.
     """
-    kept = {m.name for m in measures} <= set(_KEPT_PAYMENT_MEASURES)
+    kept = all(m.name == _KEPT_PAYMENT_MEASURE for m in measures)
     cover = ctx.payment_month_ends if kept else None
     held = [d for d in dates if month_end_held(d, ctx.frame.today, cover)]
     other = [d for d in dates if d not in held]

@@ -34,7 +34,7 @@ from salesops.db.schema import Activity, Opportunity, OrderHeader, VisitConversi
 from salesops.metrics import dimensions as dims_mod
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, key_name
 from salesops.metrics.dialects import add_days
-from salesops.metrics.measures import Measure, coarse_time_filter, time_expression
+from salesops.metrics.measures import Measure, time_expression
 
 WINDOW_DAYS = 90
 
@@ -144,14 +144,7 @@ def _visits_in_period(ctx: BuildCtx, table: Any) -> tuple[Any, Any, list[Any], A
     joins, and the conditions (scope, filters, the period)."""
     day = time_expression("activity", "occurred_at", table)
     key_cols, joins = ctx.keys("activity", table)
-    where = ctx.conditions("activity", table)
-    span = ctx.frame.time_filter(day)
-    if span is not None:
-        where.append(span)
-    lo, hi = ctx.frame.span()
-    coarse = coarse_time_filter("activity", "occurred_at", table, lo, hi)
-    if coarse is not None:
-        where.append(coarse)
+    where = [*ctx.conditions("activity", table), *ctx.in_periods("activity", "occurred_at", table)]
     return day, ctx.frame.bucket(day), key_cols, joins, where
 
 
