@@ -10,9 +10,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from salesops.metrics import catalog
+from salesops.metrics.formula import Const, Pow
 from salesops.metrics.query import MetricQuery
+from tests.conftest import Db
 from tests.metrics.conftest import World
 from tests.metrics.world import Q1
 
@@ -159,3 +162,28 @@ def test_parts_without_rows_join_the_others_by_any_dimension(world: World) -> No
     # Without a first day there is no window to look back from: no retention, so no CLV.
     clv = MetricQuery("clv", by=("rep",), end=END)
     assert [r["value"] for r in world.engine.query(clv).rows] == [None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("base", "exponent", "expected"),
+    [
+        (0.25, 0.5, 0.5),
+        (2.0, 10.0, 1024.0),
+        (0.3, 365.0, 1.41e-191),  # still a double
+        (0.02, 365.0, 0.0),  # 1e-620 underflows a double: PostgreSQL would raise
+        (10.0, 400.0, None),  # overflows a double
+        (0.0, 4.0, 0.0),
+        (0.0, 0.0, 1.0),
+        (0.0, -1.0, None),  # infinite
+        (-2.0, 2.0, None),  # a negative base is not a rate
+    ],
+)
+def test_power_at_the_edges_of_a_double(
+    db: Db, base: float, exponent: float, expected: float | None
+) -> None:
+    # A daily CLV raises a day's retention to 365: the formula must give a number (or
+    # nothing) on both databases, never a database error.
+    expr = Pow(Const(base), Const(exponent)).sql({})
+    with db.engine.connect() as conn:
+        got = conn.execute(select(expr)).scalar()
+    assert got == (pytest.approx(expected, rel=1e-2, abs=0) if expected is not None else None)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Double, case, cast, func, literal, null
+from sqlalchemy import Double, case, cast, func, literal, null, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from salesops.metrics.dialects import fdiv
@@ -154,10 +154,18 @@ class Least(Expr):
 
 @dataclass(frozen=True, eq=False)
 class Pow(Expr):
-    """``base ** exponent`` for a non-negative base (NULL otherwise)."""
+    """``base ** exponent`` for a non-negative base (NULL otherwise).
+
+    The same on both databases at the edges of a double: a result too small for one is 0
+    (PostgreSQL raises "underflow", e.g. a daily retention of 0.3 raised to 365), one too large
+    is NULL, and 0 to a negative power (infinite) is NULL.
+    """
 
     base: Expr
     exponent: Expr
+
+    #: ``|exponent x ln(base)|`` beyond which the result leaves a double's normal range.
+    LIMIT = 700.0
 
     def measures(self) -> set[str]:
         return self.base.measures() | self.exponent.measures()
@@ -165,7 +173,15 @@ class Pow(Expr):
     def sql(self, cols: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
         b = cast(self.base.sql(cols), Double)
         e = cast(self.exponent.sql(cols), Double)
-        return case((b >= 0, func.power(b, e)), else_=null())
+        one, zero = literal(1.0, Double), literal(0.0, Double)
+        log = e * func.ln(case((b > 0, b), else_=one))
+        return case(
+            (or_(b.is_(None), e.is_(None), b < 0), null()),
+            (b == 0, case((e > 0, zero), (e == 0, one), else_=null())),
+            (log < -self.LIMIT, zero),
+            (log > self.LIMIT, null()),
+            else_=func.power(b, e),
+        )
 
     def text(self) -> str:
         return f"{self.base.text()}^{self.exponent.text()}"
