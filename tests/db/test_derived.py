@@ -132,7 +132,7 @@ def test_the_migration_fills_the_summary_from_existing_lines(db: Db) -> None:
         command.downgrade(cfg, "0001")
     assert current_revision(db.engine) == "0001"
     upgrade(db.engine)
-    assert current_revision(db.engine) == "0006"
+    assert current_revision(db.engine) == "0007"
     assert summary_rows(db.engine) == expected_rows(db.engine) != []
     assert header_month_rows(db.engine) == expected_header_month_rows(db.engine) != []
     with db.engine.connect() as conn:  # P1 is overdue at every month end since January 2024
@@ -140,3 +140,6 @@ def test_the_migration_fills_the_summary_from_existing_lines(db: Db) -> None:
             text("SELECT overdue FROM payment_month_end WHERE as_of = DATE '2024-01-31'")
         ).scalars()
         assert [float(v) for v in overdue] == [70.0]
+        # and sums it by due month and paid month (none: not paid)
+        months = conn.execute(text("SELECT due_date, paid_date, due_amount FROM payment_month"))
+        assert [(d, p, float(a)) for d, p, a in months] == [(D(2024, 1, 1), None, 70.0)]

@@ -1,5 +1,5 @@
 """Imports keep the month-end pipeline, the stage stays, the visit conversions, the monthly
-order counts and the overdue receivables at month ends exact.
+order counts, the overdue receivables at month ends and the monthly payment sums exact.
 
 Each import refreshes only what it touched (the opportunities, customers it names); after every
 step the three tables must hold exactly what a rebuild from scratch gives. The re-imports
@@ -19,6 +19,7 @@ from salesops.db.derived import (
     refresh_month_ends,
     refresh_order_header_month,
     refresh_payment_month_ends,
+    refresh_payment_months,
     refresh_stage_stays,
     refresh_visit_conversions,
 )
@@ -39,6 +40,8 @@ _TABLES = {
     "payment_month_end": "SELECT as_of, customer_id, rep_id, region_id, overdue "
     "FROM payment_month_end",
     "payment_month_end_cover": "SELECT as_of FROM payment_month_end_cover",
+    "payment_month": "SELECT due_date, paid_date, rep_id, region_id, due_amount, paid_amount "
+    "FROM payment_month",
 }
 
 
@@ -59,6 +62,7 @@ def assert_kept_exact(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         refresh_visit_conversions(conn)
         refresh_order_header_month(conn)
         refresh_payment_month_ends(conn)
+        refresh_payment_months(conn)
         rebuilt = _contents(conn)
         conn.rollback()
     assert kept == rebuilt
@@ -212,6 +216,15 @@ def _overdue_at(db: Db, day: dt.date) -> list[tuple[str, float | None]]:
     return [(c, None if v is None else float(v)) for c, v in found]
 
 
+def _payment_months(db: Db) -> list[tuple[Any, ...]]:
+    found = rows(
+        db,
+        "SELECT p.due_date, p.paid_date, r.external_id, p.due_amount, p.paid_amount "
+        "FROM payment_month p JOIN rep r ON r.id = p.rep_id ORDER BY 1, 2, 3",
+    )
+    return [(d, p, r, float(a), None if b is None else float(b)) for d, p, r, a, b in found]
+
+
 def test_payment_imports_keep_the_overdue_month_ends_exact(db: Db, tmp_path: Path) -> None:
     seed_customers(db, tmp_path)
     payments = [
@@ -225,6 +238,12 @@ def test_payment_imports_keep_the_overdue_month_ends_exact(db: Db, tmp_path: Pat
     assert _overdue_at(db, D(2024, 1, 31)) == [("C1", 100.0)]
     assert _overdue_at(db, D(2024, 2, 29)) == [("C1", 100.0), ("C2", 190.0)]
     assert _overdue_at(db, D(2024, 3, 31)) == [("C2", 190.0)]  # P1 paid 10 March
+    # due month (1st), paid month (its last day), rep: sums; P2 and P3 differ in paid month
+    assert _payment_months(db) == [
+        (D(2024, 1, 1), D(2024, 3, 31), "R1", 100.0, 100.0),
+        (D(2024, 2, 1), D(2024, 2, 29), "R3", 200.0, 50.0),
+        (D(2024, 2, 1), None, "R3", 40.0, None),
+    ]
 
     # An order-line import leaves the payments, so their month ends are not rewritten.
     ids = rows(db, "SELECT min(id), max(id) FROM payment_month_end")
@@ -240,6 +259,11 @@ def test_payment_imports_keep_the_overdue_month_ends_exact(db: Db, tmp_path: Pat
     assert_kept_exact(db.engine)
     assert _overdue_at(db, D(2024, 2, 29)) == [("C1", 125.0), ("C2", 200.0)]
     assert _overdue_at(db, D(2024, 3, 31)) == [("C1", 25.0)]
+    assert _payment_months(db) == [
+        (D(2024, 1, 1), D(2024, 3, 31), "R1", 100.0, 100.0),
+        (D(2024, 2, 1), D(2024, 2, 29), "R1", 40.0, 15.0),
+        (D(2024, 2, 1), D(2024, 3, 31), "R3", 200.0, 200.0),
+    ]
 
 
 def test_a_starting_server_adds_the_payment_month_ends_that_passed(db: Db) -> None:

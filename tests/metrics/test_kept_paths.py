@@ -1,6 +1,6 @@
-"""Stocks at past month ends (the pipeline, overdue receivables), time in stage and visit
-conversion read from the structures the writers keep give the rows the facts and their history
-give, in every shape, period and scope.
+"""Stocks at past month ends (the pipeline, overdue receivables), time in stage, visit
+conversion and the collection rate read from the structures the writers keep give the rows the
+facts and their history give, in every shape, period and scope.
 
 (The KPI tests check the values themselves on hand-made data; this checks that the fast path
 and the reference path — ``MetricsEngine(summary=False)`` — never part.)
@@ -23,7 +23,7 @@ from tests.metrics.world import TODAY
 D = dt.date
 STOCKS = ("open_pipeline", "weighted_pipeline", "pipeline_coverage", "open_opportunities",
           "sales_velocity", "overdue_receivables")  # fmt: skip
-METRICS = (*STOCKS, "stage_dwell_days", "visit_conversion")
+METRICS = (*STOCKS, "stage_dwell_days", "visit_conversion", "collection_rate")
 SHAPES: list[dict[str, Any]] = [
     {},
     {"by": ("region",)},
@@ -39,6 +39,7 @@ PERIODS: list[dict[str, Any]] = [
     {"start": D(2024, 1, 1), "end": D(2024, 3, 31), "grain": "week"},  # not month ends
     {"start": D(2024, 1, 1), "end": D(2024, 3, 31)},
     {"start": D(2024, 2, 1), "end": D(2024, 2, 29), "compare": "prev"},
+    {"start": D(2024, 1, 1), "end": D(2024, 2, 10), "grain": "quarter"},  # ends mid-month
     {"as_of": D(2024, 2, 29)},
     {"as_of": D(2024, 2, 15)},
 ]
@@ -90,6 +91,17 @@ def test_the_fast_paths_are_taken(world: World) -> None:
     # and PM2 (300, paid in April) — read from the kept sums, as the payments give them
     by_month = [r["value"] for r in e.query(overdue).rows]
     assert by_month == [90.0, 170.0, 390.0]
+    # Due in Q1: PM1 150 (paid 5 Feb), PM3 80 (paid 1 March), PM2 300 (paid 10 April, after
+    # the quarter): 230 / 530 — the kept sums date PM1's payment 29 February and PM3's 31 March.
+    collection = MetricQuery(
+        "collection_rate", grain="quarter", start=D(2024, 1, 1), end=D(2024, 3, 31)
+    )
+    assert "payment_month" in e.explain(collection).sql
+    assert [r["value"] for r in e.query(collection).rows] == [0.433962]
+    # 1 Jan – 10 Feb: PM1 is paid by the end (5 Feb), which only the payments themselves show
+    early = MetricQuery("collection_rate", start=D(2024, 1, 1), end=D(2024, 2, 10))
+    assert "payment_month" not in e.explain(early).sql
+    assert e.query(early).rows == [{"value": 1.0}]
     dwell = MetricQuery("stage_dwell_days", start=D(2024, 1, 1), end=D(2024, 3, 31))
     assert "opportunity_stage_stay" in e.explain(dwell).sql
     visits = MetricQuery("visit_conversion", start=D(2024, 1, 1), end=D(2024, 3, 31))

@@ -16,6 +16,8 @@
 * ``opportunity_month_end``: the open pipeline at every past month end (stocks by month
   without replaying the history at each date);
 * ``opportunity_stage_stay``: every ended stay in a stage with its length (time in stage);
+* ``payment_month``: payments summed per due month, paid month, rep and region (the collection
+  rate of whole months without reading every payment);
 * ``payment_month_end``: the receivables overdue at every past month end per customer, rep and
   region (overdue receivables by month without joining every payment with every date);
 * ``data_version``: bumped on every write, the metrics cache keys on it.
@@ -384,6 +386,31 @@ def add_passed_month_ends(conn: Connection, today: dt.date | None = None) -> int
     return int(conn.execute(count).scalar_one()) - before
 
 
+def month_end_of(column: str) -> str:
+    """SQL for the last day of the month of the date ``column`` (both databases)."""
+    first = f"date_trunc('month', CAST({column} AS TIMESTAMP))"
+    return f"CAST({first} + INTERVAL '1 month' - INTERVAL '1 day' AS DATE)"
+
+
+_PAYMENT_MONTH_INSERT = """
+    INSERT INTO payment_month (due_date, paid_date, rep_id, region_id, due_amount, paid_amount)
+    SELECT {due}, {paid}, rep_id, region_id, sum(due_amount), sum(paid_amount)
+    FROM payment
+    WHERE due_date IS NOT NULL
+    GROUP BY {due}, {paid}, rep_id, region_id
+    ORDER BY 1
+"""
+
+
+def refresh_payment_months(conn: Connection) -> None:
+    """Recompute ``payment_month`` (payments summed per due month, paid month, rep and region)
+    from the payments. A payment import rewrites it whole: at ``large`` it sums 3.9 M
+    payments into about 0.2 M rows in a fraction of a second."""
+    conn.execute(text("DELETE FROM payment_month"))
+    sql = _PAYMENT_MONTH_INSERT.format(due=month_of("due_date"), paid=month_end_of("paid_date"))
+    conn.execute(text(sql))
+
+
 def refresh_payment_month_ends(
     conn: Connection, today: dt.date | None = None, *, passed_only: bool = False
 ) -> int:
@@ -550,5 +577,6 @@ def refresh_after_write(
     if visits_changed:
         refresh_visit_conversions(conn, customers_touched)
     if payments_changed:
+        refresh_payment_months(conn)
         refresh_payment_month_ends(conn)
     return bump_data_version(conn)

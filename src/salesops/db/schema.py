@@ -10,7 +10,7 @@ Conventions, and why:
 * Money is ``Numeric(18, 2)`` (exact decimals); rates and probabilities ``Numeric(9, 4)``.
 * Every fact carries ``region_id``: its *sales region*, resolved by the loader (own region, else
   the rep's, else the customer's). The customer's own geography is ``customer.region_id``.
-* ``order_header``, ``order_line_month``, ``order_header_month`` and
+* ``order_header``, ``order_line_month``, ``order_header_month``, ``payment_month`` and
   ``customer.first_order_on / last_order_on`` are derived by the loader
   (``salesops.db.derived``) in the same transaction as every write; nothing else writes them.
 * Foreign keys are declared, but DuckDB refuses updates to a *key or unique* column of a
@@ -417,6 +417,27 @@ class Payment(Base):
     paid_amount: Mapped[Decimal | None] = mapped_column(MONEY)
 
 
+class PaymentMonth(Base):
+    """Derived (``salesops.db.derived.refresh_payment_months``), never imported: payments summed
+    per due month, paid month, rep and region — an exact, much smaller stand-in for
+    ``payment`` in the collection rate of periods made of whole months.
+
+    The columns keep ``payment``'s names, so the measures' SQL reads the same on either table:
+    ``due_date`` is the first day of the due month, ``paid_date`` the *last* day of the month
+    paid in (NULL: not paid), the amounts are sums. "Paid by the end of the period" is then
+    exact for every period that ends on a month end (the compiler reads the table only then).
+    """
+
+    __tablename__ = "payment_month"
+    id: Mapped[int] = _pk("payment_month", big=True)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    paid_date: Mapped[dt.date | None] = mapped_column(Date)
+    rep_id: Mapped[int | None] = _ref()
+    region_id: Mapped[int | None] = _ref()
+    due_amount: Mapped[Decimal | None] = mapped_column(MONEY_SUM)
+    paid_amount: Mapped[Decimal | None] = mapped_column(MONEY_SUM)
+
+
 class PaymentMonthEnd(Base):
     """Derived (``salesops.db.derived.refresh_payment_month_ends``), never imported: the
     receivables overdue at the end of every past month, summed per customer, rep and region —
@@ -634,6 +655,7 @@ _pg_index("ix_opportunity_change_opportunity_id", OpportunityChange.opportunity_
 _pg_index("ix_opportunity_stage_stay_left_on", OpportunityStageStay.left_on)
 _pg_index("ix_opportunity_stage_stay_opportunity_id", OpportunityStageStay.opportunity_id)
 _pg_index("ix_payment_due_date", Payment.due_date)
+_pg_index("ix_payment_month_due_date", PaymentMonth.due_date)
 _pg_index("ix_payment_month_end_as_of", PaymentMonthEnd.as_of)
 _pg_index("ix_activity_occurred_at", Activity.occurred_at)
 

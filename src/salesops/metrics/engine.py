@@ -12,7 +12,7 @@ import datetime as dt
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,8 +119,8 @@ class MetricsEngine:
     ``order_header_month``, stocks at past month ends from history rather than
     ``opportunity_month_end``, time in stage from history rather than
     ``opportunity_stage_stay``, visit conversion from visits, deals and orders rather than
-    ``visit_conversion``: for tests and benchmarks that
-    compare the two paths.
+    ``visit_conversion``, the collection rate from payments rather than ``payment_month``: for
+    tests and benchmarks that compare the two paths.
     """
 
     def __init__(
@@ -278,6 +278,7 @@ class MetricsEngine:
         stays = self.summary and (conn is None or self._has_table(conn, "opportunity_stage_stay"))
         visits = self.summary and (conn is None or self._has_table(conn, "visit_conversion"))
         headers = self.summary and (conn is None or self._has_table(conn, "order_header_month"))
+        payments = self.summary and (conn is None or self._has_table(conn, "payment_month"))
         key = (
             tuple(queries),
             scope,
@@ -290,6 +291,7 @@ class MetricsEngine:
             stays,
             visits,
             headers,
+            payments,
         )
         found = self._statements.get(key)
         if found is not None:
@@ -306,6 +308,7 @@ class MetricsEngine:
             stays=stays,
             visits=visits,
             header_months=headers,
+            payment_months=payments,
         )
         self._statements.put(key, compiled)
         return compiled
@@ -379,8 +382,11 @@ class MetricsEngine:
         today: dt.date,
     ) -> list[MetricResult]:
         compiled = self.compile(queries, scope, conn)
-        rows = conn.execute(compiled.statement).mappings().all()
+        result = conn.execute(compiled.statement)
+        columns = {name: i for i, name in enumerate(result.keys())}
+        rows = result.all()
         fiscal = get_settings().fiscal_year_start_month
+        periods = _period_labels(compiled, columns, rows, fiscal)
         out = []
         for q in queries:
             kpi = catalog.get(q.metric)
@@ -388,7 +394,7 @@ class MetricsEngine:
                 MetricResult(
                     metric=q.metric,
                     unit=kpi.unit,
-                    rows=_rows(compiled, kpi, rows, fiscal),
+                    rows=_rows(compiled, kpi, columns, rows, periods),
                     by=tuple(q.by),
                     grain=q.grain,
                     compare=compiled.compare,
@@ -444,24 +450,48 @@ class MetricsEngine:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
+def _period_labels(
+    compiled: Compiled, columns: Mapping[str, int], rows: Sequence[Any], fiscal: int
+) -> list[str | None] | None:
+    """Each row's period label (None: the statement is not by period), shared by the KPIs
+    of the statement."""
+    if compiled.grain is None:
+        return None
+    at, grain = columns["period"], compiled.grain
+    return [None if r[at] is None else period_label(grain, r[at], fiscal) for r in rows]
+
+
 def _rows(
-    compiled: Compiled, kpi: catalog.Kpi, rows: Sequence[Any], fiscal: int
+    compiled: Compiled,
+    kpi: catalog.Kpi,
+    columns: Mapping[str, int],
+    rows: Sequence[Any],
+    periods: list[str | None] | None,
 ) -> list[dict[str, Any]]:
+    """One KPI's rows of a (fused) statement's result: its dimensions, period and value, and
+    the comparison when asked. Columns are looked up once, not per row: the full overview at
+    ``large`` reads 70 k values, and looking each up by name cost 0.6 s of Python."""
+    unit = kpi.unit
+    dims = [(d, columns[d]) for d in compiled.by]
+    value = columns[value_column(kpi.id, compiled.multi)]
+    present = columns[value_column(kpi.id, True, "present")] if compiled.multi else None
+    compare = None
+    if compiled.compare:
+        compare = (
+            columns[value_column(kpi.id, compiled.multi, "previous")],
+            columns[value_column(kpi.id, compiled.multi, "change")],
+        )
     out = []
-    for r in rows:
-        if compiled.multi and not r[value_column(kpi.id, True, "present")]:
+    for n, r in enumerate(rows):
+        if present is not None and not r[present]:
             continue
-        row: dict[str, Any] = {dim: r[dim] for dim in compiled.by}
-        if compiled.grain is not None:
-            period = r["period"]
-            row["period"] = None if period is None else period_label(compiled.grain, period, fiscal)
-        row["value"] = round_value(r[value_column(kpi.id, compiled.multi)], kpi.unit)
-        if compiled.compare:
-            row["previous"] = round_value(
-                r[value_column(kpi.id, compiled.multi, "previous")], kpi.unit
-            )
-            change = r[value_column(kpi.id, compiled.multi, "change")]
-            row["change"] = round_value(change, "ratio")
+        row: dict[str, Any] = {d: r[at] for d, at in dims}
+        if periods is not None:
+            row["period"] = periods[n]
+        row["value"] = round_value(r[value], unit)
+        if compare is not None:
+            row["previous"] = round_value(r[compare[0]], unit)
+            row["change"] = round_value(r[compare[1]], "ratio")
         out.append(row)
     if not out and not compiled.by and compiled.grain is None:
         empty: dict[str, Any] = {"value": 0 if kpi.additive else None}

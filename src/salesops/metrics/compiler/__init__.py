@@ -72,6 +72,7 @@ def compile_queries(
     stays: bool = True,
     visits: bool = True,
     header_months: bool = True,
+    payment_months: bool = True,
 ) -> Compiled:
     """Compile queries that differ only in their metric into one statement (shared passes).
 
@@ -85,7 +86,8 @@ def compile_queries(
     read time in stage from ``opportunity_stage_stay`` (False: from history); ``visits``: read
     visit conversion from ``visit_conversion`` (False: from visits, deals and orders);
     ``header_months``: read order and customer counts through ``order_header_month`` where
-    exact (False: from the order headers).
+    exact (False: from the order headers); ``payment_months``: the collection rate's sums
+    through ``payment_month`` where exact (False: from the payments).
     """
     if not queries:
         raise MetricQueryError("no query")
@@ -127,6 +129,7 @@ def compile_queries(
         stays=stays,
         visits=visits,
         header_months=header_months,
+        payment_months=payment_months,
     )
     parts = [
         Part(build_group(ctx, g), tuple(m.name for m in g.measures))
@@ -163,6 +166,7 @@ def compile_query(
     stays: bool = True,
     visits: bool = True,
     header_months: bool = True,
+    payment_months: bool = True,
 ) -> Compiled:
     """Compile one query (see :func:`compile_queries`)."""
     return compile_queries(
@@ -177,4 +181,5 @@ def compile_query(
         stays=stays,
         visits=visits,
         header_months=header_months,
+        payment_months=payment_months,
     )

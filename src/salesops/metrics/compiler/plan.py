@@ -117,14 +117,15 @@ class Group:
     time: str | None
     measures: tuple[Measure, ...]
     #: None: the fact's table; :data:`summary.SOURCE`: order lines through the monthly summary;
-    #: :data:`summary.HEADER_SOURCE`: order headers through ``order_header_month``
+    #: :data:`summary.HEADER_SOURCE`: order headers through ``order_header_month``;
+    #: :data:`summary.PAYMENT_SOURCE`: payments through ``payment_month``
     source: str | None = None
 
 
 def plan_groups(ctx: BuildCtx, names: Sequence[str]) -> list[Group]:
     """Pick a source per measure (see :mod:`accel`), group those sharing a pass, and read
-    order-line sums and order and customer counts through the monthly structures where that
-    is exact (:mod:`summary`)."""
+    order-line sums, order and customer counts and the collection rate's sums through the
+    monthly structures where that is exact (:mod:`summary`)."""
     groups: dict[tuple[Any, ...], list[Measure]] = {}
     singles: list[Group] = []
     for name in sorted(set(names)):
@@ -137,7 +138,10 @@ def plan_groups(ctx: BuildCtx, names: Sequence[str]) -> list[Group]:
         key = (builder, m.fact, m.time if m.kind == "flow" else None)
         groups.setdefault(key, []).append(m)
     out = [
-        summary.route_headers(ctx, summary.route(ctx, Group(k[0], k[1], k[2], tuple(ms))))
+        summary.route_payments(
+            ctx,
+            summary.route_headers(ctx, summary.route(ctx, Group(k[0], k[1], k[2], tuple(ms)))),
+        )
         for k, ms in groups.items()
     ]
     return out + singles
@@ -152,6 +156,8 @@ def build_group(ctx: BuildCtx, g: Group, source: FromClause | None = None) -> Se
                 source = summary.source(ctx)
             if source is None and g.source == summary.HEADER_SOURCE:
                 source = summary.header_source(ctx)
+            if source is None and g.source == summary.PAYMENT_SOURCE:
+                source = summary.payment_source(ctx)
             return build_flow(ctx, g.fact, g.time, g.measures, source)
         if g.builder == "next_flow":
             assert g.time is not None

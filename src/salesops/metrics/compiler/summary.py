@@ -18,6 +18,10 @@ and channel under ``order_header``'s names, plus ``orders``. Over a union of its
 months) and headers (other days, ``orders`` = 1), the number of orders is ``sum(orders)`` and
 the set of customers of a group and period is the same set — so active, repeat and retained
 customers and the order count read it (:func:`route_headers`, :func:`header_source`).
+
+``payment_month`` does the same for the collection rate: payments summed per due month, paid
+month (dated its last day), rep and region, read for periods that end on month ends
+(:func:`route_payments`, :func:`payment_source`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import FromClause, Select, Table, literal, or_, select, true, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
-from salesops.db.schema import OrderHeader, OrderHeaderMonth, OrderLine, OrderLineMonth
+from salesops.db.schema import (
+    OrderHeader,
+    OrderHeaderMonth,
+    OrderLine,
+    OrderLineMonth,
+    Payment,
+    PaymentMonth,
+)
 from salesops.metrics.compiler.context import BuildCtx
 from salesops.metrics.compiler.frame import ONE_DAY, Frame
 from salesops.metrics.dialects import GRAIN_UNITS, shift_months
@@ -265,6 +276,77 @@ def header_source(ctx: BuildCtx, frame: Frame | None = None, lookback: int = 0) 
             )
         )
     name = ctx.name("order_headers_by_month")
+    if len(branches) == 1:
+        return branches[0].subquery(name)
+    return union_all(*branches).subquery(name)
+
+
+# --------------------------------------------------------------------------- payments
+
+#: ``Group.source`` of a group read through ``payment_month``.
+PAYMENT_SOURCE = "payment_month"
+
+#: Payment measures that read the same over ``payment_month`` rows as over the payments they
+#: sum, in a period that ends on a month end: the amount due, and the amount paid by the
+#: period's end (a row's ``paid_date`` is the last day of the month paid in, so it falls on or
+#: before a month end exactly when the dates of the payments it sums do).
+PAYMENT_SUMS = frozenset({"due_amount", "paid_by_end"})
+
+#: Dimensions answered from ``payment_month``'s keys: its own columns and the rep's team.
+PAYMENT_DIMENSIONS = frozenset({"region", "rep", "team"})
+
+_PAYMENT_COLUMNS = ("due_date", "paid_date", "rep_id", "region_id", "due_amount", "paid_amount")
+
+
+def _is_month_end(day: dt.date | None) -> bool:
+    return day is not None and (day + ONE_DAY).day == 1
+
+
+def _periods_end_on_month_ends(frame: Frame) -> bool:
+    """Whether every period of ``frame`` ends on a month end (what ``paid_by_end`` compares
+    with; :meth:`Frame.bucket_bounds` gives the same ends)."""
+    if frame.mode == "single":
+        return _is_month_end(frame.end or frame.cap)
+    if frame.mode == "windows":
+        return all(_is_month_end(p.end) for p in frame.periods(1))
+    assert frame.grain is not None
+    # A bucket ends on its grain's last day, a month end for month, quarter and (fiscal) year
+    # buckets; the query's end cuts the last one.
+    return GRAIN_UNITS[frame.grain].months > 0 and (frame.end is None or _is_month_end(frame.end))
+
+
+def route_payments(ctx: BuildCtx, g: Group) -> Group:
+    """``g`` read through ``payment_month`` when it sums payments by due date with measures of
+    :data:`PAYMENT_SUMS` only, grouped and filtered by its keys, over whole months, in periods
+    that end on month ends."""
+    if g.builder != "flow" or g.fact != "payment" or g.time != "due_date":
+        return g
+    if not ctx.payment_months or not g.measures:
+        return g
+    if not all(m.name in PAYMENT_SUMS and MEASURES.get(m.name) is m for m in g.measures):
+        return g
+    if not all(d in PAYMENT_DIMENSIONS for d in (*ctx.dims, *ctx.filters)):
+        return g
+    if month_plan(ctx.frame) is None or not _periods_end_on_month_ends(ctx.frame):
+        return g
+    return replace(g, source=PAYMENT_SOURCE)
+
+
+def payment_source(ctx: BuildCtx) -> FromClause:
+    """Payments of the query's periods as ``payment_month`` rows (whole months) plus payments
+    (the other days), with ``payment``'s column names."""
+    plan = month_plan(ctx.frame)
+    assert plan is not None, "route_payments() checks the frame first"
+    pm = _table(PaymentMonth)
+    branches: list[Select[Any]] = [
+        select(*(pm.c[c] for c in _PAYMENT_COLUMNS)).where(_within(pm.c.due_date, plan.months))
+    ]
+    if plan.days:
+        p = _table(Payment)
+        branches.append(
+            select(*(p.c[c] for c in _PAYMENT_COLUMNS)).where(_within(p.c.due_date, plan.days))
+        )
+    name = ctx.name("payments_by_month")
     if len(branches) == 1:
         return branches[0].subquery(name)
     return union_all(*branches).subquery(name)
