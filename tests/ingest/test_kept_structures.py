@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 
 from salesops.db.derived import (
     refresh_month_ends,
+    refresh_open_payments,
     refresh_order_header_month,
     refresh_payment_month_ends,
     refresh_payment_months,
@@ -42,6 +43,8 @@ _TABLES = {
     "payment_month_end_cover": "SELECT as_of FROM payment_month_end_cover",
     "payment_month": "SELECT due_date, paid_date, rep_id, region_id, due_amount, paid_amount "
     "FROM payment_month",
+    "payment_open": "SELECT id, external_id, customer_id, rep_id, region_id, due_date, "
+    "due_amount, paid_date, paid_amount FROM payment_open",
 }
 
 
@@ -63,6 +66,7 @@ def assert_kept_exact(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
         refresh_order_header_month(conn)
         refresh_payment_month_ends(conn)
         refresh_payment_months(conn)
+        refresh_open_payments(conn)
         rebuilt = _contents(conn)
         conn.rollback()
     assert kept == rebuilt
@@ -244,6 +248,8 @@ def test_payment_imports_keep_the_overdue_month_ends_exact(db: Db, tmp_path: Pat
         (D(2024, 2, 1), D(2024, 2, 29), "R3", 200.0, 50.0),
         (D(2024, 2, 1), None, "R3", 40.0, None),
     ]
+    open_payments = "SELECT external_id FROM payment_open ORDER BY 1"
+    assert rows(db, open_payments) == [("P2",), ("P3",)]  # P1 is paid in full
 
     # An order-line import leaves the payments, so their month ends are not rewritten.
     ids = rows(db, "SELECT min(id), max(id) FROM payment_month_end")
@@ -264,6 +270,7 @@ def test_payment_imports_keep_the_overdue_month_ends_exact(db: Db, tmp_path: Pat
         (D(2024, 2, 1), D(2024, 2, 29), "R1", 40.0, 15.0),
         (D(2024, 2, 1), D(2024, 3, 31), "R3", 200.0, 200.0),
     ]
+    assert rows(db, open_payments) == [("P3",)]  # P2 is now paid in full
 
 
 def test_a_starting_server_adds_the_payment_month_ends_that_passed(db: Db) -> None:

@@ -91,6 +91,11 @@ def test_the_fast_paths_are_taken(world: World) -> None:
     # and PM2 (300, paid in April) — read from the kept sums, as the payments give them
     by_month = [r["value"] for r in e.query(overdue).rows]
     assert by_month == [90.0, 170.0, 390.0]
+    # On 3 February PM4 (90, due 31 Dec, never paid) is in payment_open; PM1 (150, due 31 Jan)
+    # is paid in full, but only on 5 February: both are overdue then.
+    overdue_on = MetricQuery("overdue_receivables", as_of=D(2024, 2, 3))
+    assert "payment_open" in e.explain(overdue_on).sql
+    assert e.query(overdue_on).rows == [{"value": 240.0}]
     # Due in Q1: PM1 150 (paid 5 Feb), PM3 80 (paid 1 March), PM2 300 (paid 10 April, after
     # the quarter): 230 / 530 — the kept sums date PM1's payment 29 February and PM3's 31 March.
     collection = MetricQuery(

@@ -23,6 +23,7 @@ def alembic_config() -> Config:
 _FILLED_AFTER = {
     "0004": ("refresh_month_ends", "refresh_stage_stays", "refresh_visit_conversions"),
     "0006": ("refresh_payment_month_ends",),
+    "0007": ("refresh_open_payments",),
 }
 
 

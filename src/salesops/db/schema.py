@@ -10,8 +10,8 @@ Conventions, and why:
 * Money is ``Numeric(18, 2)`` (exact decimals); rates and probabilities ``Numeric(9, 4)``.
 * Every fact carries ``region_id``: its *sales region*, resolved by the loader (own region, else
   the rep's, else the customer's). The customer's own geography is ``customer.region_id``.
-* ``order_header``, ``order_line_month``, ``order_header_month``, ``payment_month`` and
-  ``customer.first_order_on / last_order_on`` are derived by the loader
+* ``order_header``, ``order_line_month``, ``order_header_month``, ``payment_month``,
+  ``payment_open`` and ``customer.first_order_on / last_order_on`` are derived by the loader
   (``salesops.db.derived``) in the same transaction as every write; nothing else writes them.
 * Foreign keys are declared, but DuckDB refuses updates to a *key or unique* column of a
   referenced row, so writers never update ``id`` or ``external_id``.
@@ -436,6 +436,29 @@ class PaymentMonth(Base):
     region_id: Mapped[int | None] = _ref()
     due_amount: Mapped[Decimal | None] = mapped_column(MONEY_SUM)
     paid_amount: Mapped[Decimal | None] = mapped_column(MONEY_SUM)
+
+
+class PaymentOpen(Base):
+    """Derived (``salesops.db.derived.refresh_open_payments``), never imported: a copy of the
+    payments never settled in full (no paid date or amount, or less paid than due) — the only
+    payments that can be overdue at a date, besides those paid in full after it. Overdue
+    receivables today read these plus the payments paid in full on or after the date instead
+    of every payment (``salesops.metrics.compiler.stocks.payments_due_at``).
+
+    Same columns as ``payment``; ``id`` is the payment's.
+    """
+
+    __tablename__ = "payment_open"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    external_id: Mapped[str] = mapped_column(String(100))
+    customer_id: Mapped[int | None] = _ref()
+    rep_id: Mapped[int | None] = _ref()
+    region_id: Mapped[int | None] = _ref()
+    order_no: Mapped[str | None] = mapped_column(String(100))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    due_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    paid_date: Mapped[dt.date | None] = mapped_column(Date)
+    paid_amount: Mapped[Decimal | None] = mapped_column(MONEY)
 
 
 class PaymentMonthEnd(Base):

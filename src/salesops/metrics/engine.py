@@ -119,8 +119,9 @@ class MetricsEngine:
     ``order_header_month``, stocks at past month ends from history rather than
     ``opportunity_month_end``, time in stage from history rather than
     ``opportunity_stage_stay``, visit conversion from visits, deals and orders rather than
-    ``visit_conversion``, the collection rate from payments rather than ``payment_month``: for
-    tests and benchmarks that compare the two paths.
+    ``visit_conversion``, the collection rate and overdue receivables from all payments
+    rather than ``payment_month`` and ``payment_open``: for tests and benchmarks that compare
+    the two paths.
     """
 
     def __init__(
@@ -278,7 +279,7 @@ class MetricsEngine:
         stays = self.summary and (conn is None or self._has_table(conn, "opportunity_stage_stay"))
         visits = self.summary and (conn is None or self._has_table(conn, "visit_conversion"))
         headers = self.summary and (conn is None or self._has_table(conn, "order_header_month"))
-        payments = self.summary and (conn is None or self._has_table(conn, "payment_month"))
+        payments = self.summary and (conn is None or self._has_table(conn, "payment_open"))
         key = (
             tuple(queries),
             scope,
@@ -308,7 +309,7 @@ class MetricsEngine:
             stays=stays,
             visits=visits,
             header_months=headers,
-            payment_months=payments,
+            kept_payments=payments,
         )
         self._statements.put(key, compiled)
         return compiled

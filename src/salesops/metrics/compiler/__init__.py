@@ -72,7 +72,7 @@ def compile_queries(
     stays: bool = True,
     visits: bool = True,
     header_months: bool = True,
-    payment_months: bool = True,
+    kept_payments: bool = True,
 ) -> Compiled:
     """Compile queries that differ only in their metric into one statement (shared passes).
 
@@ -86,8 +86,9 @@ def compile_queries(
     read time in stage from ``opportunity_stage_stay`` (False: from history); ``visits``: read
     visit conversion from ``visit_conversion`` (False: from visits, deals and orders);
     ``header_months``: read order and customer counts through ``order_header_month`` where
-    exact (False: from the order headers); ``payment_months``: the collection rate's sums
-    through ``payment_month`` where exact (False: from the payments).
+    exact (False: from the order headers); ``kept_payments``: the collection rate's sums
+    through ``payment_month`` and overdue amounts through ``payment_open`` where exact (False:
+    from all payments).
     """
     if not queries:
         raise MetricQueryError("no query")
@@ -129,7 +130,7 @@ def compile_queries(
         stays=stays,
         visits=visits,
         header_months=header_months,
-        payment_months=payment_months,
+        kept_payments=kept_payments,
     )
     parts = [
         Part(build_group(ctx, g), tuple(m.name for m in g.measures))
@@ -166,7 +167,7 @@ def compile_query(
     stays: bool = True,
     visits: bool = True,
     header_months: bool = True,
-    payment_months: bool = True,
+    kept_payments: bool = True,
 ) -> Compiled:
     """Compile one query (see :func:`compile_queries`)."""
     return compile_queries(
@@ -181,5 +182,5 @@ def compile_query(
         stays=stays,
         visits=visits,
         header_months=header_months,
-        payment_months=payment_months,
+        kept_payments=kept_payments,
     )

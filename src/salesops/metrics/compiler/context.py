@@ -51,8 +51,9 @@ class BuildCtx:
     visits: bool = True
     #: read order and customer counts through ``order_header_month`` where exact (:mod:`.summary`)
     header_months: bool = True
-    #: read the collection rate's sums through ``payment_month`` where exact (:mod:`.summary`)
-    payment_months: bool = True
+    #: read the collection rate's sums through ``payment_month`` (:mod:`.summary`) and overdue
+    #: amounts through ``payment_open`` (:mod:`.stocks`) where exact
+    kept_payments: bool = True
     cte_names: dict[str, int] = field(default_factory=dict)
 
     def name(self, base: str) -> str:

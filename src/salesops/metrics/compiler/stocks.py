@@ -14,20 +14,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     FromClause,
     Select,
     and_,
     case,
     cast,
+    false,
+    func,
     literal,
+    not_,
     null,
     or_,
     select,
     union_all,
 )
 
-from salesops.db.schema import Opportunity, Payment, PaymentMonthEnd, Rep
+from salesops.db.schema import Opportunity, Payment, PaymentMonthEnd, PaymentOpen, Rep
 from salesops.metrics.compiler.context import BuildCtx, aggregate, finish, periods_table
 from salesops.metrics.compiler.frame import Period
 from salesops.metrics.history import (
@@ -125,20 +129,41 @@ def _month_end_part(
     )
 
 
-def payments_due_at(dates: FromClause, days: Sequence[dt.date]) -> Select[Any]:
-    """Every payment due before a date of ``dates`` (a table with an ``as_of`` column; its
-    values are ``days``) and not yet settled in full on it: the payment's columns and the
-    date's. Only these rows can be overdue then."""
-    pay = Payment.__table__
-    # Payments settled in full before the first date are never outstanding at any of them:
-    # leave them out before the (range) join with the dates.
-    first, last = (min(days), max(days)) if days else (dt.date.min, dt.date.min)
-    unsettled = or_(
+def never_settled(pay: FromClause) -> ColumnElement[Any]:
+    """True for a payment never settled in full: no paid date or amount, or less paid than due
+    (what ``payment_open`` keeps; NULL, not true, when the amount due is unknown)."""
+    return or_(
         pay.c.paid_date.is_(None),
         pay.c.paid_amount.is_(None),
         pay.c.paid_amount < pay.c.due_amount,
-        pay.c.paid_date >= first,
     )
+
+
+def _payments_maybe_open(first: dt.date) -> FromClause:
+    """The payments that can be outstanding at ``first`` or later: those never settled in full
+    (``payment_open``) and those settled in full on or after ``first`` — a far smaller set
+    than every payment, with the same columns."""
+    pay, kept = Payment.__table__, PaymentOpen.__table__
+    late = and_(pay.c.paid_date >= first, not_(func.coalesce(never_settled(pay), false())))
+    branches = union_all(
+        select(*(kept.c[c.name] for c in pay.c)),
+        select(*pay.c).where(late),
+    )
+    return branches.subquery("payment_maybe_open")
+
+
+def payments_due_at(
+    dates: FromClause, days: Sequence[dt.date], *, kept: bool = False
+) -> Select[Any]:
+    """Every payment due before a date of ``dates`` (a table with an ``as_of`` column; its
+    values are ``days``) and not yet settled in full on it: the payment's columns and the
+    date's. Only these rows can be overdue then. ``kept``: read the candidates from
+    ``payment_open`` and the late-paid payments instead of every payment (same rows)."""
+    # Payments settled in full before the first date are never outstanding at any of them:
+    # leave them out before the (range) join with the dates.
+    first, last = (min(days), max(days)) if days else (dt.date.min, dt.date.min)
+    pay = _payments_maybe_open(first) if kept and days else Payment.__table__
+    unsettled = or_(never_settled(pay), pay.c.paid_date >= first)
     early = pay.c.due_date < last
     # A payment can be outstanding at a date from its due date until it is paid in full: the
     # join keeps that window only (two inequalities, one range join), rather than every date
@@ -185,7 +210,7 @@ def _payments_at(
     other = [d for d in dates if d not in held]
     parts: list[Select[Any]] = []
     if other:
-        due = payments_due_at(periods, other)
+        due = payments_due_at(periods, other, kept=ctx.kept_payments)
         parts.append(due.where(periods.c.as_of.in_(other)) if held else due)
     if held:
         sums = PaymentMonthEnd.__table__

@@ -321,7 +321,7 @@ def route_payments(ctx: BuildCtx, g: Group) -> Group:
     that end on month ends."""
     if g.builder != "flow" or g.fact != "payment" or g.time != "due_date":
         return g
-    if not ctx.payment_months or not g.measures:
+    if not ctx.kept_payments or not g.measures:
         return g
     if not all(m.name in PAYMENT_SUMS and MEASURES.get(m.name) is m for m in g.measures):
         return g

@@ -1,13 +1,16 @@
 """payment_month: payments summed per due month, paid month, rep and region (the collection rate
-of whole months without reading every payment)
+of whole months without reading every payment); payment_open: the payments never settled in
+full (overdue amounts today without reading every payment)
 
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-02 17:00:00
 
-The table is derived data: it is filled here from the payments already in the database, and
-every payment writer keeps it exact from then on (``salesops.db.derived``). The SQL is frozen
-here rather than imported, so this migration keeps doing what it did when the code moves on.
+Both tables are derived data, and every payment writer keeps them exact from then on
+(``salesops.db.derived``). ``payment_month`` is filled here from the payments already in the
+database, with SQL frozen here rather than imported, so this migration keeps doing what it did
+when the code moves on. ``payment_open`` is filled by ``salesops.db.migrate`` once the schema
+is there: which payments it holds is the overdue query's own test, in the metrics code.
 """
 
 from collections.abc import Sequence
@@ -61,9 +64,24 @@ def upgrade() -> None:
     if _is_postgresql():
         op.create_index("ix_payment_month_due_date", "payment_month", ["due_date"], unique=False)
     op.execute(_FILL)
+    op.create_table(
+        "payment_open",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("external_id", sa.String(length=100), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("rep_id", sa.Integer(), nullable=True),
+        sa.Column("region_id", sa.Integer(), nullable=True),
+        sa.Column("order_no", sa.String(length=100), nullable=True),
+        sa.Column("due_date", sa.Date(), nullable=True),
+        sa.Column("due_amount", sa.Numeric(precision=18, scale=2), nullable=True),
+        sa.Column("paid_date", sa.Date(), nullable=True),
+        sa.Column("paid_amount", sa.Numeric(precision=18, scale=2), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_open")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("payment_open")
     if _is_postgresql():
         op.drop_index("ix_payment_month_due_date", table_name="payment_month")
     op.drop_table("payment_month")
