@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -195,24 +196,37 @@ def _within(col: Any, ranges: tuple[Range, ...]) -> ColumnElement[bool]:
     return or_(*conds)
 
 
+def _months_and_days(
+    ctx: BuildCtx,
+    plan: MonthPlan,
+    kept: Table,
+    facts: Table,
+    columns: Sequence[str],
+    name: str,
+    extra: tuple[Any, Any] | None = None,
+) -> FromClause:
+    """``kept`` rows for the whole months of ``plan`` and ``facts`` rows for its other days,
+    both as ``columns`` (the same names in the two tables; dated by the first of them) plus,
+    if given, one more column (``extra``: its kept and its fact expression, one label)."""
+    time = columns[0]
+    kept_cols = [kept.c[c] for c in columns] + ([extra[0]] if extra else [])
+    branches: list[Select[Any]] = [select(*kept_cols).where(_within(kept.c[time], plan.months))]
+    if plan.days:
+        fact_cols = [facts.c[c] for c in columns] + ([extra[1]] if extra else [])
+        branches.append(select(*fact_cols).where(_within(facts.c[time], plan.days)))
+    if len(branches) == 1:
+        return branches[0].subquery(ctx.name(name))
+    return union_all(*branches).subquery(ctx.name(name))
+
+
 def source(ctx: BuildCtx) -> FromClause:
     """Order lines of the query's periods as summary rows (whole months) plus lines (the other
     days), with ``order_line``'s column names."""
     plan = month_plan(ctx.frame)
     assert plan is not None, "route() checks the frame first"
-    olm = _table(OrderLineMonth)
-    branches: list[Select[Any]] = [
-        select(*(olm.c[c] for c in _COLUMNS)).where(_within(olm.c.order_date, plan.months))
-    ]
-    if plan.days:
-        ol = _table(OrderLine)
-        branches.append(
-            select(*(ol.c[c] for c in _COLUMNS)).where(_within(ol.c.order_date, plan.days))
-        )
-    name = ctx.name("order_lines_by_month")
-    if len(branches) == 1:
-        return branches[0].subquery(name)
-    return union_all(*branches).subquery(name)
+    return _months_and_days(
+        ctx, plan, _table(OrderLineMonth), _table(OrderLine), _COLUMNS, "order_lines_by_month"
+    )
 
 
 # --------------------------------------------------------------------------- order headers
@@ -263,22 +277,10 @@ def header_source(ctx: BuildCtx, frame: Frame | None = None, lookback: int = 0) 
     plan = month_plan(frame or ctx.frame, lookback)
     assert plan is not None, "headers_usable() checks the frame first"
     ohm = _table(OrderHeaderMonth)
-    branches: list[Select[Any]] = [
-        select(*(ohm.c[c] for c in _HEADER_COLUMNS), ohm.c.orders).where(
-            _within(ohm.c.order_date, plan.months)
-        )
-    ]
-    if plan.days:
-        oh = _table(OrderHeader)
-        branches.append(
-            select(*(oh.c[c] for c in _HEADER_COLUMNS), literal(1).label("orders")).where(
-                _within(oh.c.order_date, plan.days)
-            )
-        )
-    name = ctx.name("order_headers_by_month")
-    if len(branches) == 1:
-        return branches[0].subquery(name)
-    return union_all(*branches).subquery(name)
+    orders = (ohm.c.orders, literal(1).label("orders"))
+    return _months_and_days(
+        ctx, plan, ohm, _table(OrderHeader), _HEADER_COLUMNS, "order_headers_by_month", orders
+    )
 
 
 # --------------------------------------------------------------------------- payments
@@ -337,16 +339,6 @@ def payment_source(ctx: BuildCtx) -> FromClause:
     (the other days), with ``payment``'s column names."""
     plan = month_plan(ctx.frame)
     assert plan is not None, "route_payments() checks the frame first"
-    pm = _table(PaymentMonth)
-    branches: list[Select[Any]] = [
-        select(*(pm.c[c] for c in _PAYMENT_COLUMNS)).where(_within(pm.c.due_date, plan.months))
-    ]
-    if plan.days:
-        p = _table(Payment)
-        branches.append(
-            select(*(p.c[c] for c in _PAYMENT_COLUMNS)).where(_within(p.c.due_date, plan.days))
-        )
-    name = ctx.name("payments_by_month")
-    if len(branches) == 1:
-        return branches[0].subquery(name)
-    return union_all(*branches).subquery(name)
+    return _months_and_days(
+        ctx, plan, _table(PaymentMonth), _table(Payment), _PAYMENT_COLUMNS, "payments_by_month"
+    )
