@@ -43,11 +43,14 @@ PERIODS: list[dict[str, Any]] = [
     {"as_of": D(2024, 2, 29)},
     {"as_of": D(2024, 2, 15)},
 ]
+#: Under a narrower scope (a WHERE on the rep, the same at every date) fewer periods do: months,
+#: quarters a year apart, a period ending mid-month, and a month end and another day as of.
+SCOPED_PERIODS = [PERIODS[i] for i in (0, 2, 6, 7, 8)]
 
 
-def _queries() -> list[MetricQuery]:
+def _queries(periods: list[dict[str, Any]]) -> list[MetricQuery]:
     out = []
-    for shape, period, metric in itertools.product(SHAPES, PERIODS, METRICS):
+    for shape, period, metric in itertools.product(SHAPES, periods, METRICS):
         if "stage" in shape.get("by", ()) and metric not in ("open_pipeline", "stage_dwell_days"):
             continue
         if "as_of" in period and metric not in STOCKS:
@@ -62,7 +65,8 @@ def _queries() -> list[MetricQuery]:
 def test_the_kept_structures_give_the_rows_history_gives(world: World, scope: str | None) -> None:
     sc = world.scope(scope)
     plain = MetricsEngine(world.db.engine, today=TODAY, summary=False)
-    queries = _queries()  # query_many fuses the KPIs of each shape into one statement
+    # query_many fuses the KPIs of each shape into one statement
+    queries = _queries(PERIODS if scope is None else SCOPED_PERIODS)
     fast, slow = world.engine.query_many(queries, sc), plain.query_many(queries, sc)
     checked = 0
     for q, f, s in zip(queries, fast, slow, strict=True):

@@ -101,11 +101,15 @@ PERIODS: list[dict[str, Any]] = [
     {"start": D(2024, 2, 14)},
     {"end": D(2024, 2, 14)},
 ]
+#: Under a narrower scope (a WHERE on the rep, the same in every period) fewer periods do: a
+#: whole quarter, a comparison, partial months at both ends, one day at each end by month, and
+#: quarters a year apart. The suite's run time doubled on slower machines.
+SCOPED_PERIODS = [PERIODS[i] for i in (0, 1, 3, 4, 6)]
 
 
-def _queries() -> list[MetricQuery]:
+def _queries(periods: list[dict[str, Any]]) -> list[MetricQuery]:
     out = []
-    for shape, period in itertools.product(SHAPES, PERIODS):
+    for shape, period in itertools.product(SHAPES, periods):
         if "grain" in shape and "grain" in period:
             continue
         for metric in METRICS:
@@ -128,11 +132,10 @@ def _queries() -> list[MetricQuery]:
 )
 def test_the_summary_gives_the_rows_the_lines_give(busy: World, scope: str | None) -> None:
     sc = busy.scope(scope)
-    queries = _queries()
+    queries = _queries(PERIODS if scope is None else SCOPED_PERIODS)
     if scope is not None:
-        # (fail on the lines too: targets by rep or team under an org scope repeat a CTE;
-        # clv raises 0 to a negative power on PostgreSQL when a rep retains nobody)
-        queries = [q for q in queries if q.metric not in ("target_attainment", "clv")]
+        # (fail on the lines too: targets by rep or team under an org scope repeat a CTE)
+        queries = [q for q in queries if q.metric != "target_attainment"]
     fast = busy.engine.query_many(queries, sc)
     slow = _plain(busy).query_many(queries, sc)
     differ = [(q, f.rows, s.rows) for q, f, s in zip(queries, fast, slow, strict=True) if f != s]
@@ -168,7 +171,9 @@ def test_the_monthly_order_counts_give_the_rows_the_headers_give(
     sc = busy.scope(scope)
     queries = [
         MetricQuery(metric, **shape, **period)
-        for shape, period, metric in itertools.product(HEADER_SHAPES, PERIODS, HEADER_METRICS)
+        for shape, period, metric in itertools.product(
+            HEADER_SHAPES, PERIODS if scope is None else SCOPED_PERIODS, HEADER_METRICS
+        )
         if not ("grain" in shape and "grain" in period)
     ]
     fast = busy.engine.query_many(queries, sc)
