@@ -157,6 +157,20 @@ def test_kpi_cards_show_the_engine_numbers(db: Db, browser: Browser) -> None:
         # Written out by hand from tests/web/data.py:
         text, raw = watch.card("revenue")
         assert (text, float(raw)) == ("¥54万", REVENUE_YTD)
+        # Every card has its twelve-month line, the open pipeline (a stock) too.
+        lines = page.locator(".kpi[data-metric] svg.spark polyline").evaluate_all(
+            "(lines) => lines.map((l) => l.getAttribute('points').split(' ').length)"
+        )
+        assert lines == [12] * len(metrics)
+        # A KPI measured against a target that does not exist says so rather than "-".
+        today = dt.date.fromisoformat(ASOF)
+        coverage = MetricsEngine(db.engine, today=today).query(
+            MetricQuery("pipeline_coverage", start=start, end=end)
+        )
+        assert coverage.rows == [{"value": None}]  # no target for the next period
+        page = watch.open(f"{base}/pipeline?asof={ASOF}&lang=en")
+        card = page.locator('.kpi[data-metric="pipeline_coverage"]')
+        assert card.locator(".prev").inner_text().strip() == "No target set"
         assert watch.errors == []
         watch.close()
 

@@ -225,15 +225,14 @@ class Board:
         """
         spark_start = _month_start(self.filters.end, -11)
         totals = [self.metric_query(m, compare=True) for m in metrics]
-        # Stocks (open pipeline) as of twelve month ends each rebuild the pipeline from its
-        # history: seconds on a large database for a 30-pixel line. Flows only.
-        with_spark = [m for m in metrics if not kpi.info(m, self.locale).stock]
+        # Stocks (open pipeline, overdue receivables) at past month ends come from the month-end
+        # tables the writers keep, and at today from the current rows: cheap enough for a line.
         sparks = [
             self.metric_query(m, grain="month", start=spark_start, end=self.filters.end)
-            for m in with_spark
+            for m in metrics
         ]
         answers = self._answer_many([*totals, *sparks])
-        spark_of = dict(zip(with_spark, answers[len(metrics) :], strict=True))
+        spark_of = dict(zip(metrics, answers[len(metrics) :], strict=True))
         targets = self.attainments(metrics)
         out = []
         for i, metric in enumerate(metrics):
@@ -283,16 +282,10 @@ class Board:
         previous = row.get("previous")
         tone, arrow = _tone(change, info.good)
         by_month = {str(r.get("period")): plain(r.get("value")) for r in spark_rows}
-        spark = (
-            [
-                by_month.get(
-                    f"{_month_start(spark_start, k):%Y-%m}", 0.0 if info.additive else None
-                )
-                for k in range(12)
-            ]
-            if not info.stock
-            else []
-        )
+        spark = [
+            by_month.get(f"{_month_start(spark_start, k):%Y-%m}", 0.0 if info.additive else None)
+            for k in range(12)
+        ]
         # Pacing from the targets service: ahead / on track is fine, behind / at risk is not.
         pacing_tone = ""
         if att and att.status in ("ahead", "on_track"):
@@ -312,7 +305,11 @@ class Board:
             "display": self.fmt(value, info.unit),
             "full": self.fmt(value, info.unit, full=True),
             "previous": plain(previous),
-            "previous_label": f"{compare_label} {self.fmt(previous, info.unit)}",
+            "previous_label": (
+                self.t("No target set")
+                if value is None and info.targeted
+                else f"{compare_label} {self.fmt(previous, info.unit)}"
+            ),
             "compare_label": "",
             "change": plain(change),
             "change_display": format_change(change, self.locale),

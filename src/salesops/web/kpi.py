@@ -34,14 +34,18 @@ class KpiInfo:
     good: str | None  # "up", "down" or None (neither)
     definition: str
     additive: bool = False  # sums and counts: no rows means zero
-    stock: bool = False  # measured as of a date (open pipeline): history is costly
+    stock: bool = False  # measured as of a date (open pipeline)
+    targeted: bool = False  # reads the targets: no target, no value
 
 
 def info(metric: str, locale: str) -> KpiInfo:
     """Name, unit, good direction and definition of ``metric`` from the KPI catalog."""
     from salesops.metrics import catalog
+    from salesops.metrics.compiler.plan import kpi_formula
+    from salesops.metrics.measures import MEASURES
 
     kpi = catalog.get(metric)
+    measures = kpi_formula(kpi, {}).measures()
     zh = locale.startswith("zh")
     label = kpi.name_zh if zh else kpi.name_en
     definition = getattr(kpi, "description_zh" if zh else "description_en", "") or getattr(
@@ -56,6 +60,7 @@ def info(metric: str, locale: str) -> KpiInfo:
         definition=str(definition or ""),
         additive=bool(getattr(kpi, "additive", False)),
         stock=bool(getattr(kpi, "stock", False)),
+        targeted=any(MEASURES[n].fact == "target" for n in measures),
     )
 
 
