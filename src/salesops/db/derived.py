@@ -406,8 +406,8 @@ _PAYMENT_MONTH_INSERT = """
 
 def refresh_payment_months(conn: Connection) -> None:
     """Recompute ``payment_month`` (payments summed per due month, paid month, rep and region)
-    from the payments. A payment import rewrites it whole: at ``large`` it sums 3.9 M
-    payments into about 0.2 M rows in a fraction of a second."""
+    from the payments. A payment import rewrites it whole: at ``large`` 3.9 M payments summed
+    into 0.33 M rows in 1.4 s, at ``medium`` 0.13 s (DuckDB)."""
     conn.execute(text("DELETE FROM payment_month"))
     sql = _PAYMENT_MONTH_INSERT.format(due=month_of("due_date"), paid=month_end_of("paid_date"))
     conn.execute(text(sql))
@@ -416,7 +416,8 @@ def refresh_payment_months(conn: Connection) -> None:
 def refresh_open_payments(conn: Connection) -> None:
     """Recompute ``payment_open``: a copy of the payments never settled in full
     (:func:`salesops.metrics.compiler.stocks.never_settled`, the overdue query's own test). A
-    payment import rewrites it whole (at ``large``: 0.48 M of 3.9 M payments)."""
+    payment import rewrites it whole (at ``large``: 0.48 M of 3.9 M payments, 1.7 s; at
+    ``medium`` 0.3 s on DuckDB)."""
     from sqlalchemy import delete, insert, select
 
     from salesops.db.schema import Payment, PaymentOpen
