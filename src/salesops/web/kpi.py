@@ -34,7 +34,6 @@ class KpiInfo:
     good: str | None  # "up", "down" or None (neither)
     definition: str
     additive: bool = False  # sums and counts: no rows means zero
-    stock: bool = False  # measured as of a date (open pipeline)
     targeted: bool = False  # reads the targets: no target, no value
 
 
@@ -59,7 +58,6 @@ def info(metric: str, locale: str) -> KpiInfo:
         good=str(good) if good else None,
         definition=str(definition or ""),
         additive=bool(getattr(kpi, "additive", False)),
-        stock=bool(getattr(kpi, "stock", False)),
         targeted=any(MEASURES[n].fact == "target" for n in measures),
     )
 

@@ -122,6 +122,10 @@ class Group:
     source: str | None = None
 
 
+#: The kept monthly structures a flow group may be read through (:mod:`summary`).
+_ROUTES = (summary.route, summary.route_headers, summary.route_payments)
+
+
 def plan_groups(ctx: BuildCtx, names: Sequence[str]) -> list[Group]:
     """Pick a source per measure (see :mod:`accel`), group those sharing a pass, and read
     order-line sums, order and customer counts and the collection rate's sums through the
@@ -137,13 +141,12 @@ def plan_groups(ctx: BuildCtx, names: Sequence[str]) -> list[Group]:
         builder = "next_flow" if (m.kind == "flow" and window == "next_to_date") else m.kind
         key = (builder, m.fact, m.time if m.kind == "flow" else None)
         groups.setdefault(key, []).append(m)
-    out = [
-        summary.route_payments(
-            ctx,
-            summary.route_headers(ctx, summary.route(ctx, Group(k[0], k[1], k[2], tuple(ms)))),
-        )
-        for k, ms in groups.items()
-    ]
+    out = []
+    for k, ms in groups.items():
+        g = Group(k[0], k[1], k[2], tuple(ms))
+        for route in _ROUTES:  # each leaves a group it cannot serve as it is
+            g = route(ctx, g)
+        out.append(g)
     return out + singles
 
 
