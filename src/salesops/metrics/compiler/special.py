@@ -217,25 +217,6 @@ def build_funnel(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     stage; reaching a later stage counts as reaching s, a won deal reached every stage."""
     opp = Opportunity.__table__
     st = PipelineStage.__table__
-    entries = stage_entries().subquery("entries")
-    reached_entry = (
-        select(entries.c.opportunity_id, func.max(st.c.position).label("pos"))
-        .select_from(
-            entries.join(opp, opp.c.id == entries.c.opportunity_id).join(
-                st, and_(st.c.pipeline == opp.c.pipeline, st.c.name == entries.c.stage)
-            )
-        )
-        .where(st.c.kind != "lost")
-        .group_by(entries.c.opportunity_id)
-        .subquery("reached_by_history")
-    )
-    top = (
-        select(st.c.pipeline, func.max(st.c.position).label("pos"))
-        .where(st.c.kind != "lost")
-        .group_by(st.c.pipeline)
-        .subquery("top_stage")
-    )
-    reached = case((opp.c.status == "won", top.c.pos), else_=reached_entry.c.pos)
     t = time_expression("opportunity", "created_on", opp)
     bucket = ctx.frame.bucket(t)
     other_dims = [d for d in ctx.dims if d != "stage"]
@@ -244,19 +225,38 @@ def build_funnel(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     span = ctx.frame.time_filter(t)
     if span is not None:
         where.append(span)
-    base_cols: list[Any] = [*key_cols, opp.c.pipeline, opp.c.status, reached.label("pos")]
+    base_cols: list[Any] = [*key_cols, opp.c.pipeline, opp.c.status]
+    source: Any = dims_mod.join_all(opp, joins)
+    if "stage" in ctx.dims:
+        # The furthest stage each opportunity reached, from its history: only a per-stage
+        # funnel needs it (across all stages the rate is won / created), and replaying the
+        # history costs a pass over every stage change.
+        entries = stage_entries().subquery("entries")
+        reached_entry = (
+            select(entries.c.opportunity_id, func.max(st.c.position).label("pos"))
+            .select_from(
+                entries.join(opp, opp.c.id == entries.c.opportunity_id).join(
+                    st, and_(st.c.pipeline == opp.c.pipeline, st.c.name == entries.c.stage)
+                )
+            )
+            .where(st.c.kind != "lost")
+            .group_by(entries.c.opportunity_id)
+            .subquery("reached_by_history")
+        )
+        top = (
+            select(st.c.pipeline, func.max(st.c.position).label("pos"))
+            .where(st.c.kind != "lost")
+            .group_by(st.c.pipeline)
+            .subquery("top_stage")
+        )
+        reached = case((opp.c.status == "won", top.c.pos), else_=reached_entry.c.pos)
+        base_cols.append(reached.label("pos"))
+        source = source.outerjoin(
+            reached_entry, reached_entry.c.opportunity_id == opp.c.id
+        ).outerjoin(top, top.c.pipeline == opp.c.pipeline)
     if bucket is not None:
         base_cols.append(bucket.label(BUCKET))
-    base = (
-        select(*base_cols)
-        .select_from(
-            dims_mod.join_all(opp, joins)
-            .outerjoin(reached_entry, reached_entry.c.opportunity_id == opp.c.id)
-            .outerjoin(top, top.c.pipeline == opp.c.pipeline)
-        )
-        .where(*where)
-        .subquery(ctx.name("funnel_opps"))
-    )
+    base = select(*base_cols).select_from(source).where(*where).subquery(ctx.name("funnel_opps"))
     keys = [base.c[key_name(d)] for d in other_dims]
     group: list[Any] = list(keys)
     cols: list[Any] = list(keys)
