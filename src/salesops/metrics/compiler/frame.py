@@ -233,10 +233,14 @@ class Frame:
         first = self._series_start()
         if self.start is not None and first is not None:
             lo = min(p.key for p in self.periods(lookback)) if self.periods(lookback) else first
-            conds.append(t >= lo)
             # The first bucket is clipped at the start; earlier (comparison) buckets are whole.
             assert self.grain is not None
-            conds.append(or_(t >= self.start, t < bucket_of(self.grain, self.start, self.fiscal)))
+            clipped = bucket_of(self.grain, self.start, self.fiscal)
+            if lo >= clipped:  # no earlier bucket: one bound says it all
+                conds.append(t >= max(lo, self.start))
+            else:
+                conds.append(t >= lo)
+                conds.append(or_(t >= self.start, t < clipped))
         return and_(*conds) if conds else None
 
     def covered(self, lookback: int = 0) -> list[tuple[dt.date | None, dt.date | None]] | None:
