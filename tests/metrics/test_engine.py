@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 
 from salesops.db.derived import bump_data_version
@@ -30,9 +31,16 @@ def test_cache_hit_then_miss_after_a_write(world: World) -> None:
     assert e.cache_info()["hit_ms_median"] is not None
 
 
-def test_cached_rows_are_copies(world: World) -> None:
+def test_cached_rows_cannot_be_changed_through_an_answer(world: World) -> None:
     q = MetricQuery("revenue", start=START, end=END)
-    world.engine.query(q).rows[0]["value"] = -1
+    answer = world.engine.query(q)
+    with pytest.raises(TypeError, match="shared with the cache"):
+        answer.rows[0]["value"] = -1
+    with pytest.raises(TypeError):
+        answer.rows[0].update(value=-1)
+    mine = dict(answer.rows[0])  # a copy is the caller's to change
+    mine["value"] = -1
+    answer.rows.clear()  # and so is the list
     assert world.engine.query(q).rows == [{"value": 730.0}]
 
 

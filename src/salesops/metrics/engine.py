@@ -14,7 +14,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Date, Engine, cast, func, inspect, select
@@ -45,7 +45,14 @@ from salesops.metrics.measures import MEASURES
 from salesops.metrics.query import MetricQuery
 from salesops.metrics.scope import FULL_SCOPE, Scope
 
-__all__ = ["Explanation", "MetricQueryError", "MetricResult", "MetricsEngine", "shared_engine"]
+__all__ = [
+    "Explanation",
+    "MetricQueryError",
+    "MetricResult",
+    "MetricsEngine",
+    "ResultRow",
+    "shared_engine",
+]
 
 #: The cover tables of the month-end structures (which month ends they hold), in the order
 #: :meth:`MetricsEngine._month_ends` answers for them.
@@ -54,14 +61,30 @@ _COVERS = (OpportunityMonthEndCover, PaymentMonthEndCover)
 _DIGITS = {"money": 2, "money_per_day": 2, "days": 4, "score": 4, "ratio": 6, "count": 4}
 
 
+class ResultRow(dict[str, Any]):
+    """One row of an answer, shared with the result cache: it can be read like any dict but
+    not changed in place — ``dict(row)`` is a copy to change. Sharing them is what makes a
+    warm answer cheap: the full overview holds 70 k rows, and copying each on every cache hit
+    cost more than the rest of the hit."""
+
+    __slots__ = ()
+
+    def _read_only(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise TypeError("a result row is shared with the cache: change a copy, dict(row)")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    update = pop = popitem = setdefault = clear = _read_only
+
+
 @dataclass(frozen=True)
 class MetricResult:
     """One KPI's answer: rows of dimension display values, optional ``period`` label, ``value``
-    (and ``previous``/``change`` with a comparison)."""
+    (and ``previous``/``change`` with a comparison). The rows are read-only
+    (:class:`ResultRow`); the list is the caller's own."""
 
     metric: str
     unit: str
-    rows: list[dict[str, Any]]
+    rows: list[ResultRow]
     by: tuple[str, ...] = ()
     grain: str | None = None
     compare: str | None = None
@@ -226,7 +249,7 @@ class MetricsEngine:
                     self.cache.put(self._key(queries[i], scope, version, today), res)
         out = [r for r in results if r is not None]
         self.cache.record(not todo, time.perf_counter() - started)
-        return [MetricResult(**{**r.__dict__, "rows": [dict(x) for x in r.rows]}) for r in out]
+        return [replace(r, rows=list(r.rows)) for r in out]
 
     def _run_groups(
         self,
@@ -468,7 +491,7 @@ def _rows(
     columns: Mapping[str, int],
     rows: Sequence[Any],
     periods: list[str | None] | None,
-) -> list[dict[str, Any]]:
+) -> list[ResultRow]:
     """One KPI's rows of a (fused) statement's result: its dimensions, period and value, and
     the comparison when asked. Columns are looked up once, not per row: the full overview at
     ``large`` reads 70 k values, and looking each up by name cost 0.6 s of Python."""
@@ -486,19 +509,19 @@ def _rows(
     for n, r in enumerate(rows):
         if present is not None and not r[present]:
             continue
-        row: dict[str, Any] = {d: r[at] for d, at in dims}
+        items: list[tuple[str, Any]] = [(d, r[at]) for d, at in dims]
         if periods is not None:
-            row["period"] = periods[n]
-        row["value"] = round_value(r[value], unit)
+            items.append(("period", periods[n]))
+        items.append(("value", round_value(r[value], unit)))
         if compare is not None:
-            row["previous"] = round_value(r[compare[0]], unit)
-            row["change"] = round_value(r[compare[1]], "ratio")
-        out.append(row)
+            items.append(("previous", round_value(r[compare[0]], unit)))
+            items.append(("change", round_value(r[compare[1]], "ratio")))
+        out.append(ResultRow(items))
     if not out and not compiled.by and compiled.grain is None:
-        empty: dict[str, Any] = {"value": 0 if kpi.additive else None}
+        empty: list[tuple[str, Any]] = [("value", 0 if kpi.additive else None)]
         if compiled.compare:
-            empty.update(previous=None, change=None)
-        out.append(empty)
+            empty += [("previous", None), ("change", None)]
+        out.append(ResultRow(empty))
     return out
 
 
