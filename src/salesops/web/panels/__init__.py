@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from salesops.web.board import Board, broken_card
@@ -42,22 +43,32 @@ def build_cards(board: Board, metrics: tuple[str, ...]) -> list[dict[str, Any]]:
         return [broken_card(board, m, str(exc)) for m in metrics]
 
 
+#: Threads a page is built on: the cards on one, the panels on the other (and on the first
+#: once the cards are done). Their statements are small, so one barely keeps a core busy;
+#: side by side they take the two cores of a small server.
+PAGE_WORKERS = 2
+
+
 def build_page(
     board: Board, spec: PageSpec, panel_ids: list[str] | None = None, *, defer: bool = False
 ) -> dict[str, Any]:
-    """Cards and panels of ``spec`` (or only ``panel_ids``) for the board's filters.
+    """Cards and panels of ``spec`` (or only ``panel_ids``) for the board's filters, built side
+    by side (:data:`PAGE_WORKERS`); the board's caches are single-flight and thread-safe.
 
     ``defer`` (HTML pages) leaves lazy panels as placeholders the browser fills in.
     """
     wanted = [p for p in spec.panels if panel_ids is None or p.id in panel_ids]
-    panels: list[Panel] = [
-        placeholder(board, p) if defer and deferred(board, p) else safe_build(board, p)
-        for p in wanted
-    ]
-    return {
-        "page": spec.id,
-        "filters": board.filters.as_json(),
-        "locale": board.locale,
-        "cards": build_cards(board, spec.cards),
-        "panels": panels,
-    }
+
+    def panel(p: Any) -> Panel:
+        return placeholder(board, p) if defer and deferred(board, p) else safe_build(board, p)
+
+    with ThreadPoolExecutor(PAGE_WORKERS, thread_name_prefix="salesops-page") as pool:
+        cards = pool.submit(build_cards, board, spec.cards)
+        panels = list(pool.map(panel, wanted))
+        return {
+            "page": spec.id,
+            "filters": board.filters.as_json(),
+            "locale": board.locale,
+            "cards": cards.result(),
+            "panels": panels,
+        }
