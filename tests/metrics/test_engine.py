@@ -178,3 +178,16 @@ def test_golden_queries(world: World) -> None:
                 k: v for k, v in e.items() if k != "value"
             }
             assert abs(float(g["value"]) - float(e["value"])) < 1e-6, (q.metric, g, e)
+
+
+def test_a_power_and_the_period_length_are_written_once_per_statement(world: World) -> None:
+    # CLV raises the retention to 365 / days in the period, behind guards that read the base
+    # and the exponent a dozen times, and uses the result three times (1 / churn, capped).
+    # Inlined, the statement repeated the period's length (a CASE over the bucket) dozens of
+    # times and DuckDB's optimizer took longer than the data; both are computed once now.
+    q = MetricQuery("clv", grain="month", start=START, end=END)
+    sql = world.engine.explain(q).sql.lower()
+    assert sql.count("power(") == 1
+    assert sql.count("interval '-1 days'") <= 2  # a month's last day, in its clip at today
+    # ... and the answer is that of the formula (the values are checked in test_kpis).
+    assert [r["period"] for r in world.engine.query(q).rows] == ["2024-01", "2024-02", "2024-03"]

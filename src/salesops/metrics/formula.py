@@ -28,6 +28,10 @@ class Expr:
         """Names of the measures this expression reads."""
         raise NotImplementedError
 
+    def children(self) -> tuple[Expr, ...]:
+        """The expressions this one is made of."""
+        return ()
+
     def sql(self, cols: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
         """SQL over ``cols`` (measure name or period variable -> column)."""
         raise NotImplementedError
@@ -124,6 +128,9 @@ class Bin(Expr):
     def measures(self) -> set[str]:
         return self.left.measures() | self.right.measures()
 
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
     def sql(self, cols: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
         a, b = self.left.sql(cols), self.right.sql(cols)
         if self.op == "/":
@@ -143,6 +150,9 @@ class Least(Expr):
 
     def measures(self) -> set[str]:
         return self.left.measures() | self.right.measures()
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
 
     def sql(self, cols: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
         a, b = cast(self.left.sql(cols), Double), cast(self.right.sql(cols), Double)
@@ -170,7 +180,19 @@ class Pow(Expr):
     def measures(self) -> set[str]:
         return self.base.measures() | self.exponent.measures()
 
+    def children(self) -> tuple[Expr, ...]:
+        return (self.base, self.exponent)
+
+    @property
+    def column(self) -> str:
+        """The name a compiler may give this power's value computed ahead (see :func:`powers`);
+        :meth:`sql` then reads that column."""
+        return f"pow_{id(self):x}"
+
     def sql(self, cols: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+        ahead = cols.get(self.column)
+        if ahead is not None:
+            return ahead
         b = cast(self.base.sql(cols), Double)
         e = cast(self.exponent.sql(cols), Double)
         one, zero = literal(1.0, Double), literal(0.0, Double)
@@ -196,6 +218,9 @@ class PositiveOrNull(Expr):
     def measures(self) -> set[str]:
         return self.inner.measures()
 
+    def children(self) -> tuple[Expr, ...]:
+        return (self.inner,)
+
     def sql(self, cols: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
         v = cast(self.inner.sql(cols), Double)
         return case((v > 0, v), else_=null())
@@ -214,6 +239,9 @@ class Inverse(Expr):
     def measures(self) -> set[str]:
         return self.inner.measures()
 
+    def children(self) -> tuple[Expr, ...]:
+        return (self.inner,)
+
     def sql(self, cols: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
         v = cast(self.inner.sql(cols), Double)
         c = literal(self.cap, Double)
@@ -225,3 +253,23 @@ class Inverse(Expr):
 
     def text(self) -> str:
         return f"min(1 / {self.inner.text()}, {self.cap:g})"
+
+
+def nodes(expr: Expr) -> list[Expr]:
+    """Every node of ``expr``, innermost first (``expr`` itself last)."""
+    found: list[Expr] = []
+    for child in expr.children():
+        found += nodes(child)
+    return [*found, expr]
+
+
+def powers(expr: Expr) -> list[Pow]:
+    """The powers in ``expr``, innermost first. A power's SQL reads its base and exponent
+    about a dozen times (its guards), so a compiler computes each once, in a layer of its
+    own, under :attr:`Pow.column`, rather than inline wherever the formula uses it."""
+    return [n for n in nodes(expr) if isinstance(n, Pow)]
+
+
+def variables(expr: Expr) -> set[str]:
+    """The period facts (:data:`PERIOD_VARS`) ``expr`` reads."""
+    return {n.name for n in nodes(expr) if isinstance(n, Var)}

@@ -33,7 +33,7 @@ from salesops.db.schema import PipelineStage
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, as_float, key_name
 from salesops.metrics.dialects import days_between, fdiv
 from salesops.metrics.dimensions import dimension_label, join_all
-from salesops.metrics.formula import Expr
+from salesops.metrics.formula import Expr, powers, variables
 from salesops.metrics.measures import MEASURES
 
 
@@ -102,16 +102,38 @@ def assemble(
 ) -> Select[Any]:
     """The final statement: dimension display names, ``period`` (bucket date), values."""
     multi = len(formulas) > 1
-    comb, cols = _combine(ctx, parts)
+    comb, measure_cols = _combine(ctx, parts)
     keys = [key_name(d) for d in ctx.dims]
     bucketed = ctx.frame.bucketed
-    readable: dict[str, Any] = {}
-    for name, col in cols.items():
-        zero = MEASURES[name].zero if name in MEASURES else True
-        readable[name] = func.coalesce(col, literal(0)) if zero else col
-    bucket = comb.c[BUCKET] if bucketed else None
-    readable.update(_period_vars(ctx, bucket))
-    kv_cols: list[Any] = [comb.c[k] for k in keys] + ([bucket] if bucket is not None else [])
+    # The period's length and elapsed share are columns of a layer of their own, computed
+    # once per row: inlined, a formula that reads them several times (CLV, through a power
+    # with its guards) repeated a large CASE dozens of times, and DuckDB's optimizer spent
+    # longer on the expression than the data took to read.
+    used = set().union(*(variables(f) for _, f in formulas))
+    every_var = _period_vars(ctx, comb.c[BUCKET] if bucketed else None)
+    period_vars = {n: v for n, v in every_var.items() if n in used}
+    layer = select(comb, *(v.label(n) for n, v in period_vars.items())).subquery(
+        ctx.name("measures_in_period")
+    )
+
+    def readable_of(src: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in measure_cols:
+            zero = MEASURES[name].zero if name in MEASURES else True
+            out[name] = func.coalesce(src.c[name], literal(0)) if zero else src.c[name]
+        return out | {n: src.c[n] for n in period_vars}
+
+    # Likewise every power, in one more layer (see formula.powers).
+    ahead = {p.column: p for _, formula in formulas for p in powers(formula)}
+    if ahead:
+        inline = readable_of(layer)
+        layer = select(layer, *(p.sql(inline).label(n) for n, p in ahead.items())).subquery(
+            ctx.name("measures_powered")
+        )
+    readable = readable_of(layer) | {n: layer.c[n] for n in ahead}
+    cols = {name: layer.c[name] for name in measure_cols}
+    bucket = layer.c[BUCKET] if bucketed else None
+    kv_cols: list[Any] = [layer.c[k] for k in keys] + ([bucket] if bucket is not None else [])
     for kpi, formula in formulas:
         value: Any = cast(formula.sql(readable), Double)
         if multi:
