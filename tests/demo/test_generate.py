@@ -15,11 +15,15 @@ from sqlalchemy import Engine, text
 from salesops.db.derived import (
     refresh_change_sequence,
     refresh_customer_order_dates,
+    refresh_open_payments,
     refresh_order_headers,
+    refresh_payment_months,
 )
 from salesops.db.engine import make_engine
 from salesops.db.migrate import upgrade
 from salesops.demo import DATA_TABLES, DemoDataError, generate_demo
+from salesops.metrics.engine import MetricsEngine
+from salesops.metrics.query import MetricQuery
 from tests.conftest import PG_URL, Db
 from tests.db.summary_check import assert_summary_exact
 from tests.demo.helpers import TINY, count, fingerprint, fingerprints, rows
@@ -249,6 +253,29 @@ def test_the_monthly_summary_is_the_lines_summed(db: Db) -> None:
     # a replace empties the summary with the lines and sums the new ones
     generate_demo(db.engine, dataclasses.replace(TINY, seed=8), replace=True)
     assert_summary_exact(db.engine)
+
+
+def test_the_kept_payment_tables_are_what_a_payment_import_would_write(db: Db) -> None:
+    # The demo once left payment_month and payment_open empty: the collection rate and the
+    # overdue receivables of every demo board then read nothing (None, 0).
+    generate_demo(db.engine, TINY)
+    tables = ("payment_month", "payment_open")
+
+    def content(table: str) -> list[str]:  # the rows, not their ids (a rewrite renumbers)
+        got = rows(db.engine, f"SELECT * FROM {table}")  # noqa: S608
+        return sorted(repr([str(v) for v in r[1:]]) for r in got)
+
+    written = {t: content(t) for t in tables}
+    assert count(db.engine, "payment_month") > 10 and count(db.engine, "payment_open") > 0
+    with db.engine.begin() as conn:
+        refresh_payment_months(conn)
+        refresh_open_payments(conn)
+    assert {t: content(t) for t in tables} == written
+    today = TINY.today
+    q = MetricQuery("collection_rate", start=today.replace(month=1, day=1), end=today)
+    kept = MetricsEngine(db.engine, today=today).query(q).rows
+    facts = MetricsEngine(db.engine, today=today, summary=False).query(q).rows
+    assert kept == facts and kept[0]["value"] is not None
 
 
 def test_refuses_a_database_with_data_and_replaces_on_request(db: Db) -> None:

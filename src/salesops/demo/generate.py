@@ -22,9 +22,11 @@ from salesops.db.derived import (
     bump_data_version,
     refresh_customer_order_dates,
     refresh_month_ends,
+    refresh_open_payments,
     refresh_order_header_month,
     refresh_order_line_month,
     refresh_payment_month_ends,
+    refresh_payment_months,
     refresh_stage_stays,
     refresh_visit_conversions,
 )
@@ -138,6 +140,8 @@ def generate_demo(
         refresh_month_ends(conn, today=config.today)
         refresh_stage_stays(conn)
         refresh_visit_conversions(conn)
+        refresh_payment_months(conn)
+        refresh_open_payments(conn)
         refresh_payment_month_ends(conn, today=config.today)
         version = bump_data_version(conn)
         if conn.dialect.name == "postgresql":
