@@ -26,7 +26,7 @@ class Expr:
 
     def measures(self) -> set[str]:
         """Names of the measures this expression reads."""
-        raise NotImplementedError
+        return set().union(*(c.measures() for c in self.children()))
 
     def children(self) -> tuple[Expr, ...]:
         """The expressions this one is made of."""
@@ -88,9 +88,6 @@ class Var(Expr):
 
     name: str
 
-    def measures(self) -> set[str]:
-        return set()
-
     def sql(self, cols: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
         return cols[self.name]
 
@@ -101,9 +98,6 @@ class Var(Expr):
 @dataclass(frozen=True, eq=False)
 class Const(Expr):
     value: float
-
-    def measures(self) -> set[str]:
-        return set()
 
     def sql(self, cols: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
         return literal(self.value, Double)
@@ -125,9 +119,6 @@ class Bin(Expr):
     left: Expr
     right: Expr
 
-    def measures(self) -> set[str]:
-        return self.left.measures() | self.right.measures()
-
     def children(self) -> tuple[Expr, ...]:
         return (self.left, self.right)
 
@@ -147,9 +138,6 @@ class Least(Expr):
 
     left: Expr
     right: Expr
-
-    def measures(self) -> set[str]:
-        return self.left.measures() | self.right.measures()
 
     def children(self) -> tuple[Expr, ...]:
         return (self.left, self.right)
@@ -176,9 +164,6 @@ class Pow(Expr):
 
     #: ``|exponent x ln(base)|`` beyond which the result leaves a double's normal range.
     LIMIT = 700.0
-
-    def measures(self) -> set[str]:
-        return self.base.measures() | self.exponent.measures()
 
     def children(self) -> tuple[Expr, ...]:
         return (self.base, self.exponent)
@@ -215,9 +200,6 @@ class PositiveOrNull(Expr):
 
     inner: Expr
 
-    def measures(self) -> set[str]:
-        return self.inner.measures()
-
     def children(self) -> tuple[Expr, ...]:
         return (self.inner,)
 
@@ -235,9 +217,6 @@ class Inverse(Expr):
 
     inner: Expr
     cap: float
-
-    def measures(self) -> set[str]:
-        return self.inner.measures()
 
     def children(self) -> tuple[Expr, ...]:
         return (self.inner,)
