@@ -3,6 +3,8 @@ written by hand."""
 
 from __future__ import annotations
 
+import gc
+import re
 from typing import Any
 
 import pytest
@@ -42,6 +44,27 @@ def test_cached_rows_cannot_be_changed_through_an_answer(world: World) -> None:
     mine["value"] = -1
     answer.rows.clear()  # and so is the list
     assert world.engine.query(q).rows == [{"value": 730.0}]
+
+
+def test_answers_leave_the_cycle_collector_as_they_found_it(world: World) -> None:
+    q = MetricQuery("revenue", by=("region",), start=START, end=END)
+    assert gc.isenabled()
+    world.engine.query(q)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        world.engine.clear_cache()
+        world.engine.query(q)
+        assert not gc.isenabled()  # a caller that switched it off keeps it off
+    finally:
+        gc.enable()
+
+
+def test_retention_of_one_period_reads_that_period_and_the_one_before_only(world: World) -> None:
+    # 2024-Q1 against 2023-Q4: the quarter before that (2023-Q3) is never a window.
+    sql = world.engine.explain(MetricQuery("retention_rate", start=START, end=END)).sql
+    windows = re.findall(r"CAST\('([0-9-]+)' AS DATE\) AS bucket", sql)
+    assert sorted(windows) == ["2023-10-01", "2024-01-01"]
 
 
 def test_explain_does_not_run_the_query(world: World) -> None:

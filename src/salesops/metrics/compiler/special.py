@@ -59,13 +59,18 @@ def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
             )
     else:
         inner_frame = frame
+    # The periods whose active customers are counted: each computed period and the one
+    # before it. One period is computed as the current window against the previous one,
+    # which is then all it needs (looking back from the previous window too read a year of
+    # orders for nothing).
+    lookback = 0 if frame.mode == "single" else 1
     line_dims = any(not dims_mod.applies("order_header", d) for d in (*ctx.dims, *ctx.filters))
     fact = "order_line" if line_dims else "order_header"
     if inner_frame is None:  # no period to look back from: nothing is retained or lost
         return empty_part(ctx, measures)
     src: FromClause = dims_mod.fact(fact).table
-    if fact == "order_header" and summary.headers_usable(ctx, inner_frame, lookback=1):
-        src = summary.header_source(ctx, inner_frame, lookback=1)
+    if fact == "order_header" and summary.headers_usable(ctx, inner_frame, lookback=lookback):
+        src = summary.header_source(ctx, inner_frame, lookback=lookback)
     t = time_expression(fact, "order_date", src)
     key_cols, joins = ctx.keys(fact, src)
     frm: Any = dims_mod.join_all(src, joins)
@@ -78,12 +83,12 @@ def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
         # year's share most days), so a row joins every window it falls in rather than taking
         # one bucket.
         windows = periods_table(
-            inner_frame.periods(lookback=1), inner_frame, name=ctx.name("retention_windows")
+            inner_frame.periods(lookback=lookback), inner_frame, name=ctx.name("retention_windows")
         )
         frm = frm.join(windows, t.between(windows.c.p_start, windows.c.p_end))
         bucket = windows.c.bucket
     where = ctx.conditions(fact, src)
-    span = inner_frame.time_filter(t, lookback=1)
+    span = inner_frame.time_filter(t, lookback=lookback)
     if span is not None:
         where.append(span)
     normal = src.c.status == "normal" if fact == "order_line" else src.c.normal_lines > 0
@@ -115,8 +120,13 @@ def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
         )
         .group_by(*(cur.c[key_name(d)] for d in ctx.dims), cur.c[BUCKET])
     )
+    counted = {p.key for p in inner_frame.periods(lookback=lookback)}
     periods = inner_frame.periods(lookback=0)
-    prev_of = {inner_frame.prev_period(p).key: p.key for p in periods if p.start and p.end}
+    prev_of = {
+        inner_frame.prev_period(p).key: p.key
+        for p in periods
+        if p.start and p.end and inner_frame.prev_period(p).key in counted
+    }
     if inner_frame.mode == "grain":
         forward = _next_key(inner_frame, prev.c[BUCKET])
     else:
