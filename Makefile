@@ -8,9 +8,11 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
+CHARTS := node_modules/salesops-assets/echarts.board.min.js
+
 .PHONY: bootstrap demo test lint fmt system-deps bench screenshots clean
 
-bootstrap: $(VENV)/.installed node_modules/.installed
+bootstrap: $(VENV)/.installed node_modules/.installed $(CHARTS)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +24,10 @@ $(VENV)/.installed: pyproject.toml
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The parts of ECharts the board uses, bundled by esbuild (smaller than the full build).
+$(CHARTS): src/salesops/web/assets/echarts-board.js node_modules/.installed
+	npm run --silent build
 
 system-deps:
 	bash scripts/system-deps.sh

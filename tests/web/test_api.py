@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -217,3 +219,44 @@ def test_a_period_cut_short_is_shown_as_to_date(db: Db) -> None:
     # A whole month is not marked.
     whole = client.get("/api/v1/panels/overview/revenue_trend?asof=2026-06-30&lang=en").json()
     assert not any(isinstance(b, dict) for b in whole["option"]["series"][0]["data"])
+
+
+#: The ECharts part a series type or option component needs in the board's bundle
+#: (``src/salesops/web/assets/echarts-board.js``); keys ``_…`` and ``grain`` are the board's own.
+_CHART_PARTS = {
+    "bar": "BarChart",
+    "line": "LineChart",
+    "pie": "PieChart",
+    "funnel": "FunnelChart",
+    "heatmap": "HeatmapChart",
+    "grid": "GridComponent",
+    "xAxis": "GridComponent",
+    "yAxis": "GridComponent",
+    "legend": "LegendComponent",
+    "tooltip": "TooltipComponent",
+    "visualMap": "VisualMapComponent",
+    "title": "TitleComponent",
+    "markLine": "MarkLineComponent",
+}
+
+
+def test_the_chart_bundle_has_every_part_the_panels_draw_with(db: Db) -> None:
+    # The minified ECharts draws nothing, and says nothing, for a series type or component it
+    # was built without: every one the panels send must be imported by the bundle's entry.
+    client = _client(db)
+    entry = Path(__file__).parents[2] / "src/salesops/web/assets/echarts-board.js"
+    installed = re.search(r"echarts\.use\(\[(.*?)\]\)", entry.read_text(), re.S)
+    assert installed is not None
+    imported = set(re.findall(r"\w+", installed.group(1)))
+    used: set[str] = set()
+    for page in client.get("/api/v1/panels").json()["pages"]:
+        for panel in client.get(f"/api/v1/panels/{page}?{Q}").json()["panels"]:
+            option = panel.get("option") or {}
+            used |= {k for k in option if k != "series" and k != "grain" and not k.startswith("_")}
+            for series in option.get("series", []):
+                used.add(series["type"])
+                used |= {k for k in series if k.startswith("mark")}
+    assert {"bar", "line", "pie", "funnel", "heatmap", "visualMap", "markLine"} <= used
+    unknown = used - set(_CHART_PARTS)
+    assert not unknown, f"add {unknown} to _CHART_PARTS and to the bundle's entry"
+    assert {_CHART_PARTS[u] for u in used} <= imported

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -16,6 +17,22 @@ from salesops.web.i18n import LOCALES, negotiate, translate
 from salesops.web.panels.common import DIM_LABELS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+#: The board's own ECharts bundle (``npm run build``, see ``assets/echarts-board.js``) and the
+#: full build it stands in for, under ``/vendor``.
+CHARTS_BUNDLE = "salesops-assets/echarts.board.min.js"
+CHARTS_FULL = "echarts/dist/echarts.min.js"
+
+
+@lru_cache(maxsize=1)
+def echarts_src() -> str:
+    """The ECharts script pages load: the board's bundle once built, else the full build."""
+    from salesops.app import vendor_dir
+
+    return "/vendor/" + (CHARTS_BUNDLE if (vendor_dir() / CHARTS_BUNDLE).is_file() else CHARTS_FULL)
+
+
+templates.env.globals["echarts_src"] = echarts_src
 LANG_COOKIE = "salesops_lang"
 
 #: Navigation: (page id, path, English label).
