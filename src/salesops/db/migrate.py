@@ -24,6 +24,7 @@ _FILLED_AFTER = {
     "0004": ("refresh_month_ends", "refresh_stage_stays", "refresh_visit_conversions"),
     "0006": ("refresh_payment_month_ends",),
     "0007": ("refresh_open_payments",),
+    "0008": ("refresh_month_ends",),
 }
 
 

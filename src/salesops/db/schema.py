@@ -248,9 +248,12 @@ class OpportunityMonthEnd(Base):
     The values are those :func:`salesops.metrics.history.opportunity_states_at` gives (that
     function fills the table), except the owner: ``owner_ref`` is the owner's ``external_id``
     from history (NULL when the owner has no history), resolved to a rep when read, so a rep
-    imported later is found exactly as it would be from history. The other columns of the
-    opportunity (customer, region, source, ...) have no history and are joined from
-    ``opportunity``. Which month ends the table holds is in :class:`OpportunityMonthEndCover`.
+    imported later is found exactly as it would be from history. The opportunity's columns
+    without history that dimensions, filters and the data scope read (current owner,
+    customer, region, pipeline, source, ...: :data:`salesops.metrics.history.MONTH_END_COPIES`)
+    are copied, so a stock by month needs no join with ``opportunity``: every write that
+    changes an opportunity rewrites its rows. Which month ends the table holds is in
+    :class:`OpportunityMonthEndCover`.
     """
 
     __tablename__ = "opportunity_month_end"
@@ -262,6 +265,15 @@ class OpportunityMonthEnd(Base):
     probability: Mapped[Decimal | None] = mapped_column(RATE)
     expected_close_on: Mapped[dt.date | None] = mapped_column(Date)
     owner_ref: Mapped[str | None] = mapped_column(String(300))
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    product_id: Mapped[int | None] = mapped_column(Integer)
+    region_id: Mapped[int | None] = mapped_column(Integer)
+    pipeline: Mapped[str | None] = mapped_column(String(100))
+    source_channel: Mapped[str | None] = mapped_column(String(100))
+    created_on: Mapped[dt.date | None] = mapped_column(Date)
+    competitor: Mapped[str | None] = mapped_column(String(200))
+    lost_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class OpportunityMonthEndCover(Base):

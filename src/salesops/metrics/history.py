@@ -287,34 +287,45 @@ def month_end_held(
     return bool(month_ends and is_end and day < today and month_ends[0] <= day <= month_ends[1])
 
 
-def month_end_open_states(days: Sequence[dt.date], *, owner: bool = True) -> Select[Any]:
+def month_end_open_states(
+    days: Sequence[dt.date], *, owner: bool = True, names: bool = True
+) -> Select[Any]:
     """:func:`opportunity_states_at` of the opportunities open at the end of ``days``, month
     ends ``opportunity_month_end`` holds, read from there: ``as_of`` and the columns of
     :func:`opportunity_states`. ``owner=False`` leaves the owner at its current value (no
-    lookup of the history's owner; for readers that do not group or scope by it)."""
+    lookup of the history's owner; for readers that do not group or scope by it);
+    ``names=False`` leaves ``external_id`` and ``name`` NULL, the only columns the table does
+    not copy: no join with ``opportunity`` at all (for readers that only aggregate)."""
     from salesops.db.schema import OpportunityMonthEnd
 
     snap = OpportunityMonthEnd.__table__
-    opp = Opportunity.__table__
-    frm: Any = snap.join(opp, opp.c.id == snap.c.opportunity_id)
-    owner_id: Any = opp.c.owner_id
+    frm: Any = snap
+    opp = None
+    if names:
+        opp = Opportunity.__table__
+        frm = frm.join(opp, opp.c.id == snap.c.opportunity_id)
+    owner_id: Any = snap.c.owner_id
     if owner:
         rep = Rep.__table__.alias("month_end_owner")
         frm = frm.outerjoin(rep, rep.c.external_id == snap.c.owner_ref)
-        owner_id = func.coalesce(rep.c.id, opp.c.owner_id)
-    kept = {"stage", "status", "amount", "probability", "expected_close_on"}
+        owner_id = func.coalesce(rep.c.id, snap.c.owner_id)
+    kept = {"stage", "status", "amount", "probability", "expected_close_on", *MONTH_END_COPIES}
     cols: list[Any] = [snap.c.as_of.label("as_of")]
     for name in (*STATE_NAMES, "is_open"):
-        if name in kept:
-            cols.append(snap.c[name].label(name))
+        if name == "id":
+            cols.append(snap.c.opportunity_id.label(name))
         elif name == "owner_id":
             cols.append(owner_id.label(name))
+        elif name in kept:
+            cols.append(snap.c[name].label(name))
         elif name == "closed_on":
             cols.append(cast(null(), Date).label(name))
         elif name == "is_open":
             cols.append(cast(literal(True), Boolean).label(name))
-        else:
+        elif opp is not None:
             cols.append(opp.c[name].label(name))
+        else:
+            cols.append(cast(null(), Opportunity.__table__.c[name].type).label(name))
     return select(*cols).select_from(frm).where(snap.c.as_of.in_(list(days)))
 
 
@@ -325,13 +336,20 @@ STATE_NAMES = (
     "expected_close_on", "closed_on", "competitor", "lost_reason",
 )  # fmt: skip
 
+#: The opportunity's columns without history that ``opportunity_month_end`` copies (what
+#: dimensions, filters, the data scope and the stock measures read); ``owner_id`` is the
+#: current owner, the one a month end without owner history had.
+MONTH_END_COPIES = ("owner_id", "customer_id", "product_id", "region_id", "pipeline",
+                    "source_channel", "created_on", "competitor", "lost_reason")  # fmt: skip
+
 
 def month_end_states(dates: FromClause, among: Select[Any] | None = None) -> Select[Any]:
     """The rows of ``opportunity_month_end`` (see :class:`salesops.db.schema.OpportunityMonthEnd`)
     for the dates of ``dates`` (one DATE column ``as_of``): the opportunities open at each
     date with every tracked field as :func:`opportunity_states_at` gives it, except the owner,
     which is left as ``owner_ref`` (the history's text, NULL without owner history) for the
-    reader to resolve. ``among``: only these opportunity ids."""
+    reader to resolve, and the copied columns (:data:`MONTH_END_COPIES`). ``among``: only
+    these opportunity ids."""
     full = _states(dates, True, None, among=among, owner_ref=True).subquery("month_end_state")
     return select(
         full.c.as_of,
@@ -342,6 +360,7 @@ def month_end_states(dates: FromClause, among: Select[Any] | None = None) -> Sel
         full.c.probability,
         full.c.expected_close_on,
         full.c.owner_ref,
+        *(full.c[n] for n in MONTH_END_COPIES),
     )
 
 

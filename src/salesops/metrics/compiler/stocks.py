@@ -123,7 +123,7 @@ def _month_end_part(
     periods: FromClause, ended: list[dt.date], other_cols: list[Any], owner: bool
 ) -> Select[Any]:
     """The open opportunities at past month ends, from ``opportunity_month_end``."""
-    kept = month_end_open_states(ended, owner=owner).subquery("month_end_open")
+    kept = month_end_open_states(ended, owner=owner, names=False).subquery("month_end_open")
     return select(kept.c.as_of, *(kept.c[n] for n in _STATE), *other_cols).select_from(
         kept.join(periods, periods.c.as_of == kept.c.as_of)
     )
