@@ -7,12 +7,17 @@ case shows the arithmetic. Period: 2024-Q1 unless a case says otherwise; today i
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from salesops.db.derived import refresh_after_write
+from salesops.db.schema import Opportunity, PipelineStage, Target
 from salesops.metrics import catalog
+from salesops.metrics.engine import MetricsEngine
 from salesops.metrics.formula import Const, Pow
 from salesops.metrics.query import MetricQuery
 from tests.conftest import Db
@@ -187,3 +192,34 @@ def test_power_at_the_edges_of_a_double(
     with db.engine.connect() as conn:
         got = conn.execute(select(expr)).scalar()
     assert got == (pytest.approx(expected, rel=1e-2, abs=0) if expected is not None else None)
+
+
+def test_coverage_seen_from_inside_the_next_period_deducts_what_it_already_booked(
+    db: Db,
+) -> None:
+    # Q2 bookings target 1500. W (300, expected 10 April) is won on 10 April; O (1000,
+    # expected 1 May) stays open. Q1's coverage as it stood on 31 March: both open and due
+    # in Q2, nothing booked in Q2 yet: 1300 / 1500. Seen on 20 April: O open, W's 300
+    # already booked: 1000 / (1500 - 300).
+    with Session(db.engine) as s:
+        s.add_all(
+            [
+                PipelineStage(name="Open", position=1, probability=Decimal("0.5"), kind="open"),
+                PipelineStage(name="Won", position=2, probability=Decimal("1"), kind="won"),
+                Opportunity(external_id="W", stage="Won", status="won", amount=Decimal(300),
+                            created_on=dt.date(2024, 1, 5), closed_on=dt.date(2024, 4, 10),
+                            expected_close_on=dt.date(2024, 4, 10)),
+                Opportunity(external_id="O", stage="Open", status="open", amount=Decimal(1000),
+                            created_on=dt.date(2024, 1, 5), expected_close_on=dt.date(2024, 5, 1)),
+                Target(external_id="T", metric="bookings", period_grain="quarter",
+                       period_start=dt.date(2024, 4, 1), value=Decimal(1500)),
+            ]
+        )  # fmt: skip
+        s.commit()
+    with db.engine.begin() as conn:
+        refresh_after_write(conn)
+    engine = MetricsEngine(db.engine, today=dt.date(2024, 6, 1))
+    q1 = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 3, 31)}
+    at_end = engine.query(MetricQuery("pipeline_coverage", **q1)).rows[0]["value"]
+    in_q2 = engine.query(MetricQuery("pipeline_coverage", **q1, as_of=dt.date(2024, 4, 20)))
+    assert (at_end, in_q2.rows[0]["value"]) == (0.866667, 0.833333)

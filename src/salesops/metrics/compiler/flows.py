@@ -7,6 +7,7 @@ smaller structure (order headers, summary tables) — the measure definitions ne
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,8 +21,8 @@ from salesops.metrics.compiler.context import (
     hoistable,
     key_name,
 )
+from salesops.metrics.dimensions import Join, join_all
 from salesops.metrics.dimensions import fact as fact_info
-from salesops.metrics.dimensions import join_all
 from salesops.metrics.measures import Measure, RowCtx, time_expression
 
 
@@ -49,11 +50,54 @@ def build_flow(
     key_cols, joins = ctx.keys(fact, src)
     rctx = _row_ctx(ctx, bucket)
     hoist = hoistable(measures)
-    aggs = [aggregate(m, src, rctx, hoist).label(m.name) for m in measures]
     where = [*ctx.conditions(fact, src), *ctx.in_periods(fact, time, src, lookback)]
     if hoist and measures[0].where is not None:
         where.append(measures[0].where(src, rctx))
+    distinct = [m for m in measures if m.agg == "count_distinct"]
+    if len(distinct) == 1 and all(m.where is measures[0].where for m in measures):
+        return _per_distinct_value(ctx, src, joins, key_cols, bucket, measures, rctx, where)
+    aggs = [aggregate(m, src, rctx, hoist).label(m.name) for m in measures]
     return finish(ctx, src, joins, key_cols, bucket, aggs, where)
+
+
+def _per_distinct_value(
+    ctx: BuildCtx,
+    src: FromClause,
+    joins: list[Join],
+    key_cols: Sequence[Any],
+    bucket: Any,
+    measures: Sequence[Measure],
+    rctx: RowCtx,
+    where: Sequence[Any],
+) -> Select[Any]:
+    """:func:`build_flow` of measures with one distinct count (all with the same row
+    condition, already in ``where``) in two steps: sums and counts per group, bucket and
+    distinct value, then over the values — the distinct count is a count of values, the
+    others sum their parts. The same numbers; DuckDB answers a distinct count next to other
+    aggregates with a pass of its own over the rows, which cost as much as the rest of the
+    group (active customers beside orders: 0.03-0.04 s of every overview statement at
+    ``large``)."""
+    (distinct,) = [m for m in measures if m.agg == "count_distinct"]
+    assert distinct.value is not None
+    others = [m for m in measures if m is not distinct]
+    group: list[Any] = list(key_cols)
+    if bucket is not None:
+        group.append(bucket.label(BUCKET))
+    value = distinct.value(src, rctx).label("distinct_value")
+    inner = (
+        select(*group, value, *(aggregate(m, src, rctx, True).label(m.name) for m in others))
+        .select_from(join_all(src, joins))
+        .where(*where)
+        .group_by(*group, value)
+        .subquery(ctx.name(f"{distinct.name}_values"))
+    )
+    outer_keys = [inner.c[c.name] for c in group]
+    aggs: list[Any] = [func.count(inner.c.distinct_value).label(distinct.name)]
+    for m in others:
+        part = func.sum(inner.c[m.name])
+        aggs.append((func.coalesce(part, 0) if m.agg == "count" else part).label(m.name))
+    stmt = select(*outer_keys, *aggs)
+    return stmt.group_by(*outer_keys) if outer_keys else stmt
 
 
 def build_per_customer(
@@ -109,11 +153,23 @@ def build_next_flow(
     from sqlalchemy import case
 
     from salesops.metrics.compiler.context import periods_table
+    from salesops.metrics.compiler.frame import next_window
+    from salesops.metrics.compiler.special import empty_part
     from salesops.metrics.compiler.stocks import snapshot_periods
 
-    table = periods_table(
-        snapshot_periods(ctx), ctx.frame, with_next=True, name=ctx.name("next_periods")
-    )
+    # Only a period whose stock date falls in the next period has achieved anything of it (a
+    # quarter seen as of a day in the next one); measured at its own end, none has. Those
+    # periods are known here, so the others never join every row with the periods.
+    frame = ctx.frame
+    periods = [
+        p
+        for p in snapshot_periods(ctx)
+        if next_window(p.start or dt.date(1900, 1, 1), p.end or frame.cap)[0]
+        <= frame.snapshot_date(p)
+    ]
+    if not periods:
+        return empty_part(ctx, measures)
+    table = periods_table(periods, frame, with_next=True, name=ctx.name("next_periods"))
     base = fact_info(fact).table
     t = time_expression(fact, time, base)
     upto = case((table.c.n_end < table.c.as_of, table.c.n_end), else_=table.c.as_of)

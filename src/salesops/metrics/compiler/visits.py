@@ -152,17 +152,28 @@ def _build_kept(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     """:func:`build_visit` in the full scope, from the conversion day kept on each visit."""
     vis = VisitConversion.__table__
     day, bucket, key_cols, joins, where = _visits_in_period(ctx, vis)
-    converted = vis.c.converts_on <= add_days(day, WINDOW_DAYS)
-    values = {
-        False: func.count(vis.c.customer_id.distinct()),
-        True: func.count(case((converted, vis.c.customer_id), else_=null()).distinct()),
-    }
+    converted = case((vis.c.converts_on <= add_days(day, WINDOW_DAYS), 1), else_=0)
     group: list[Any] = [*key_cols]
     if bucket is not None:
         group.append(bucket.label(BUCKET))
+    # Each visited customer once per group and period, with whether a visit converted: the
+    # two distinct counts become plain counts over these rows — one hash of (group, customer)
+    # rather than two, and no shared pass DuckDB builds for distinct aggregates.
+    visitors = (
+        select(*group, vis.c.customer_id, func.max(converted).label("converted"))
+        .select_from(dims_mod.join_all(vis, joins))
+        .where(*where, vis.c.customer_id.is_not(None))
+        .group_by(*group, vis.c.customer_id)
+        .subquery(ctx.name("visitors"))
+    )
+    values = {
+        False: func.count(),
+        True: func.count(case((visitors.c.converted == 1, 1), else_=null())),
+    }
+    outer = [visitors.c[c.name] for c in group]
     aggs = [values[bool(m.param("converted"))].label(m.name) for m in measures]
-    stmt = select(*group, *aggs).select_from(dims_mod.join_all(vis, joins)).where(*where)
-    return stmt.group_by(*group) if group else stmt
+    stmt = select(*outer, *aggs)
+    return stmt.group_by(*outer) if outer else stmt
 
 
 def visit_conversion_rows(customers: Select[Any] | None = None) -> Select[Any]:
