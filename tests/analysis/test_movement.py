@@ -151,6 +151,14 @@ def test_movement_scope_filter_and_limit(db: Db) -> None:
     top = pipeline_movement(db.engine, start=D1, end=D2, limit=1)
     won = next(b for b in top.buckets if b.bucket == "won")
     assert won.count == 2 and [o.opportunity for o in won.opportunities] == ["m4"]
+    # The board's waterfall lists nothing: the same counts and amounts, no deals.
+    bare = pipeline_movement(db.engine, start=D1, end=D2, limit=0)
+    full = pipeline_movement(db.engine, start=D1, end=D2)
+    assert bare.reconciliation == full.reconciliation
+    assert [(b.count, b.amount, b.opportunities) for b in bare.buckets] == [
+        (b.count, b.amount, []) for b in full.buckets
+    ]
+    assert sum(b.count for b in bare.buckets) > 5
     with pytest.raises(AnalysisError):
         pipeline_movement(db.engine, start=D2, end=D1)
 
