@@ -68,6 +68,7 @@ def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     fact = "order_line" if line_dims else "order_header"
     if inner_frame is None:  # no period to look back from: nothing is retained or lost
         return empty_part(ctx, measures)
+    counted = inner_frame.periods(lookback=lookback)
     src: FromClause = dims_mod.fact(fact).table
     if fact == "order_header" and summary.headers_usable(ctx, inner_frame, lookback=lookback):
         src = summary.header_source(ctx, inner_frame, lookback=lookback)
@@ -82,9 +83,7 @@ def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
         # against the same dates last year: last year's window and the one just before this
         # year's share most days), so a row joins every window it falls in rather than taking
         # one bucket.
-        windows = periods_table(
-            inner_frame.periods(lookback=lookback), inner_frame, name=ctx.name("retention_windows")
-        )
+        windows = periods_table(counted, inner_frame, name=ctx.name("retention_windows"))
         frm = frm.join(windows, t.between(windows.c.p_start, windows.c.p_end))
         bucket = windows.c.bucket
     where = ctx.conditions(fact, src)
@@ -120,12 +119,11 @@ def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
         )
         .group_by(*(cur.c[key_name(d)] for d in ctx.dims), cur.c[BUCKET])
     )
-    counted = {p.key for p in inner_frame.periods(lookback=lookback)}
-    periods = inner_frame.periods(lookback=0)
+    counted_keys = {p.key for p in counted}
     prev_of = {
         inner_frame.prev_period(p).key: p.key
-        for p in periods
-        if p.start and p.end and inner_frame.prev_period(p).key in counted
+        for p in inner_frame.periods(lookback=0)
+        if p.start and p.end and inner_frame.prev_period(p).key in counted_keys
     }
     if inner_frame.mode == "grain":
         forward = _next_key(inner_frame, prev.c[BUCKET])
