@@ -138,3 +138,21 @@ def test_churn_filters(db: Db) -> None:
     }
     with pytest.raises(AnalysisError):
         churn_warnings(db.engine, as_of=AS_OF, drop_threshold=0)
+
+
+def test_churn_totals_cover_every_customer_whatever_the_limit(db: Db) -> None:
+    _data(db)
+    full = churn_warnings(db.engine, as_of=AS_OF)
+    first = churn_warnings(db.engine, as_of=AS_OF, limit=1)
+    assert [w.customer for w in first.warnings] == [full.warnings[0].customer]
+    assert (first.customers_checked, first.warnings_count) == (7, 4)
+    assert first.revenue_at_risk == Decimal("21000.00")
+    assert first.reasons == full.reasons
+    # K1 alone, before its drop: one customer checked, nobody warned
+    calm = churn_warnings(db.engine, filters={"region": ["East"]}, as_of=dt.date(2025, 2, 15))
+    assert (calm.customers_checked, calm.warnings_count, calm.warnings) == (1, 0, [])
+    assert calm.revenue_at_risk == Decimal("0.00")
+    assert [r.customers for r in calm.reasons] == [0, 0, 0]
+    # nobody at all in scope
+    none = churn_warnings(db.engine, filters={"region": ["East"]}, as_of=dt.date(2024, 1, 1))
+    assert (none.customers_checked, none.warnings_count, none.warnings) == (0, 0, [])

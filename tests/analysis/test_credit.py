@@ -126,3 +126,21 @@ def test_credit_scope_and_region_filter(db: Db) -> None:
     assert {r.customer: r.grade for r in north.rows} == {"G5": "D", "G6": "C"}
     with pytest.raises(AnalysisError):
         credit_grades(db.engine, filters={"product": ["X"]}, as_of=AS_OF)
+
+
+def test_credit_totals_cover_every_customer_whatever_the_rows_shown(db: Db) -> None:
+    _data(db)
+    full = credit_grades(db.engine, as_of=AS_OF)
+    top = credit_grades(db.engine, as_of=AS_OF, limit=2)
+    assert [r.customer for r in top.rows] == ["G5", "G7"]
+    worst_c = credit_grades(db.engine, as_of=AS_OF, grade="C", limit=1)
+    assert [r.customer for r in worst_c.rows] == ["G6"]
+    for part in (top, worst_c):
+        assert (part.grades, part.ageing) == (full.grades, full.ageing)
+        assert (part.customers, part.overdue_customers) == (7, 5)
+        assert part.overdue_amount == Decimal("35301.00")
+    # no payment due yet: nothing graded, every total zero
+    early = credit_grades(db.engine, as_of=dt.date(2000, 1, 1))
+    assert (early.customers, early.overdue_customers, early.rows) == (0, 0, [])
+    assert [g.customers for g in early.grades] == [0, 0, 0, 0]
+    assert [(a.amount, a.payments) for a in early.ageing] == [(Decimal("0.00"), 0)] * 4

@@ -20,7 +20,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import CTE, Date, Engine, Integer, case, cast, func, literal, or_, select
+from sqlalchemy import CTE, Date, Engine, Integer, and_, case, cast, func, literal, or_, select
 
 from salesops.analysis.common import (
     AnalysisError,
@@ -183,41 +183,49 @@ def churn_warnings(
     factor = Decimal(str(silence_factor))
     flags = _flagged(scope, flt, day, window_days, drop, factor)
 
-    def count_of(flag: Any) -> Any:
-        return func.sum(cast(flag, Integer))
+    def total(value: Any) -> Any:
+        return func.sum(value).over()
 
-    summary_q = select(
-        func.count().label("checked"),
-        count_of(flags.c.warned).label("warned"),
-        count_of(flags.c.revenue_drop).label("revenue_drop"),
-        count_of(flags.c.order_drop).label("order_drop"),
-        count_of(flags.c.no_contact).label("no_contact"),
-        func.sum(case((flags.c.warned, flags.c.trailing))).label("at_risk"),
-    )
-    rows_q = (
-        select(flags, Customer.name)
-        .join(Customer, Customer.id == flags.c.customer_id)
-        .where(flags.c.warned)
-        .order_by(flags.c.trailing.desc(), flags.c.customer_id)
-        .limit(limit)
-    )
+    # One statement, so the orders are read once: every customer's flags with the totals over
+    # all of them (window sums); the warned customers, ranked, plus one row of the others to
+    # carry the totals when nobody is warned.
+    counted = select(
+        flags,
+        Customer.name,
+        func.count().over().label("n_checked"),
+        *(total(cast(flags.c[k], Integer)).label(f"n_{k}") for k in ("warned", *REASONS)),
+        total(case((flags.c.warned, flags.c.trailing))).label("at_risk"),
+        func.row_number()
+        .over(
+            partition_by=flags.c.warned,
+            order_by=(flags.c.trailing.desc(), flags.c.customer_id),
+        )
+        .label("rn"),
+    ).outerjoin(Customer, Customer.id == flags.c.customer_id)
+    ranked = counted.subquery("churn_ranked")
+    wanted = ranked.c.warned if limit is None else and_(ranked.c.warned, ranked.c.rn <= limit)
     with engine.connect() as conn:
-        summary = conn.execute(summary_q).one()
-        rows = conn.execute(rows_q).all()
+        found = conn.execute(select(ranked).where(or_(ranked.c.rn == 1, wanted))).all()
+    rows = sorted((r for r in found if r.warned), key=lambda r: int(r.rn))
+    summary = found[0] if found else None
+
+    def count_of(name: str) -> int:
+        return int(getattr(summary, f"n_{name}") or 0) if summary is not None else 0
+
     return ChurnResult(
         as_of=day,
         window_days=window_days,
         drop_threshold=drop_threshold,
         silence_factor=silence_factor,
-        customers_checked=int(summary.checked),
-        warnings_count=int(summary.warned or 0),
-        revenue_at_risk=money(summary.at_risk),
+        customers_checked=count_of("checked"),
+        warnings_count=count_of("warned"),
+        revenue_at_risk=money(summary.at_risk if summary is not None else None),
         reasons=[
             ChurnReasonCount(
                 reason=reason,  # type: ignore[arg-type]
                 name_zh=zh,
                 name_en=en,
-                customers=int(getattr(summary, reason) or 0),
+                customers=count_of(reason),
             )
             for reason, (zh, en) in REASONS.items()
         ],

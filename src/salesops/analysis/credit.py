@@ -32,7 +32,19 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import CTE, ColumnElement, Date, Engine, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Date,
+    Engine,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 
 from salesops.analysis.common import (
     AnalysisError,
@@ -177,6 +189,10 @@ def _graded(payments: CTE, rules: CreditRules) -> CTE:
         func.sum(case((_in_bucket(p, low, high), p.outstanding), else_=zero)).label(f"age_{b}")
         for b, (low, high) in AGEING.items()
     ]
+    ageing_count = [
+        func.sum(case((_in_bucket(p, low, high), 1), else_=0)).label(f"n_{b}")
+        for b, (low, high) in AGEING.items()
+    ]
     per = (
         select(
             p.customer_id,
@@ -186,6 +202,7 @@ def _graded(payments: CTE, rules: CreditRules) -> CTE:
             func.sum(p.days_late).label("late_days"),
             func.sum(p.outstanding).label("overdue"),
             *ageing,
+            *ageing_count,
         )
         .group_by(p.customer_id)
         .cte("credit_customer")
@@ -258,48 +275,52 @@ def credit_grades(
     flt = normalise_filters(filters)
     check_applicable(flt, ("payment",), "credit")
     day = resolve_as_of(as_of)
-    payments = _payments(scope, flt, day)
-    graded = _graded(payments, rules)
-    p = payments.c
-    grades_q = select(
-        graded.c.grade,
-        func.count().label("n"),
-        func.sum(graded.c.overdue).label("overdue"),
-        func.sum(case((graded.c.overdue > 0, 1), else_=0)).label("overdue_customers"),
-    ).group_by(graded.c.grade)
-    ageing_q = select(
-        *[
-            func.sum(case((_in_bucket(p, low, high), 1), else_=0)).label(f"n_{b}")
-            for b, (low, high) in AGEING.items()
-        ],
-        *[
-            func.sum(case((_in_bucket(p, low, high), p.outstanding))).label(f"age_{b}")
-            for b, (low, high) in AGEING.items()
-        ],
-    )
-    rows_q: Any = select(graded)
-    if grade is not None:
-        rows_q = rows_q.where(graded.c.grade == grade)
-    rows_q = rows_q.order_by(
-        graded.c.grade.desc(), graded.c.overdue.desc(), graded.c.customer_id
-    ).limit(limit)
+    table = _graded(_payments(scope, flt, day), rules)
+    graded = table.c
+    # One statement, so the payments are read once: every customer's grade with the totals
+    # per grade and over all customers (window sums); the wanted rows, ranked, plus the first
+    # row of each grade to carry its totals.
+    by = graded.grade
+    order = (graded.overdue.desc(), graded.customer_id)
+    counted = select(
+        table,
+        func.count().over(partition_by=by).label("grade_n"),
+        func.sum(graded.overdue).over(partition_by=by).label("grade_overdue"),
+        func.sum(case((graded.overdue > 0, 1), else_=0)).over(partition_by=by).label("grade_late"),
+        *(func.sum(graded[f"n_{b}"]).over().label(f"all_n_{b}") for b in AGEING),
+        *(func.sum(graded[f"age_{b}"]).over().label(f"all_age_{b}") for b in AGEING),
+        func.row_number().over(order_by=order, partition_by=by).label("grade_rn"),
+        func.row_number().over(order_by=(graded.grade.desc(), *order)).label("rn"),
+    ).subquery("credit_ranked")
+    c = counted.c
+    rank = c.rn if grade is None else c.grade_rn
+    wanted = true() if grade is None else c.grade == grade
+    if limit is not None:
+        wanted = and_(wanted, rank <= limit)
     with engine.connect() as conn:
-        by_grade = {r.grade: r for r in conn.execute(grades_q)}
-        ageing = conn.execute(ageing_q).one()
-        rows = conn.execute(rows_q).all()
+        found = conn.execute(select(counted).where(or_(c.grade_rn == 1, wanted))).all()
+    by_grade = {r.grade: r for r in found if r.grade_rn == 1}
+    picked = [r for r in found if (grade is None or r.grade == grade)]
+    rank_of = (lambda r: r.rn) if grade is None else (lambda r: r.grade_rn)
+    rows = sorted((r for r in picked if limit is None or rank_of(r) <= limit), key=rank_of)
+    ageing = found[0] if found else None
+
+    def total(name: str) -> Any:
+        return getattr(ageing, f"all_{name}") if ageing is not None else None
+
     return CreditResult(
         as_of=day,
         rules={k: float(v) for k, v in asdict(rules).items()},
-        customers=sum(int(r.n) for r in by_grade.values()),
-        overdue_amount=money(sum((money(r.overdue) for r in by_grade.values()), Decimal(0))),
-        overdue_customers=sum(int(r.overdue_customers) for r in by_grade.values()),
+        customers=sum(int(r.grade_n) for r in by_grade.values()),
+        overdue_amount=money(sum((money(r.grade_overdue) for r in by_grade.values()), Decimal(0))),
+        overdue_customers=sum(int(r.grade_late) for r in by_grade.values()),
         grades=[
             CreditGradeCount(
                 grade=g,  # type: ignore[arg-type]
                 name_zh=zh,
                 name_en=en,
-                customers=int(by_grade[g].n) if g in by_grade else 0,
-                overdue_amount=money(by_grade[g].overdue if g in by_grade else None),
+                customers=int(by_grade[g].grade_n) if g in by_grade else 0,
+                overdue_amount=money(by_grade[g].grade_overdue if g in by_grade else None),
             )
             for g, (zh, en) in GRADES.items()
         ],
@@ -308,8 +329,8 @@ def credit_grades(
                 bucket=b,
                 min_days=low,
                 max_days=high,
-                amount=money(getattr(ageing, f"age_{b}")),
-                payments=int(getattr(ageing, f"n_{b}") or 0),
+                amount=money(total(f"age_{b}")),
+                payments=int(total(f"n_{b}") or 0),
             )
             for b, (low, high) in AGEING.items()
         ],
