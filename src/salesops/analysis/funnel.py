@@ -52,12 +52,11 @@ from salesops.analysis.common import (
 from salesops.analysis.facts import check_applicable
 from salesops.analysis.pipeline_history import (
     KeptDates,
-    days_between,
     kept_dates,
     population,
     stage_config,
-    stage_stays,
     states_as_of,
+    stays_as_of,
 )
 from salesops.analysis.stuck import StuckDealsResult, stuck_deals
 from salesops.metrics.scope import FULL_SCOPE, Scope
@@ -122,13 +121,14 @@ def funnel_statement(
         .cte("funnel_states")
     )
     cfg = stage_config(pipeline).cte("funnel_steps")
-    all_stays = stage_stays(day, among=select(pop.c.opportunity_id)).subquery("funnel_stays_all")
+    among = select(pop.c.opportunity_id)
+    all_stays = stays_as_of(day, among=among, kept=kept).subquery("funnel_stays_all")
     stays = (
         select(
             all_stays.c.opportunity_id,
             all_stays.c.stage,
             all_stays.c.entered_at,
-            all_stays.c.ended_at,
+            all_stays.c.dwell_days,
             cfg.c.position,
             cfg.c.kind,
             states.c.is_open,
@@ -171,12 +171,12 @@ def funnel_statement(
             literal("completed"),
             stays.c.stage,
             func.count(),
-            func.avg(days_between(stays.c.ended_at, stays.c.entered_at)),
+            func.avg(stays.c.dwell_days),
         )
-        .where(stays.c.ended_at.is_not(None), stays.c.kind == "open")
+        .where(stays.c.dwell_days.is_not(None), stays.c.kind == "open")
         .group_by(stays.c.stage),
         select(literal("open"), stays.c.stage, func.count(), func.avg(age))
-        .where(stays.c.ended_at.is_(None), stays.c.is_open)
+        .where(stays.c.dwell_days.is_(None), stays.c.is_open)
         .group_by(stays.c.stage),
         count_of("total", true()).select_from(states),
         count_of("is_open", states.c.is_open).select_from(states),

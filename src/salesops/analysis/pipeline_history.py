@@ -23,7 +23,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CTE, Float, Select, and_, case, cast, extract, func, or_, select, union_all
+from sqlalchemy import (
+    CTE,
+    DateTime,
+    Double,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from salesops.analysis.common import NormalFilters, resolve_as_of
 from salesops.analysis.facts import conditions
@@ -32,8 +45,10 @@ from salesops.db.schema import (
     OpportunityChange,
     OpportunityMonthEnd,
     OpportunityMonthEndCover,
+    OpportunityStageStay,
     PipelineStage,
 )
+from salesops.metrics.dialects import seconds_between
 from salesops.metrics.history import (
     current_states,
     cutoff_of,
@@ -130,8 +145,95 @@ def _stage_after(cutoff: dt.datetime) -> Any:
     )
 
 
+def stays_as_of(
+    day: dt.date, among: Select[Any] | None = None, kept: KeptDates | None = None
+) -> Select[Any]:
+    """Stays in a stage up to the end of ``day``: ``opportunity_id, stage, entered_at,
+    dwell_days`` — the stay's length in (fractional) days when it ended by then, NULL while
+    the opportunity was still in the stage. ``among``: only the opportunities whose ids this
+    select returns.
+
+    From :func:`stage_stays` (the history), or — ``kept`` given and ``day`` on or after
+    today, when every change and close has happened by then — from the ended stays the
+    writers keep plus each opportunity's current stay, without replaying the history.
+    """
+    if kept is not None and day >= kept.today:
+        return _kept_stays(day, among)
+    stays = stage_stays(day, among).subquery("history_stays")
+    return select(
+        stays.c.opportunity_id,
+        stays.c.stage,
+        stays.c.entered_at,
+        _not_negative(days_between(stays.c.ended_at, stays.c.entered_at)).label("dwell_days"),
+    )
+
+
+def _not_negative(days: Any) -> Any:
+    """A stay's length is never negative: a stage change or close dated before the entry
+    ends the stay at the entry (0 days)."""
+    return case((days < 0, 0.0), else_=days)
+
+
+def _kept_stays(day: dt.date, among: Select[Any] | None) -> Select[Any]:
+    """:func:`stays_as_of` at a ``day`` on or after today from what the writers keep.
+
+    * Ended stays are ``opportunity_stage_stay``'s rows. One that ends after ``day`` (a close
+      dated later) was still running then.
+    * The stays that never ended: each opportunity's last stage change (the one without a
+      ``next_at``) into a stage, or its current stage from creation when it has no stage
+      change, unless the opportunity is won or lost with a close date.
+    """
+    kept = OpportunityStageStay.__table__
+    ch = OpportunityChange.__table__
+    opp = Opportunity.__table__
+    cutoff = cutoff_of(day)
+    dwell = _not_negative(kept.c.days)
+    ended = select(
+        kept.c.opportunity_id,
+        kept.c.stage,
+        kept.c.entered_at,
+        case((kept.c.left_on <= day, dwell)).label("dwell_days"),
+    ).where(or_(kept.c.entered_at.is_(None), kept.c.entered_at < cutoff))
+    last = select(
+        ch.c.opportunity_id,
+        ch.c.new_value.label("stage"),
+        ch.c.changed_at.label("entered_at"),
+    ).where(
+        ch.c.field == "stage",
+        ch.c.next_at.is_(None),
+        ch.c.new_value.is_not(None),
+        ch.c.changed_at < cutoff,
+    )
+    created = select(
+        opp.c.id.label("opportunity_id"),
+        opp.c.stage,
+        cast(opp.c.created_on, DateTime).label("entered_at"),
+    ).where(
+        opp.c.stage.is_not(None),
+        or_(opp.c.created_on.is_(None), opp.c.created_on <= day),
+        ~select(ch.c.id).where(ch.c.opportunity_id == opp.c.id, ch.c.field == "stage").exists(),
+    )
+    if among is not None:
+        ended = ended.where(kept.c.opportunity_id.in_(among))
+        last = last.where(ch.c.opportunity_id.in_(among))
+        created = created.where(opp.c.id.in_(among))
+    current = union_all(last, created).subquery("current_stays")
+    closed = and_(opp.c.status.in_(("won", "lost")), opp.c.closed_on.is_not(None))
+    running = (
+        select(
+            current.c.opportunity_id,
+            current.c.stage,
+            current.c.entered_at,
+            cast(null(), Double).label("dwell_days"),
+        )
+        .join(opp, opp.c.id == current.c.opportunity_id)
+        .where(~closed)
+    )
+    return union_all(ended, running).subquery("kept_stays").select()
+
+
 def stage_stays(day: dt.date, among: Select[Any] | None = None) -> Select[Any]:
-    """Stays in a stage up to the end of ``day``.
+    """Stays in a stage up to the end of ``day``, replayed from the history.
 
     Columns: ``opportunity_id, stage, entered_at, left_at, closed_at, ended_at``. ``among``:
     only the opportunities whose ids this select returns (a funnel's population: history of
@@ -190,5 +292,6 @@ def population(
 
 
 def days_between(later: Any, earlier: Any) -> Any:
-    """Fractional days from timestamp ``earlier`` to ``later``."""
-    return cast(extract("epoch", later - earlier), Float) / SECONDS_PER_DAY
+    """Fractional days from timestamp ``earlier`` to ``later`` (as the writers compute a kept
+    stay's length)."""
+    return seconds_between(earlier, later) / SECONDS_PER_DAY

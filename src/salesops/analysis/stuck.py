@@ -46,11 +46,10 @@ from salesops.analysis.common import (
 from salesops.analysis.facts import check_applicable
 from salesops.analysis.pipeline_history import (
     KeptDates,
-    days_between,
     kept_dates,
     population,
-    stage_stays,
     states_as_of,
+    stays_as_of,
 )
 from salesops.db.schema import Customer, Opportunity, Rep
 from salesops.metrics.scope import FULL_SCOPE, Scope
@@ -113,16 +112,18 @@ def stuck_statement(
         .join(pop, pop.c.opportunity_id == opened.c.id)
         .cte("stuck_open")
     )
-    all_stays = stage_stays(day).subquery("stuck_stays_all")
+    all_stays = stays_as_of(day, kept=kept).subquery("stuck_stays_all")
     stays = (
         select(all_stays)
         .join(pop, pop.c.opportunity_id == all_stays.c.opportunity_id)
         .cte("stuck_stays")
     )
-    dwell = days_between(stays.c.ended_at, stays.c.entered_at)
     medians = (
-        select(stays.c.stage, func.percentile_cont(0.5).within_group(dwell).label("median"))
-        .where(stays.c.ended_at.is_not(None))
+        select(
+            stays.c.stage,
+            func.percentile_cont(0.5).within_group(stays.c.dwell_days).label("median"),
+        )
+        .where(stays.c.dwell_days.is_not(None))
         .group_by(stays.c.stage)
         .subquery("stuck_medians")
     )
@@ -154,7 +155,7 @@ def stuck_statement(
         )
         .join(open_now, open_now.c.id == stays.c.opportunity_id)
         .outerjoin(medians, medians.c.stage == stays.c.stage)
-        .where(stays.c.ended_at.is_(None), in_stage > threshold)
+        .where(stays.c.dwell_days.is_(None), in_stage > threshold)
         .cte("stuck_deals")
     )
     rows = (
