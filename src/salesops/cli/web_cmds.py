@@ -8,8 +8,9 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -48,8 +49,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class _Served:
+    """A board to load pages from: its base URL and, when it runs in this process, a way to
+    drop every cached result (engine, analyses, panels) so the next load is cold."""
+
+    url: str
+    forget: Callable[[], None] | None = None
+
+
 @contextmanager
-def _local_server() -> Iterator[str]:
+def _local_server() -> Iterator[_Served]:
     """Serve the app on the configured database on a free loopback port (a thread)."""
     import uvicorn
 
@@ -73,7 +83,7 @@ def _local_server() -> Iterator[str]:
             raise RuntimeError("the board server did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield _Served(f"http://127.0.0.1:{port}", lambda: warmup.forget_results(engine))
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -102,7 +112,8 @@ def screenshots(
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
-    with _local_server() if url is None else _given(url) as base:
+    with _local_server() if url is None else _given(url) as served:
+        base = served.url
         pages = list(PAGES)
         rep = _first_rep(base)
         if rep:
@@ -117,8 +128,8 @@ def screenshots(
 
 
 @contextmanager
-def _given(url: str) -> Iterator[str]:
-    yield url.rstrip("/")
+def _given(url: str) -> Iterator[_Served]:
+    yield _Served(url.rstrip("/"))
 
 
 def _take(
@@ -169,51 +180,77 @@ def page_timings(
     url: str | None = typer.Option(
         None, help="A running board (default: start one on SALESOPS_DATABASE_URL)."
     ),
-    runs: int = typer.Option(5, min=1, max=50, help="Loads per page after the first."),
+    runs: int = typer.Option(5, min=1, max=50, help="Warm loads per page after the first."),
+    cold: int = typer.Option(
+        1,
+        min=1,
+        max=20,
+        help="Cold loads per page, each after every cached result was dropped (more than "
+        "one needs the board this command starts).",
+    ),
     query: str = typer.Option("", help="Extra query string for every page."),
+    only: list[str] = typer.Option(
+        [],
+        "--page",
+        help="Time only this page (overview, orders, pipeline, team, rep, "
+        "customers, wall); repeat for more.",
+    ),
 ) -> None:
-    """Time each board page in Chromium: first load (cold cache) and the median of ``runs``
-    more, from navigation start until every chart's first frame is painted; "server" is the
-    page's HTML response alone (the lazy panels' requests come after it)."""
+    """Time each board page in Chromium, from navigation start until every chart's first
+    frame is painted: cold loads (nothing cached: engine, analyses and panels are all
+    computed again; median and slowest of ``cold``) and the median of ``runs`` warm loads
+    after them; "HTML" is the page's own response alone (its lazy panels' requests come
+    after it)."""
     import statistics
 
     from playwright.sync_api import sync_playwright
     from rich.table import Table
 
-    table = Table(title="Board pages (seconds)")
-    for col in ("page", "first load", "server (first)", "median", "server (median)"):
+    if cold > 1 and url is not None:
+        raise typer.BadParameter("--cold above 1 needs the board this command starts")
+    table = Table(title=f"Board pages (seconds; {cold} cold, {runs} warm loads each)")
+    for col in ("page", "cold", "cold (slowest)", "HTML (cold)", "warm", "HTML (warm)"):
         table.add_column(col, justify="left" if col == "page" else "right")
-    with _local_server() if url is None else _given(url) as base:
+    with _local_server() if url is None else _given(url) as served:
+        base = served.url
         pages = list(PAGES)
         rep = _first_rep(base)
         if rep:
             pages.insert(4, ("rep", f"/team/rep?rep={quote(rep)}"))
         pages.append(("wall", "/wall?rotate=0&refresh=0"))
+        if only:
+            pages = [(name, path) for name, path in pages if name in only]
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1440, "height": 900})
             page = context.new_page()
+
+            def load(target: str) -> tuple[float, float]:
+                page.goto(target)
+                page.wait_for_selector("body[data-ready='1']", timeout=120_000)
+                ready = page.evaluate("() => window.__readyAt") / 1000
+                html = page.evaluate(
+                    "() => { const n = performance.getEntriesByType('navigation')[0];"
+                    " return n.responseEnd - n.requestStart; }"
+                )
+                return ready, html / 1000
+
             for name, path in pages:
                 sep = "&" if "?" in path else "?"
                 target = f"{base}{path}{sep}lang=zh" + (f"&{query}" if query else "")
-                loads, servers = [], []
-                for _ in range(runs + 1):
-                    page.goto(target)
-                    page.wait_for_selector("body[data-ready='1']", timeout=120_000)
-                    loads.append(page.evaluate("() => window.__readyAt") / 1000)
-                    servers.append(
-                        page.evaluate(
-                            "() => { const n = performance.getEntriesByType('navigation')[0];"
-                            " return n.responseEnd - n.requestStart; }"
-                        )
-                        / 1000
-                    )
+                colds = []
+                for _ in range(cold):
+                    if served.forget is not None:
+                        served.forget()
+                    colds.append(load(target))
+                warms = [load(target) for _ in range(runs)]
                 table.add_row(
                     name,
-                    f"{loads[0]:.3f}",
-                    f"{servers[0]:.3f}",
-                    f"{statistics.median(loads[1:]):.3f}",
-                    f"{statistics.median(servers[1:]):.3f}",
+                    f"{statistics.median(t for t, _ in colds):.3f}",
+                    f"{max(t for t, _ in colds):.3f}",
+                    f"{statistics.median(h for _, h in colds):.3f}",
+                    f"{statistics.median(t for t, _ in warms):.3f}",
+                    f"{statistics.median(h for _, h in warms):.3f}",
                 )
             browser.close()
     Console().print(table)

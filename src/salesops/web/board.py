@@ -208,6 +208,12 @@ class Board:
         """Rows of the engine's answer for ``metric`` over this board's filters."""
         return list(self.metrics.query(self.metric_query(metric, **kwargs), self.scope).rows)
 
+    def query_many(self, *queries: tuple[str, dict[str, Any]]) -> list[list[Row]]:
+        """Rows of each ``(metric, metric_query keywords)`` over this board's filters, asked of
+        the engine at once (KPIs of one shape fused into one statement, shapes side by side)."""
+        asked = [self.metric_query(metric, **kwargs) for metric, kwargs in queries]
+        return [list(r.rows) for r in self.metrics.query_many(asked, self.scope)]
+
     def total(self, metric: str, **kwargs: Any) -> Row:
         """The single row of an ungrouped query (value, and previous/change with compare)."""
         rows = self.query(metric, **kwargs)

@@ -4,6 +4,7 @@ from the panel API on an interval (``setOption`` on live charts, so nothing flic
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,11 +13,12 @@ from fastapi.responses import HTMLResponse
 
 from salesops.api.deps import EngineDep, ScopeDep
 from salesops.config import get_settings
+from salesops.web import warmup
 from salesops.web.board import Board
 from salesops.web.i18n import translate
 from salesops.web.options import KIND_LABELS, announcements
-from salesops.web.panels import build_cards, pages
-from salesops.web.panels.base import deferred, placeholder, safe_build
+from salesops.web.panels import PAGE_WORKERS, build_cards, pages
+from salesops.web.panels.base import PanelSpec, deferred, placeholder, safe_build
 from salesops.web.render import board_json, render, request_filters, request_locale
 
 router = APIRouter(include_in_schema=False)
@@ -58,29 +60,49 @@ def wall(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
     locale = request_locale(request)
     filters, error = request_filters(request)
     specs = pages()
-    slides: list[dict[str, Any]] = []
-    panels: list[dict[str, Any]] = []
-    refresh_pages = []
-    for page_id, card_ids, layout in SLIDES:
-        spec = specs[page_id]
-        board = Board(engine=engine, scope=scope, filters=filters, locale=locale, page=page_id)
-        wanted = [pid for pid, _ in layout]
-        built = [
-            placeholder(board, p) if deferred(board, p) else safe_build(board, p)
-            for p in spec.panels
-            if p.id in wanted
-        ]
-        panels.extend(built)
-        cards = build_cards(board, card_ids) if card_ids else []
-        slides.append(
-            {
-                "page": page_id,
-                "title": translate(locale, spec.title),
-                "cards": cards,
-                "layout": layout,
-            }
-        )
-        refresh_pages.append({"page": page_id, "panels": wanted, "cards": list(card_ids)})
+    boards = {
+        page_id: Board(engine=engine, scope=scope, filters=filters, locale=locale, page=page_id)
+        for page_id, _, _ in SLIDES
+    }
+    if not error:
+        for page_id, _, layout in SLIDES:
+            warmup.start_lazy_panels(boards[page_id], specs[page_id], [p for p, _ in layout])
+
+    def panel(page_id: str, p: PanelSpec) -> dict[str, Any]:
+        board = boards[page_id]
+        return placeholder(board, p) if deferred(board, p) else safe_build(board, p)
+
+    # Cards and panels side by side, as a board page is built (see build_page).
+    with ThreadPoolExecutor(PAGE_WORKERS, thread_name_prefix="salesops-wall") as pool:
+        cards = {
+            page_id: pool.submit(build_cards, boards[page_id], card_ids)
+            for page_id, card_ids, _ in SLIDES
+            if card_ids
+        }
+        built = {
+            page_id: [
+                pool.submit(panel, page_id, p)
+                for p in specs[page_id].panels
+                if p.id in {pid for pid, _ in layout}
+            ]
+            for page_id, _, layout in SLIDES
+        }
+        slides: list[dict[str, Any]] = []
+        panels: list[dict[str, Any]] = []
+        refresh_pages = []
+        for page_id, card_ids, layout in SLIDES:
+            panels.extend(f.result() for f in built[page_id])
+            slides.append(
+                {
+                    "page": page_id,
+                    "title": translate(locale, specs[page_id].title),
+                    "cards": cards[page_id].result() if page_id in cards else [],
+                    "layout": layout,
+                }
+            )
+            refresh_pages.append(
+                {"page": page_id, "panels": [pid for pid, _ in layout], "cards": list(card_ids)}
+            )
     rotate = _seconds(request.query_params.get("rotate"), 20, 0, 3600)
     refresh = _seconds(request.query_params.get("refresh"), 60, 0, 86400)
     data = {

@@ -97,10 +97,11 @@ _LAZY = ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesops-lazy")
 _LAZY_SLOTS = threading.BoundedSemaphore(2)
 
 
-def start_lazy_panels(board: Board, spec: PageSpec) -> None:
-    """Start building the lazy panels of ``spec`` that are not cached yet (see the module
-    docstring); the page placeholders then fetch finished or running builds."""
-    lazy = [p for p in spec.panels if deferred(board, p)]
+def start_lazy_panels(board: Board, spec: PageSpec, only: Sequence[str] | None = None) -> None:
+    """Start building the lazy panels of ``spec`` (or those of them in ``only``) that are not
+    cached yet (see the module docstring); the page placeholders then fetch finished or
+    running builds."""
+    lazy = [p for p in spec.panels if (only is None or p.id in only) and deferred(board, p)]
     if lazy and _LAZY_SLOTS.acquire(blocking=False):
         twin = Board(
             engine=board.engine,

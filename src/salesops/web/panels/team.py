@@ -25,17 +25,20 @@ def rep_href(board: Board, rep: str) -> str:
 def leaderboard_rows(board: Board) -> list[dict[str, Any]]:
     """One row per rep: revenue, the team's revenue per rep, bookings, win rate, deals, activities,
     and the revenue target when one exists. Every number is an engine result."""
+    revenue, per_rep, *by_rep = board.query_many(
+        ("revenue", {"by": ("rep", "team")}),
+        ("per_rep_output", {"by": ("team",)}),
+        *((metric, {"by": ("rep",)}) for metric in LEADERBOARD_METRICS),
+    )
     rows: dict[str, dict[str, Any]] = {}
-    for r in board.query("revenue", by=("rep", "team")):
+    for r in revenue:
         rep = r.get("rep")
         if rep is None:
             continue
         rows[str(rep)] = {"rep": str(rep), "team": r.get("team"), "revenue": r.get("value")}
-    team_avg = {
-        str(r.get("team")): r.get("value") for r in board.query("per_rep_output", by=("team",))
-    }
-    for metric in LEADERBOARD_METRICS:
-        for r in board.query(metric, by=("rep",)):
+    team_avg = {str(r.get("team")): r.get("value") for r in per_rep}
+    for metric, answer in zip(LEADERBOARD_METRICS, by_rep, strict=True):
+        for r in answer:
             rep = r.get("rep")
             if rep is None:
                 continue
