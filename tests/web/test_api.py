@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from pytest import MonkeyPatch
+from sqlalchemy import event
 
 from salesops.app import create_app
 from tests.conftest import Db
@@ -138,6 +139,29 @@ def test_a_page_starts_its_lazy_panels_at_once(db: Db, monkeypatch: MonkeyPatch)
     assert client.get(f"/api/v1/panels/pipeline/funnel?{Q}&region=华南&lang=zh").status_code == 200
 
 
+def test_the_wall_starts_its_lazy_panels_at_once(db: Db, monkeypatch: MonkeyPatch) -> None:
+    from salesops.metrics.scope import FULL_SCOPE
+    from salesops.web import warmup
+    from salesops.web.board import Board
+    from salesops.web.filters import parse_filters
+    from salesops.web.panels import pages
+    from salesops.web.panels.base import panel_key
+
+    monkeypatch.setenv("SALESOPS_BOARD_WARMUP", "0")
+    client = _client(db)
+    # Sent with placeholders for the slow panels, unless the worker already finished them.
+    assert client.get(f"/wall?{Q}&region=华北&lang=zh&rotate=0&refresh=0").status_code == 200
+    warmup._LAZY.submit(lambda: None).result(timeout=60)
+    filters = parse_filters({"asof": [ASOF], "region": ["华北"]})
+    board = Board(db.engine, FULL_SCOPE, filters, "zh_CN", page="pipeline")
+    spec = pages()["pipeline"]
+    for panel_id in ("funnel", "stuck_deals"):  # the wall's; not the movement, it has none
+        panel = spec.panel(panel_id)
+        assert panel is not None and board.is_cached(panel_key(board, panel)), panel_id
+    movement = spec.panel("pipeline_movement")
+    assert movement is not None and not board.is_cached(panel_key(board, movement))
+
+
 def test_server_start_builds_the_default_view_of_every_page(
     db: Db, monkeypatch: MonkeyPatch
 ) -> None:
@@ -165,6 +189,12 @@ def test_server_start_builds_the_default_view_of_every_page(
         for locale in ("zh_CN", "en"):
             board = Board(db.engine, FULL_SCOPE, filters, locale, page=page_id)
             assert all(board.is_cached(panel_key(board, p)) for p in spec.panels), page_id
+    # The wall too, its own set of cards included: it is then served without a statement.
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    assert TestClient(create_app(db.engine)).get("/wall?lang=zh").status_code == 200
+    # (beside the data version and the announcements, read on every page)
+    assert [s for s in statements if not re.search(r"data_version|FROM announcement", s)] == []
 
 
 def test_the_board_cache_computes_a_key_once_however_many_ask() -> None:

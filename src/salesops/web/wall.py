@@ -54,25 +54,27 @@ def _seconds(text: str | None, default: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
-@router.get("/wall", response_class=HTMLResponse)
-def wall(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
-    """The wall: ``?rotate=`` seconds per slide (default 20), ``?refresh=`` seconds (60)."""
-    locale = request_locale(request)
-    filters, error = request_filters(request)
+def build_slides(
+    engine: Any, scope: Any, filters: Any, locale: str, *, defer: bool = True
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The wall's slides (cards and layout), their panels, and what each slide refreshes.
+
+    Cards and panels are built side by side, as a board page is (see ``build_page``);
+    ``defer``: lazy panels are placeholders the browser fills in, started at once.
+    """
     specs = pages()
     boards = {
         page_id: Board(engine=engine, scope=scope, filters=filters, locale=locale, page=page_id)
         for page_id, _, _ in SLIDES
     }
-    if not error:
+    if defer:
         for page_id, _, layout in SLIDES:
             warmup.start_lazy_panels(boards[page_id], specs[page_id], [p for p, _ in layout])
 
     def panel(page_id: str, p: PanelSpec) -> dict[str, Any]:
         board = boards[page_id]
-        return placeholder(board, p) if deferred(board, p) else safe_build(board, p)
+        return placeholder(board, p) if defer and deferred(board, p) else safe_build(board, p)
 
-    # Cards and panels side by side, as a board page is built (see build_page).
     with ThreadPoolExecutor(PAGE_WORKERS, thread_name_prefix="salesops-wall") as pool:
         cards = {
             page_id: pool.submit(build_cards, boards[page_id], card_ids)
@@ -103,6 +105,15 @@ def wall(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
             refresh_pages.append(
                 {"page": page_id, "panels": [pid for pid, _ in layout], "cards": list(card_ids)}
             )
+    return slides, panels, refresh_pages
+
+
+@router.get("/wall", response_class=HTMLResponse)
+def wall(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+    """The wall: ``?rotate=`` seconds per slide (default 20), ``?refresh=`` seconds (60)."""
+    locale = request_locale(request)
+    filters, error = request_filters(request)
+    slides, panels, refresh_pages = build_slides(engine, scope, filters, locale, defer=not error)
     rotate = _seconds(request.query_params.get("rotate"), 20, 0, 3600)
     refresh = _seconds(request.query_params.get("refresh"), 60, 0, 86400)
     data = {

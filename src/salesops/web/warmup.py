@@ -9,9 +9,9 @@
   pages for the same filters in the background (one at a time, so the machine stays
   responsive), filling the engine's, the analyses' and the panel caches. Clicking through
   the board is then fast even on a large database.
-* **At start**: ``salesops serve`` and ``salesops demo`` build every page for the default
-  filters, in both languages, right after the server starts — what a meeting-room screen or
-  the first visitor of the day opens.
+* **At start**: ``salesops serve`` and ``salesops demo`` build every page and the wall for
+  the default filters, in both languages, right after the server starts — what a
+  meeting-room screen or the first visitor of the day opens.
 
 Set ``SALESOPS_BOARD_WARMUP=0`` to switch off the last two (the benchmark does, to time cold
 pages); the lazy panels always start with their page.
@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 _DONE: set[tuple[int, int, str, BoardFilters]] = set()
 _LOCK = threading.Lock()
-#: Pages warmed for each page's filters, in the order people usually click through them.
+#: Pages warmed for each page's filters, in the order people usually click through them
+#: (the wall, which shows parts of each, comes after them).
 ORDER = ("overview", "orders", "pipeline", "team", "customers")
 
 
@@ -67,23 +68,32 @@ def warm(
     *,
     isolated: bool = False,
 ) -> None:
-    """Build every board page but ``skip`` for these filters (errors are logged, not raised).
+    """Build every board page but ``skip``, then the wall, for these filters (errors are
+    logged, not raised).
 
     ``isolated``: each page from empty caches, as after an import (a group of a page's
     queries that an earlier page already answered would not run, so its statement would not
     be compiled before the first cold visit needs it).
     """
     from salesops.web.panels import build_page, pages
+    from salesops.web.wall import build_slides
 
     specs = pages()
-    for page_id in ORDER:
-        if page_id == skip or page_id not in specs:
-            continue
+
+    def build(page_id: str) -> None:
         if isolated:
             forget_results(engine)
+        if page_id == "wall":
+            build_slides(engine, scope, filters, locale, defer=False)
+            return
         board = Board(engine=engine, scope=scope, filters=filters, locale=locale, page=page_id)
+        build_page(board, specs[page_id])
+
+    for page_id in (*ORDER, "wall"):
+        if page_id == skip or (page_id != "wall" and page_id not in specs):
+            continue
         try:
-            build_page(board, specs[page_id])
+            build(page_id)
         except Exception:  # a warm-up must never disturb anyone
             log.debug("warm-up of %s failed", page_id, exc_info=True)
 
