@@ -123,6 +123,31 @@ def test_stage_conversion_and_dwell_by_stage(world: World) -> None:
     assert dwell.rows == [{"stage": "Qualify", "value": 34.5}]
 
 
+def test_a_stay_ended_before_it_began_lasts_zero_days(db: Db) -> None:
+    from tests.analysis.data import build, ts
+
+    with build(db.engine) as b:
+        b.rep("R1")
+        for i, (name, kind) in enumerate((("Lead", "open"), ("Qualify", "open"), ("Won", "won"))):
+            b.stage(name, i + 1, kind)
+        # Lead 1 Jan 00:00 -> 11 Jan 00:00: 10 days; then Qualify from 11 Jan, but the deal
+        # was recorded won on 5 January: that stay ends at its entry, 0 days (not -6)
+        b.opportunity("a", owner="R1", created="2024-01-01", stage="Qualify", status="won",
+                      amount=100, closed="2024-01-05")  # fmt: skip
+        b.change("a", "stage", "Lead", "Qualify", ts("2024-01-11", 0))
+    jan = MetricQuery("stage_dwell_days", start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 31))
+    by_stage = MetricQuery(
+        "stage_dwell_days", by=("stage",), start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 31)
+    )
+    for summary in (True, False):  # the kept stays and the history
+        engine = MetricsEngine(db.engine, today=dt.date(2024, 6, 30), summary=summary)
+        assert engine.query(jan).rows == [{"value": 5.0}], summary
+        assert engine.query(by_stage).rows == [
+            {"stage": "Lead", "value": 10.0},
+            {"stage": "Qualify", "value": 0.0},
+        ], summary
+
+
 def test_activities_by_kind_and_nps_by_category(world: World) -> None:
     acts = world.engine.query(MetricQuery("activities", by=("kind",), start=START, end=END))
     assert acts.rows == [{"kind": "call", "value": 1}, {"kind": "visit", "value": 4}]

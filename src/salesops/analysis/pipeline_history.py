@@ -56,6 +56,7 @@ from salesops.metrics.history import (
     month_end_open_states,
     opportunity_states,
     stage_entries,
+    stay_length,
 )
 from salesops.metrics.scope import Scope
 
@@ -164,14 +165,8 @@ def stays_as_of(
         stays.c.opportunity_id,
         stays.c.stage,
         stays.c.entered_at,
-        _not_negative(days_between(stays.c.ended_at, stays.c.entered_at)).label("dwell_days"),
+        stay_length(days_between(stays.c.ended_at, stays.c.entered_at)).label("dwell_days"),
     )
-
-
-def _not_negative(days: Any) -> Any:
-    """A stay's length is never negative: a stage change or close dated before the entry
-    ends the stay at the entry (0 days)."""
-    return case((days < 0, 0.0), else_=days)
 
 
 def _kept_stays(day: dt.date, among: Select[Any] | None) -> Select[Any]:
@@ -187,7 +182,7 @@ def _kept_stays(day: dt.date, among: Select[Any] | None) -> Select[Any]:
     ch = OpportunityChange.__table__
     opp = Opportunity.__table__
     cutoff = cutoff_of(day)
-    dwell = _not_negative(kept.c.days)
+    dwell = stay_length(kept.c.days)
     ended = select(
         kept.c.opportunity_id,
         kept.c.stage,

@@ -251,9 +251,11 @@ KPIS: tuple[Kpi, ...] = (
     _k("stage_dwell_days", "阶段停留时长", "Days in stage",
        "days", "opportunity", "left_at", "down",
        "Mean days between entering a stage and leaving it (by a stage change or the deal "
-       "closing), over stays that ended in the period; open stays are not counted here.",
+       "closing), over stays that ended in the period; open stays are not counted here. A "
+       "stay ended by a change or close dated before its entry counts as 0 days.",
        "进入某阶段到离开（阶段变化或商机关闭）的平均天"
-       "数，按期间内结束的停留计算；未结束的停留不计入。",
+       "数，按期间内结束的停留计算；未结束的停留不计入。"
+       "离开时间早于进入时间的停留按 0 天计。",
        M("dwell_days") / M("dwell_stays"),
     ),
     _k("lead_conversion", "线索转化率", "Lead conversion", "ratio", "lead", "created_on", "up",

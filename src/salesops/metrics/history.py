@@ -442,6 +442,13 @@ def stage_entries(until: dt.date | None = None, *, among: Select[Any] | None = N
     ).select_from(stays.join(opp, opp.id == stays.c.opportunity_id))
 
 
+def stay_length(days: Any) -> ColumnElement[Any]:
+    """A stay's length in days, never negative: a stage change or close dated before the
+    stay's entry ends it at the entry (0 days). Time in stage, the funnel and stuck deals all
+    read a stay's length through this."""
+    return case((days < 0, 0.0), else_=days)
+
+
 def stays_ending_between(first: dt.date, last: dt.date) -> CompoundSelect[Any]:
     """Stays in a stage that can end between the start of ``first`` and the end of ``last``
     — a superset of those that do —, read without going through every opportunity's

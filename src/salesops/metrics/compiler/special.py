@@ -28,7 +28,7 @@ from salesops.metrics.compiler import summary
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, finish, key_name, periods_table
 from salesops.metrics.compiler.frame import Frame
 from salesops.metrics.dialects import add_days, seconds_between
-from salesops.metrics.history import stage_entries, stays_ending_between
+from salesops.metrics.history import stage_entries, stay_length, stays_ending_between
 from salesops.metrics.measures import Measure, time_expression
 
 
@@ -303,7 +303,8 @@ def build_funnel(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
 def build_dwell(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     """Days in stage over stays that ended (stage change or close) in the period, from the
     ended stays the writers keep (``opportunity_stage_stay``) or, in a database without them,
-    from the history."""
+    from the history. A stay lasts at least 0 days: a change or close dated before the entry
+    ends it at the entry (as the funnel reads it)."""
     if ctx.stays:
         # The kept stays carry the opportunity columns dimensions and scope read: no join.
         kept = OpportunityStageStay.__table__
@@ -312,7 +313,7 @@ def build_dwell(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
             *(kept.c[n] for n in STAY_COPIES),
             kept.c.stage,
             kept.c.left_on,
-            kept.c.days,
+            stay_length(kept.c.days).label("days"),
         ).where(~_closing_stage(kept.c.pipeline, kept.c.stage))
         return _dwell_totals(ctx, measures, stays.subquery("stays"))
     opp = Opportunity.__table__
@@ -325,7 +326,7 @@ def build_dwell(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
             *(c for c in opp.c if c.name != "stage"),
             entries.c.stage.label("stage"),
             cast(ended_at, Date).label("left_on"),
-            (seconds_between(entries.c.entered_at, ended_at) / 86400.0).label("days"),
+            stay_length(seconds_between(entries.c.entered_at, ended_at) / 86400.0).label("days"),
         )
         .select_from(entries.join(opp, opp.c.id == entries.c.opportunity_id))
         .where(ended_at.is_not(None), ~_closing_stage(opp.c.pipeline, entries.c.stage))
