@@ -219,6 +219,14 @@ def test_power_at_the_edges_of_a_double(
     assert got == (pytest.approx(expected, rel=1e-2, abs=0) if expected is not None else None)
 
 
+def test_a_power_computed_ahead_is_named_from_its_formula() -> None:
+    # Named from the object's id, the SQL (and `explain`) differed from process to process.
+    a, b = Pow(Const(0.9), Const(365.0)), Pow(Const(0.9), Const(365.0))
+    assert a is not b and a.column == b.column
+    assert a.column != Pow(Const(0.9), Const(366.0)).column
+    assert a.column.startswith("pow_") and a.column.isidentifier()
+
+
 def test_coverage_seen_from_inside_the_next_period_deducts_what_it_already_booked(
     db: Db,
 ) -> None:

@@ -8,6 +8,7 @@ glossary and ``explain``. Ratios are thus always ratios of sums over the group.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -171,8 +172,9 @@ class Pow(Expr):
     @property
     def column(self) -> str:
         """The name a compiler may give this power's value computed ahead (see :func:`powers`);
-        :meth:`sql` then reads that column."""
-        return f"pow_{id(self):x}"
+        :meth:`sql` then reads that column. Named from the formula, so the SQL (and what
+        ``explain`` shows) is the same in every process; equal powers share a value."""
+        return "pow_" + hashlib.sha1(self.text().encode(), usedforsecurity=False).hexdigest()[:10]
 
     def sql(self, cols: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
         ahead = cols.get(self.column)
