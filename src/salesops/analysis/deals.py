@@ -32,6 +32,7 @@ from salesops.analysis.common import (
 )
 from salesops.analysis.facts import check_applicable, conditions
 from salesops.db.schema import Opportunity
+from salesops.metrics.history import CLOSED_STATUSES
 from salesops.metrics.scope import FULL_SCOPE, Scope
 
 
@@ -172,7 +173,7 @@ def win_loss(
     where = _where(scope, normalise_filters(filters), "win-loss")
     opp = Opportunity
     is_won, is_lost = opp.status == "won", opp.status == "lost"
-    closed = [opp.status.in_(("won", "lost")), *_period(opp.closed_on, start, end)]
+    closed = [opp.status.in_(CLOSED_STATUSES), *_period(opp.closed_on, start, end)]
     competitors_q = (
         select(
             opp.competitor,

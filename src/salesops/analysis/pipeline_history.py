@@ -50,6 +50,7 @@ from salesops.db.schema import (
 )
 from salesops.metrics.dialects import seconds_between
 from salesops.metrics.history import (
+    CLOSED_STATUSES,
     current_states,
     cutoff_of,
     month_end_held,
@@ -213,7 +214,7 @@ def _kept_stays(day: dt.date, among: Select[Any] | None) -> Select[Any]:
         last = last.where(ch.c.opportunity_id.in_(among))
         created = created.where(opp.c.id.in_(among))
     current = union_all(last, created).subquery("current_stays")
-    closed = and_(opp.c.status.in_(("won", "lost")), opp.c.closed_on.is_not(None))
+    closed = and_(opp.c.status.in_(CLOSED_STATUSES), opp.c.closed_on.is_not(None))
     running = (
         select(
             current.c.opportunity_id,

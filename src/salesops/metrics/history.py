@@ -55,7 +55,8 @@ TRACKED_FIELDS = ("stage", "status", "amount", "probability", "expected_close_on
 #: Columns of :func:`opportunity_states` besides those of the opportunity table.
 STATE_EXTRA_COLUMNS = ("is_open",)
 
-_CLOSED = ("won", "lost")
+#: Statuses of a deal that is over (won or lost); with a close date it is closed from then on.
+CLOSED_STATUSES = ("won", "lost")
 
 
 def cutoff_of(day: dt.date) -> dt.datetime:
@@ -119,15 +120,15 @@ def _state_columns(
             continue
         has, text = told[field]
         values[field] = case((has, _typed(field, text)), else_=current)
-    closed_now = and_(o.c.status.in_(_CLOSED), o.c.closed_on.is_not(None))
+    closed_now = and_(o.c.status.in_(CLOSED_STATUSES), o.c.closed_on.is_not(None))
     status = case(
         (closed_now, case((o.c.closed_on <= day, o.c.status), else_=literal("open"))),
         else_=func.coalesce(values["status"], o.c.status),
     )
-    closed_on = case((status.in_(_CLOSED), o.c.closed_on), else_=cast(null(), Date))
+    closed_on = case((status.in_(CLOSED_STATUSES), o.c.closed_on), else_=cast(null(), Date))
     is_open = and_(
         or_(o.c.created_on.is_(None), o.c.created_on <= day),
-        or_(status.is_(None), status.not_in(_CLOSED)),
+        or_(status.is_(None), status.not_in(CLOSED_STATUSES)),
     )
     columns = [
         o.c.id.label("id"),
@@ -157,7 +158,7 @@ def _candidates(day: Any, o: FromClause) -> ColumnElement[bool]:
     """Opportunities that can be open at ``day``: created by then, not closed before it."""
     return and_(
         or_(o.c.created_on.is_(None), o.c.created_on <= day),
-        ~and_(o.c.status.in_(_CLOSED), o.c.closed_on.is_not(None), o.c.closed_on <= day),
+        ~and_(o.c.status.in_(CLOSED_STATUSES), o.c.closed_on.is_not(None), o.c.closed_on <= day),
     )
 
 
@@ -184,11 +185,19 @@ def _states(
         pool = pool.where(opp.id.in_(among))
     if open_only:
         pool = pool.where(
-            ~and_(opp.status.in_(_CLOSED), opp.closed_on.is_not(None), opp.closed_on <= first_day)
+            ~and_(
+                opp.status.in_(CLOSED_STATUSES),
+                opp.closed_on.is_not(None),
+                opp.closed_on <= first_day,
+            )
         )
     elif settled_by is not None:
         pool = pool.where(
-            ~and_(opp.status.in_(_CLOSED), opp.closed_on.is_not(None), opp.closed_on <= settled_by)
+            ~and_(
+                opp.status.in_(CLOSED_STATUSES),
+                opp.closed_on.is_not(None),
+                opp.closed_on <= settled_by,
+            )
         )
     # Opportunities are narrowed to the pool before the (range) join with the dates.
     narrowed = opp.__table__.select().where(opp.id.in_(pool)).subquery("hist_opps")
@@ -201,7 +210,7 @@ def _states(
     told: dict[str, tuple[Any, Any]] = {}
     # A deal closed with a close date reads open/closed from that date (see the module
     # docstring), so status history is read only for the others.
-    unsettled = pool.where(~and_(opp.status.in_(_CLOSED), opp.closed_on.is_not(None)))
+    unsettled = pool.where(~and_(opp.status.in_(CLOSED_STATUSES), opp.closed_on.is_not(None)))
     for field in wanted:
         w = _field_changes(field, unsettled if field == "status" else pool)
         on, value = _field_at(w, narrowed.c.id, dated.c.cutoff)
@@ -270,7 +279,7 @@ def current_states(as_of: dt.date, settled_by: dt.date | None = None) -> Select[
     if settled_by is not None:
         stmt = stmt.where(
             ~and_(
-                opp.c.status.in_(_CLOSED),
+                opp.c.status.in_(CLOSED_STATUSES),
                 opp.c.closed_on.is_not(None),
                 opp.c.closed_on <= settled_by,
             )
@@ -431,7 +440,7 @@ def stage_entries(until: dt.date | None = None, *, among: Select[Any] | None = N
     stays = union_all(by_change, initial, unchanged).subquery("stays")
     closed_on = opp.closed_on if until is None else case((opp.closed_on <= until, opp.closed_on))
     closed_at = case(
-        (opp.status.in_(_CLOSED), cast(closed_on, DateTime)), else_=cast(null(), DateTime)
+        (opp.status.in_(CLOSED_STATUSES), cast(closed_on, DateTime)), else_=cast(null(), DateTime)
     )
     return select(
         stays.c.opportunity_id,
@@ -468,7 +477,7 @@ def stays_ending_between(first: dt.date, last: dt.date) -> CompoundSelect[Any]:
     created = cast(opp.created_on, DateTime)
     closed_at = cast(opp.closed_on, DateTime)
     no_time = cast(null(), DateTime)
-    closed_in = and_(opp.status.in_(_CLOSED), opp.closed_on.between(first, last))
+    closed_in = and_(opp.status.in_(CLOSED_STATUSES), opp.closed_on.between(first, last))
     stage_rows = and_(ch.field == "stage", ch.new_value.is_not(None))
     left_for_next = select(
         ch.opportunity_id,

@@ -35,14 +35,13 @@ from salesops.db.schema import Opportunity, Payment, PaymentMonthEnd, PaymentOpe
 from salesops.metrics.compiler.context import BuildCtx, aggregate, finish, periods_table
 from salesops.metrics.compiler.frame import Period
 from salesops.metrics.history import (
+    CLOSED_STATUSES,
     STATE_NAMES,
     month_end_held,
     month_end_open_states,
     opportunity_states_at,
 )
 from salesops.metrics.measures import Measure, RowCtx, measure
-
-_CLOSED = ("won", "lost")
 
 
 def snapshot_periods(ctx: BuildCtx) -> list[Period]:
@@ -96,7 +95,7 @@ def _opportunities_at(
             or_(opp.c.created_on.is_(None), opp.c.created_on <= periods.c.as_of),
             or_(
                 opp.c.status == "open",
-                and_(opp.c.status.in_(_CLOSED), opp.c.closed_on > periods.c.as_of),
+                and_(opp.c.status.in_(CLOSED_STATUSES), opp.c.closed_on > periods.c.as_of),
             ),
         )
         part = select(periods.c.as_of, *(opp.c[n] for n in _STATE), *other_cols)
