@@ -148,6 +148,8 @@ def test_churn_totals_cover_every_customer_whatever_the_limit(db: Db) -> None:
     assert (first.customers_checked, first.warnings_count) == (7, 4)
     assert first.revenue_at_risk == Decimal("21000.00")
     assert first.reasons == full.reasons
+    none_shown = churn_warnings(db.engine, as_of=AS_OF, limit=0)
+    assert (none_shown.warnings, none_shown.warnings_count) == ([], 4)
     # K1 alone, before its drop: one customer checked, nobody warned
     calm = churn_warnings(db.engine, filters={"region": ["East"]}, as_of=dt.date(2025, 2, 15))
     assert (calm.customers_checked, calm.warnings_count, calm.warnings) == (1, 0, [])

@@ -135,6 +135,7 @@ def test_credit_totals_cover_every_customer_whatever_the_rows_shown(db: Db) -> N
     assert [r.customer for r in top.rows] == ["G5", "G7"]
     worst_c = credit_grades(db.engine, as_of=AS_OF, grade="C", limit=1)
     assert [r.customer for r in worst_c.rows] == ["G6"]
+    assert credit_grades(db.engine, as_of=AS_OF, limit=0).rows == []
     for part in (top, worst_c):
         assert (part.grades, part.ageing) == (full.grades, full.ageing)
         assert (part.customers, part.overdue_customers) == (7, 5)

@@ -205,8 +205,10 @@ def churn_warnings(
     ranked = counted.subquery("churn_ranked")
     wanted = ranked.c.warned if limit is None else and_(ranked.c.warned, ranked.c.rn <= limit)
     with engine.connect() as conn:
-        found = conn.execute(select(ranked).where(or_(ranked.c.rn == 1, wanted))).all()
-    rows = sorted((r for r in found if r.warned), key=lambda r: int(r.rn))
+        found = conn.execute(
+            select(ranked, wanted.label("wanted")).where(or_(ranked.c.rn == 1, wanted))
+        ).all()
+    rows = sorted((r for r in found if r.wanted), key=lambda r: int(r.rn))
     summary = found[0] if found else None
 
     def count_of(name: str) -> int:

@@ -298,11 +298,13 @@ def credit_grades(
     if limit is not None:
         wanted = and_(wanted, rank <= limit)
     with engine.connect() as conn:
-        found = conn.execute(select(counted).where(or_(c.grade_rn == 1, wanted))).all()
+        found = conn.execute(
+            select(counted, rank.label("rank"), wanted.label("wanted")).where(
+                or_(c.grade_rn == 1, wanted)
+            )
+        ).all()
     by_grade = {r.grade: r for r in found if r.grade_rn == 1}
-    picked = [r for r in found if (grade is None or r.grade == grade)]
-    rank_of = (lambda r: r.rn) if grade is None else (lambda r: r.grade_rn)
-    rows = sorted((r for r in picked if limit is None or rank_of(r) <= limit), key=rank_of)
+    rows = sorted((r for r in found if r.wanted), key=lambda r: int(r.rank))
     ageing = found[0] if found else None
 
     def total(name: str) -> Any:
