@@ -211,8 +211,10 @@ class Board:
     def query_many(self, *queries: tuple[str, dict[str, Any]]) -> list[list[Row]]:
         """Rows of each ``(metric, metric_query keywords)`` over this board's filters, asked of
         the engine at once (KPIs of one shape fused into one statement, shapes side by side)."""
-        asked = [self.metric_query(metric, **kwargs) for metric, kwargs in queries]
-        return [list(r.rows) for r in self.metrics.query_many(asked, self.scope)]
+        return self._ask([self.metric_query(metric, **kwargs) for metric, kwargs in queries])
+
+    def _ask(self, queries: list[MetricQuery]) -> list[list[Row]]:
+        return [list(r.rows) for r in self.metrics.query_many(queries, self.scope)]
 
     def total(self, metric: str, **kwargs: Any) -> Row:
         """The single row of an ungrouped query (value, and previous/change with compare)."""
@@ -263,7 +265,7 @@ class Board:
     def _answer_many(self, queries: list[MetricQuery]) -> list[list[Row] | Exception]:
         """Rows of each query; one KPI the engine cannot answer does not sink the others."""
         try:
-            return [list(r.rows) for r in self.metrics.query_many(queries, self.scope)]
+            return list(self._ask(queries))
         except ValueError:
             answers: list[list[Row] | Exception] = []
             for q in queries:

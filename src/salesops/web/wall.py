@@ -18,7 +18,7 @@ from salesops.web.board import Board
 from salesops.web.i18n import translate
 from salesops.web.options import KIND_LABELS, announcements
 from salesops.web.panels import PAGE_WORKERS, build_cards, pages
-from salesops.web.panels.base import PanelSpec, deferred, placeholder, safe_build
+from salesops.web.panels.base import build_or_defer
 from salesops.web.render import board_json, render, request_filters, request_locale
 
 router = APIRouter(include_in_schema=False)
@@ -71,10 +71,6 @@ def build_slides(
         for page_id, _, layout in SLIDES:
             warmup.start_lazy_panels(boards[page_id], specs[page_id], [p for p, _ in layout])
 
-    def panel(page_id: str, p: PanelSpec) -> dict[str, Any]:
-        board = boards[page_id]
-        return placeholder(board, p) if defer and deferred(board, p) else safe_build(board, p)
-
     with ThreadPoolExecutor(PAGE_WORKERS, thread_name_prefix="salesops-wall") as pool:
         cards = {
             page_id: pool.submit(build_cards, boards[page_id], card_ids)
@@ -83,7 +79,7 @@ def build_slides(
         }
         built = {
             page_id: [
-                pool.submit(panel, page_id, p)
+                pool.submit(build_or_defer, boards[page_id], p, defer)
                 for p in specs[page_id].panels
                 if p.id in {pid for pid, _ in layout}
             ]

@@ -22,8 +22,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from sqlalchemy import Engine
 
@@ -80,22 +81,23 @@ def warm(
 
     specs = pages()
 
-    def build(page_id: str) -> None:
-        if isolated:
-            forget_results(engine)
-        if page_id == "wall":
-            build_slides(engine, scope, filters, locale, defer=False)
-            return
+    def page(page_id: str) -> None:
         board = Board(engine=engine, scope=scope, filters=filters, locale=locale, page=page_id)
         build_page(board, specs[page_id])
 
-    for page_id in (*ORDER, "wall"):
-        if page_id == skip or (page_id != "wall" and page_id not in specs):
-            continue
+    builds: list[tuple[str, Callable[[], object]]] = [
+        (page_id, partial(page, page_id))
+        for page_id in ORDER
+        if page_id != skip and page_id in specs
+    ]
+    builds.append(("wall", partial(build_slides, engine, scope, filters, locale, defer=False)))
+    for name, build in builds:
+        if isolated:
+            forget_results(engine)
         try:
-            build(page_id)
+            build()
         except Exception:  # a warm-up must never disturb anyone
-            log.debug("warm-up of %s failed", page_id, exc_info=True)
+            log.debug("warm-up of %s failed", name, exc_info=True)
 
 
 #: One background worker for lazy panels: they read the same history, so running them side

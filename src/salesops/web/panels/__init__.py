@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from salesops.web.board import Board, broken_card
-from salesops.web.panels.base import PageSpec, Panel, deferred, placeholder, safe_build
+from salesops.web.panels.base import PageSpec, build_or_defer
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +59,9 @@ def build_page(
     """
     wanted = [p for p in spec.panels if panel_ids is None or p.id in panel_ids]
 
-    def panel(p: Any) -> Panel:
-        return placeholder(board, p) if defer and deferred(board, p) else safe_build(board, p)
-
     with ThreadPoolExecutor(PAGE_WORKERS, thread_name_prefix="salesops-page") as pool:
         cards = pool.submit(build_cards, board, spec.cards)
-        panels = list(pool.map(panel, wanted))
+        panels = list(pool.map(lambda p: build_or_defer(board, p, defer), wanted))
         return {
             "page": spec.id,
             "filters": board.filters.as_json(),

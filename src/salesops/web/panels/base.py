@@ -191,6 +191,11 @@ def deferred(board: Board, spec: PanelSpec) -> bool:
     return spec.lazy and not board.is_cached(panel_key(board, spec))
 
 
+def build_or_defer(board: Board, spec: PanelSpec, defer: bool) -> Panel:
+    """The panel, or — ``defer`` and the panel lazy and not cached yet — its placeholder."""
+    return placeholder(board, spec) if defer and deferred(board, spec) else safe_build(board, spec)
+
+
 def placeholder(board: Board, spec: PanelSpec) -> Panel:
     """A lazy panel before its data: title and tools now, the content fetched by the browser."""
     columns: list[dict[str, str]] = []
