@@ -6,11 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from fastapi.testclient import TestClient
 
-from salesops.app import create_app
 from salesops.db.engine import session_scope
 from salesops.db.schema import Customer, Region
+from tests.auth_helpers import admin_client, link_path
 from tests.browser import chromium, live_server
 from tests.conftest import Db
 
@@ -24,7 +23,7 @@ def _two_customers(db: Db) -> None:
 
 def test_health_and_counts(db: Db) -> None:
     _two_customers(db)
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     assert client.get("/api/v1/health").json()["status"] == "ok"
     counts = client.get("/api/v1/counts").json()["counts"]
     assert counts["customer"] == 2
@@ -32,7 +31,7 @@ def test_health_and_counts(db: Db) -> None:
 
 
 def test_home_in_both_languages(db: Db) -> None:
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     zh = client.get("/", headers={"accept-language": "zh-CN,zh;q=0.9"}).text
     assert "销售运营看板" in zh
     en = client.get("/?lang=en").text
@@ -47,6 +46,7 @@ def test_home_renders_in_chromium(db: Db) -> None:
     errors: list[str] = []
     with live_server(db.engine) as base, chromium() as browser:
         page = browser.new_page()
+        page.goto(base + link_path(db.engine))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{base}/data?lang=zh")
         card = page.locator('[data-entity="customer"] .card-value')

@@ -32,6 +32,19 @@ class Settings(BaseSettings):
     lifecycle_new_days: int = 90
     lifecycle_active_days: int = 180
     lifecycle_dormant_days: int = 365
+    # Sign-in (SPEC §7): sessions end after this idle time, and in any case after the
+    # absolute lifetime; failed sign-ins slow down after ``login_slow_after`` and lock the
+    # account (or the client address) for ``login_lock_minutes`` after ``login_lock_after``.
+    session_idle_minutes: int = Field(default=120, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_slow_after: int = Field(default=3, ge=1)
+    login_lock_after: int = Field(default=5, ge=1)
+    login_lock_after_per_client: int = Field(default=20, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
+    password_min_length: int = Field(default=10, ge=8)
+    #: a rep's leaderboard shows other reps' names (else only their own rank and the average)
+    leaderboard_names_for_reps: bool = False
 
 
 @lru_cache

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from salesops.app import create_app
 from tests.analysis import test_credit, test_funnel, test_movement, test_tiers
+from tests.auth_helpers import admin_client
 from tests.conftest import Db
 
 ENDPOINTS = {
@@ -26,7 +26,7 @@ ENDPOINTS = {
 
 @pytest.fixture
 def client(db: Db) -> TestClient:
-    return TestClient(create_app(db.engine))
+    return admin_client(db.engine)
 
 
 def test_every_endpoint_answers_on_an_empty_database(client: TestClient) -> None:

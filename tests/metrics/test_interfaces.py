@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from salesops.app import create_app
 from salesops.cli.main import app
 from salesops.metrics import catalog
 from salesops.metrics.glossary import render_glossary
+from tests.auth_helpers import admin_client
 from tests.metrics.conftest import World
 
 Q1 = ["--from", "2024-01-01", "--to", "2024-03-31"]
@@ -96,7 +96,7 @@ def test_cli_errors(world: World, args: list[str], message: str) -> None:
 
 @pytest.fixture
 def client(world: World) -> TestClient:
-    return TestClient(create_app(world.db.engine))
+    return admin_client(world.db.engine)
 
 
 def test_api_catalog(client: TestClient) -> None:

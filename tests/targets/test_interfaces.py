@@ -6,11 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from salesops.app import create_app
 from salesops.cli.targets_cmds import targets_app
 from salesops.db.schema import Target
 from salesops.ingest.export import export_entity
@@ -19,6 +17,7 @@ from salesops.targets.calendar import parse_period
 from salesops.targets.decompose import decompose
 from salesops.targets.org import TargetScope
 from salesops.targets.service import set_target
+from tests.auth_helpers import admin_client
 from tests.conftest import Db
 from tests.targets import data
 
@@ -97,7 +96,7 @@ def test_cli_errors_are_clear(db: Db) -> None:
 
 def test_api_crud_decompose_tree(db: Db) -> None:
     data.load(db.engine)
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     created = client.post(
         "/api/v1/targets",
         json={"metric": "revenue", "period": "2026", "scope": "company", "value": 1800000},
@@ -143,7 +142,7 @@ def test_api_crud_decompose_tree(db: Db) -> None:
 
 def test_api_rejects_bad_input(db: Db) -> None:
     data.load(db.engine, with_facts=False)
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     bad = client.post("/api/v1/targets", json={"metric": "revenue", "period": "26", "value": 1})
     assert bad.status_code == 422 and "2026-Q1" in bad.json()["detail"]
     unknown = client.post(
@@ -187,7 +186,7 @@ def test_export_import_round_trip_and_file_targets_meet_decomposition(
 
 def test_api_and_cli_split_each_child(db: Db) -> None:
     data.load(db.engine)
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     tid = client.post(
         "/api/v1/targets", json={"metric": "revenue", "period": "2026", "value": 1000000}
     ).json()["id"]

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from salesops.app import create_app
 from salesops.db.schema import Target
 from salesops.targets.calendar import parse_period
 from salesops.targets.org import TargetScope
 from salesops.targets.service import set_target
+from tests.auth_helpers import admin_client, link_path
 from tests.browser import chromium, live_server
 from tests.conftest import Db
 from tests.targets import data
@@ -26,7 +25,7 @@ def _rows(html: str) -> list[str]:
 
 def test_page_forms_and_wizard(db: Db) -> None:
     data.load(db.engine)
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     empty = client.get(f"/targets?{VIEW}&lang=zh")
     assert empty.status_code == 200
     assert "目标管理" in empty.text and "该指标和期间还没有目标" in empty.text
@@ -85,7 +84,7 @@ def test_page_forms_and_wizard(db: Db) -> None:
 
 
 def test_page_is_in_the_navigation(db: Db) -> None:
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     html = client.get("/?lang=zh").text
     assert 'href="/targets' in html and "目标管理" in html
 
@@ -98,6 +97,7 @@ def test_targets_page_drives_the_board(db: Db) -> None:
     errors: list[str] = []
     with live_server(db.engine) as base, chromium() as browser:
         page = browser.new_page()
+        page.goto(base + link_path(db.engine))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{base}/targets?lang=en&asof=2026-03-31")
         page.select_option("#set-target select[name=metric]", "revenue")
@@ -148,7 +148,7 @@ def test_team_page_flags_reps_far_below_their_team(db: Db) -> None:
         set_target(
             db.engine, "revenue", q1, TargetScope("rep", rep_id=ids[f"rep:{name}"]), "200000"
         )
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     panel = client.get(
         "/api/v1/panels/team/rep_flags",
         params={"period": "quarter", "asof": "2026-03-31", "lang": "en"},

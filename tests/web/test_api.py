@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from pytest import MonkeyPatch
 from sqlalchemy import event
 
-from salesops.app import create_app
+from tests.auth_helpers import admin_client
 from tests.conftest import Db
 from tests.web.data import ASOF, seed
 
@@ -20,11 +20,11 @@ Q = f"asof={ASOF}"
 
 def _client(db: Db) -> TestClient:
     seed(db.engine)
-    return TestClient(create_app(db.engine), raise_server_exceptions=True)
+    return admin_client(db.engine, raise_server_exceptions=True)
 
 
 def test_panels_are_listed_and_documented(db: Db) -> None:
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     pages = client.get("/api/v1/panels").json()["pages"]
     assert set(pages) >= {"overview", "orders", "pipeline", "team", "rep", "customers"}
     assert "revenue_trend" in pages["overview"]
@@ -64,7 +64,7 @@ def test_records_export_as_csv_and_xlsx(db: Db) -> None:
 
 
 def test_bad_input_gets_4xx_never_500(db: Db) -> None:
-    client = TestClient(create_app(db.engine), raise_server_exceptions=False)
+    client = admin_client(db.engine, raise_server_exceptions=False)
     assert client.get("/api/v1/panels/overview?period=fortnight").status_code == 400
     bad = client.get("/api/v1/panels/overview?from=2026-13-01&to=2026-12-31&lang=en")
     assert bad.status_code == 400
@@ -190,11 +190,14 @@ def test_server_start_builds_the_default_view_of_every_page(
             board = Board(db.engine, FULL_SCOPE, filters, locale, page=page_id)
             assert all(board.is_cached(panel_key(board, p)) for p in spec.panels), page_id
     # The wall too, its own set of cards included: it is then served without a statement.
+    client = admin_client(db.engine)
     statements: list[str] = []
     event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-    assert TestClient(create_app(db.engine)).get("/wall?lang=zh").status_code == 200
-    # (beside the data version and the announcements, read on every page)
-    assert [s for s in statements if not re.search(r"data_version|FROM announcement", s)] == []
+    assert client.get("/wall?lang=zh").status_code == 200
+    # (beside the caller's token and user, the data version and the announcements, read on
+    # every page)
+    every_page = r"data_version|FROM announcement|FROM api_token|FROM app_user|UPDATE api_token"
+    assert [s for s in statements if not re.search(every_page, s)] == []
 
 
 def test_the_board_cache_computes_a_key_once_however_many_ask() -> None:

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 from playwright.sync_api import Browser, Page
+from sqlalchemy import Engine
 
 from salesops.metrics.engine import MetricsEngine
 from salesops.metrics.query import MetricQuery
 from salesops.metrics.scope import FULL_SCOPE
 from salesops.web.formatting import format_value
 from salesops.web.kpi import info
+from tests.auth_helpers import link_path
 from tests.browser import chromium, live_server
 from tests.conftest import Db
 from tests.web.data import ASOF, REVENUE_MARCH, REVENUE_YTD, REVENUE_YTD_EAST, seed
@@ -46,6 +49,11 @@ class Watch:
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def sign_in(self, base: str, engine: Engine, **user: Any) -> Watch:
+        """Start a session through a one-time sign-in link (an admin unless ``user`` says)."""
+        self.page.goto(base + link_path(engine, **user))
+        return self
 
     def open(self, url: str) -> Page:
         self.page.goto(url)
@@ -124,7 +132,7 @@ def test_every_page_renders_its_charts(db: Db, browser: Browser) -> None:
     seed(db.engine)
     with live_server(db.engine) as base:
         for lang, width in (("zh", 1440), ("en", 390)):
-            watch = Watch(browser, width=width)
+            watch = Watch(browser, width=width).sign_in(base, db.engine)
             for path in (*PAGES, "/wall?rotate=0&refresh=0", "/data"):
                 sep = "&" if "?" in path else "?"
                 page = watch.open(f"{base}{path}{sep}asof={ASOF}&lang={lang}")
@@ -142,7 +150,7 @@ def test_kpi_cards_show_the_engine_numbers(db: Db, browser: Browser) -> None:
     seed(db.engine)
     start, end = dt.date(2026, 1, 1), dt.date.fromisoformat(ASOF)
     with live_server(db.engine) as base:
-        watch = Watch(browser)
+        watch = Watch(browser).sign_in(base, db.engine)
         page = watch.open(f"{base}/?asof={ASOF}&lang=zh")
         metrics = page.locator(".kpi[data-metric]").evaluate_all(
             "(cards) => cards.map((c) => c.dataset.metric)"
@@ -178,7 +186,7 @@ def test_kpi_cards_show_the_engine_numbers(db: Db, browser: Browser) -> None:
 def test_filter_and_drill_down_change_the_numbers(db: Db, browser: Browser) -> None:
     seed(db.engine)
     with live_server(db.engine) as base:
-        watch = Watch(browser)
+        watch = Watch(browser).sign_in(base, db.engine)
         page = watch.open(f"{base}/?asof={ASOF}&lang=zh")
         assert float(watch.card("revenue")[1]) == REVENUE_YTD
         # The filter bar: pick a region; the URL carries it and the cards follow.
@@ -222,7 +230,7 @@ def test_filter_and_drill_down_change_the_numbers(db: Db, browser: Browser) -> N
 def test_records_dialog_language_switch_and_wall(db: Db, browser: Browser) -> None:
     seed(db.engine)
     with live_server(db.engine) as base:
-        watch = Watch(browser, locale="en-US")
+        watch = Watch(browser, locale="en-US").sign_in(base, db.engine)
         page = watch.open(f"{base}/customers?asof={ASOF}")
         assert page.locator('[data-nav="overview"]').inner_text() == "Overview"
         page.click('[data-panel="tiers"] [data-action="records"]')

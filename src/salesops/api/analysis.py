@@ -26,7 +26,8 @@ from salesops.analysis.movement import MovementResult, pipeline_movement
 from salesops.analysis.rfm import RfmResult, rfm
 from salesops.analysis.stuck import StuckDealsResult, stuck_deals
 from salesops.analysis.tiers import TiersResult, value_tiers
-from salesops.api.deps import EngineDep, ScopeDep
+from salesops.api.deps import EngineDep, Require, ScopeDep
+from salesops.auth.roles import Permission as P
 from salesops.metrics.query import DIMENSIONS
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
@@ -83,7 +84,9 @@ def _run(call: Callable[[], T]) -> T:
         raise HTTPException(400, str(exc)) from None
 
 
-@router.get("/tiers", summary="ABC value tiers (trailing 12 months)")
+@router.get(
+    "/tiers", dependencies=[Require(P.VIEW_BOARD)], summary="ABC value tiers (trailing 12 months)"
+)
 def tiers_endpoint(
     engine: EngineDep,
     scope: ScopeDep,
@@ -95,7 +98,9 @@ def tiers_endpoint(
     return _run(lambda: value_tiers(engine, scope, filters, as_of=as_of, limit=limit))
 
 
-@router.get("/rfm", summary="RFM scores and the eight segments")
+@router.get(
+    "/rfm", dependencies=[Require(P.VIEW_BOARD)], summary="RFM scores and the eight segments"
+)
 def rfm_endpoint(
     engine: EngineDep,
     scope: ScopeDep,
@@ -110,7 +115,7 @@ def rfm_endpoint(
     return _run(lambda: rfm(engine, scope, filters, as_of=as_of, segment=rfm_segment, limit=limit))
 
 
-@router.get("/lifecycle", summary="Customer lifecycle stages")
+@router.get("/lifecycle", dependencies=[Require(P.VIEW_BOARD)], summary="Customer lifecycle stages")
 def lifecycle_endpoint(
     engine: EngineDep,
     scope: ScopeDep,
@@ -127,7 +132,11 @@ def lifecycle_endpoint(
     )
 
 
-@router.get("/churn", summary="Churn warnings with reasons and numbers")
+@router.get(
+    "/churn",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="Churn warnings with reasons and numbers",
+)
 def churn_endpoint(
     engine: EngineDep,
     scope: ScopeDep,
@@ -153,7 +162,9 @@ def churn_endpoint(
     )
 
 
-@router.get("/credit", summary="Credit grades and overdue ageing")
+@router.get(
+    "/credit", dependencies=[Require(P.VIEW_BOARD)], summary="Credit grades and overdue ageing"
+)
 def credit_endpoint(
     engine: EngineDep,
     scope: ScopeDep,
@@ -168,7 +179,11 @@ def credit_endpoint(
     )
 
 
-@router.get("/cohorts", summary="Cohort retention by first-order month")
+@router.get(
+    "/cohorts",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="Cohort retention by first-order month",
+)
 def cohorts_endpoint(
     engine: EngineDep,
     scope: ScopeDep,
@@ -186,7 +201,9 @@ def cohorts_endpoint(
     )
 
 
-@router.get("/source-channels", summary="Source-channel quality")
+@router.get(
+    "/source-channels", dependencies=[Require(P.VIEW_BOARD)], summary="Source-channel quality"
+)
 def source_channels_endpoint(
     engine: EngineDep, scope: ScopeDep, filters: FiltersDep, start: From = None, end: To = None
 ) -> SourceChannelsResult:
@@ -194,7 +211,11 @@ def source_channels_endpoint(
     return _run(lambda: source_channels(engine, scope, filters, start=start, end=end))
 
 
-@router.get("/win-loss", summary="Win/loss by competitor and lost reason")
+@router.get(
+    "/win-loss",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="Win/loss by competitor and lost reason",
+)
 def win_loss_endpoint(
     engine: EngineDep, scope: ScopeDep, filters: FiltersDep, start: From = None, end: To = None
 ) -> WinLossResult:
@@ -202,7 +223,11 @@ def win_loss_endpoint(
     return _run(lambda: win_loss(engine, scope, filters, start=start, end=end))
 
 
-@router.get("/funnel", summary="Funnel: stage conversion and dwell time")
+@router.get(
+    "/funnel",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="Funnel: stage conversion and dwell time",
+)
 def funnel_endpoint(
     engine: EngineDep,
     scope: ScopeDep,
@@ -218,7 +243,9 @@ def funnel_endpoint(
     )
 
 
-@router.get("/stuck-deals", summary="Open deals stuck in their stage")
+@router.get(
+    "/stuck-deals", dependencies=[Require(P.VIEW_BOARD)], summary="Open deals stuck in their stage"
+)
 def stuck_deals_endpoint(
     engine: EngineDep,
     scope: ScopeDep,
@@ -248,7 +275,9 @@ def stuck_deals_endpoint(
     )
 
 
-@router.get("/movement", summary="Pipeline movement between two dates")
+@router.get(
+    "/movement", dependencies=[Require(P.VIEW_BOARD)], summary="Pipeline movement between two dates"
+)
 def movement_endpoint(
     engine: EngineDep,
     scope: ScopeDep,

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from salesops.api.deps import EngineDep, ScopeDep
+from salesops.api.deps import EngineDep, Require, ScopeDep
+from salesops.auth.roles import Permission as P
 from salesops.metrics.compiler import MetricQueryError
 from salesops.metrics.engine import shared_engine
 from salesops.metrics.query import DIMENSIONS, MetricQuery
@@ -89,7 +90,7 @@ TargetQ = Annotated[
 ]
 
 
-@router.get("", summary="The KPI catalog (both languages)")
+@router.get("", dependencies=[Require(P.VIEW_BOARD)], summary="The KPI catalog (both languages)")
 def list_metrics(engine: EngineDep) -> Catalog:
     """Every KPI with its names, unit, fact, time column, good direction and formula."""
     items = [KpiInfo(**k) for k in shared_engine(engine).catalog()]
@@ -132,7 +133,9 @@ def metric_query(
 QueryDep = Annotated[MetricQuery, Depends(metric_query)]
 
 
-@router.get("/{metric}", summary="One KPI by dimensions and periods")
+@router.get(
+    "/{metric}", dependencies=[Require(P.VIEW_BOARD)], summary="One KPI by dimensions and periods"
+)
 def get_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> MetricRows:
     """The KPI's rows, computed in the database under the caller's data scope."""
     try:
@@ -142,7 +145,11 @@ def get_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> MetricRows:
     return MetricRows(**result.to_json())
 
 
-@router.get("/{metric}/explain", summary="A KPI's definition and the SQL it runs")
+@router.get(
+    "/{metric}/explain",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="A KPI's definition and the SQL it runs",
+)
 def explain_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> Explanation:
     """The definition in both languages and the SQL text (not run)."""
     try:

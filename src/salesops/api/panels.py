@@ -16,7 +16,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from salesops.api.deps import EngineDep, ScopeDep
+from salesops.api.deps import ActorDep, EngineDep, PrincipalDep, Require, ScopeDep
+from salesops.auth.audit import Actor, record_now
+from salesops.auth.principal import Principal
+from salesops.auth.roles import Permission as P
 from salesops.metrics.query import DIMENSIONS
 from salesops.web.board import Board
 from salesops.web.filters import FilterError, multi_params, parse_filters
@@ -27,6 +30,9 @@ from salesops.web.panels.base import EXPECTED_ERRORS, safe_build
 from salesops.web.panels.common import engine_records
 from salesops.web.records import RecordSet, to_csv, to_json, to_xlsx
 from salesops.web.render import request_locale
+from salesops.web.wall import SLIDES
+
+WALL_PAGES = frozenset(page for page, _, _ in SLIDES)
 
 router = APIRouter(prefix="", tags=["board"])
 
@@ -98,34 +104,47 @@ class PageList(BaseModel):
     pages: dict[str, list[str]]
 
 
-@router.get("/panels", summary="The board's pages and their panels")
+@router.get(
+    "/panels", dependencies=[Require(P.VIEW_BOARD)], summary="The board's pages and their panels"
+)
 def list_panels() -> PageList:
     """Page ids and the panel ids of each page."""
     return PageList(pages={pid: [p.id for p in spec.panels] for pid, spec in pages().items()})
 
 
-@router.get("/panels/options", summary="Values of the filter bar's selects")
+@router.get(
+    "/panels/options",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="Values of the filter bar's selects",
+)
 def panel_options(engine: EngineDep, scope: ScopeDep) -> dict[str, list[str]]:
     """Regions, teams, reps (those the caller may see), product lines and channels."""
     return filter_options(engine, scope)
 
 
-def _page(page: str) -> Any:
+def _page(page: str, principal: Principal | None = None) -> Any:
+    if principal is not None and principal.kind == "wall" and page not in WALL_PAGES:
+        raise HTTPException(403, "a wall link shows the wall's pages only")
     spec = pages().get(page)
     if spec is None:
         raise HTTPException(404, f"unknown page {page!r}; known: {', '.join(pages())}")
     return spec
 
 
-@router.get("/panels/{page}", summary="All cards and panels of a page")
+@router.get(
+    "/panels/{page}",
+    dependencies=[Require(P.VIEW_BOARD, P.VIEW_WALL)],
+    summary="All cards and panels of a page",
+)
 def page_panels(
     page: str,
     board: BoardDep,
+    principal: PrincipalDep,
     panels: Annotated[str | None, Query(description="comma-separated panel ids")] = None,
     cards: Annotated[str | None, Query(description="comma-separated KPI ids")] = None,
 ) -> PanelPage:
     """What the page shows for these filters (the wall refreshes from this)."""
-    spec = _page(page)
+    spec = _page(page, principal)
     board.page = page
     wanted = [p for p in panels.split(",") if p] if panels is not None else None
     data = build_page(board, spec, wanted)
@@ -134,10 +153,12 @@ def page_panels(
     return PanelPage(**data)
 
 
-@router.get("/panels/{page}/{panel}", summary="One panel")
-def one_panel(page: str, panel: str, board: BoardDep) -> dict[str, Any]:
+@router.get(
+    "/panels/{page}/{panel}", dependencies=[Require(P.VIEW_BOARD, P.VIEW_WALL)], summary="One panel"
+)
+def one_panel(page: str, panel: str, board: BoardDep, principal: PrincipalDep) -> dict[str, Any]:
     """One panel's payload (ECharts option or table) for these filters."""
-    spec = _page(page)
+    spec = _page(page, principal)
     found = spec.panel(panel)
     if found is None:
         raise HTTPException(404, f"page {page!r} has no panel {panel!r}")
@@ -145,7 +166,16 @@ def one_panel(page: str, panel: str, board: BoardDep) -> dict[str, Any]:
     return safe_build(board, found)
 
 
-def _export(records: RecordSet, fmt: Format, locale: str, name: str) -> Response:
+def _export(records: RecordSet, fmt: Format, board: Board, name: str, actor: Actor) -> Response:
+    locale = board.locale
+    if fmt in ("csv", "xlsx"):  # a file leaves the board: audited (records shown are not)
+        record_now(
+            board.engine,
+            actor,
+            "export.records",
+            f"{name}.{fmt}",
+            {"rows": len(records.rows), "filters": board.filters.as_json()},
+        )
     if fmt == "csv":
         return Response(
             to_csv(records),
@@ -176,6 +206,7 @@ def _attachment(filename: str) -> str:
 
 @router.get(
     "/panels/{page}/{panel}/records",
+    dependencies=[Require(P.EXPORT_RECORDS)],
     summary="The records behind a panel (JSON, CSV or XLSX)",
     response_class=Response,
 )
@@ -183,6 +214,7 @@ def panel_records(
     page: str,
     panel: str,
     board: BoardDep,
+    actor: ActorDep,
     format: Annotated[Format, Query(description="json | csv | xlsx")] = "json",
     sel: Annotated[
         str | None, Query(description="a panel-specific selection (a segment, a tier)")
@@ -198,17 +230,19 @@ def panel_records(
         records = found.records(board, sel)
     except EXPECTED_ERRORS as exc:
         raise HTTPException(400, str(exc)) from None
-    return _export(records, format, board.locale, f"{page}-{panel}")
+    return _export(records, format, board, f"{page}-{panel}", actor)
 
 
 @router.get(
     "/records/{metric}",
+    dependencies=[Require(P.EXPORT_RECORDS)],
     summary="The records behind a KPI (JSON, CSV or XLSX)",
     response_class=Response,
 )
 def metric_records(
     metric: str,
     board: BoardDep,
+    actor: ActorDep,
     format: Annotated[Format, Query(description="json | csv | xlsx")] = "json",
 ) -> Response:
     """The fact rows a KPI is computed from, for these filters (at most 5,000)."""
@@ -219,4 +253,4 @@ def metric_records(
         records = engine_records(board, metric, label)
     except EXPECTED_ERRORS as exc:
         raise HTTPException(400 if not isinstance(exc, LookupError) else 404, str(exc)) from None
-    return _export(records, format, board.locale, metric)
+    return _export(records, format, board, metric, actor)

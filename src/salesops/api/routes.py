@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 
 from salesops import __version__
 from salesops.api.analysis import router as analysis_router
-from salesops.api.deps import EngineDep
+from salesops.api.deps import EngineDep, Require
 from salesops.api.metrics import router as metrics_router
 from salesops.api.panels import router as panels_router
 from salesops.api.targets import router as targets_router
+from salesops.auth.roles import Permission as P
 from salesops.db.derived import data_version
 from salesops.db.schema import ENTITY_TABLES, Base, OrderHeader
 
@@ -30,7 +31,7 @@ class EntityCounts(BaseModel):
     data_version: int
 
 
-@router.get("/health", tags=["system"])
+@router.get("/health", dependencies=[Require(P.PUBLIC)], tags=["system"])
 def health(engine: EngineDep) -> Health:
     """Liveness and the database the server reads."""
     with engine.connect() as conn:
@@ -52,7 +53,12 @@ def entity_counts(engine: EngineDep) -> EntityCounts:
     return EntityCounts(counts=counts, data_version=version)
 
 
-router.get("/counts", tags=["system"], summary="Row counts per entity")(entity_counts)
+router.get(
+    "/counts",
+    tags=["system"],
+    summary="Row counts per entity",
+    dependencies=[Require(P.IMPORT_DATA)],
+)(entity_counts)
 router.include_router(panels_router)
 router.include_router(analysis_router)
 router.include_router(targets_router)

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from salesops.api.deps import EngineDep, ScopeDep
+from salesops.api.deps import ActorDep, EngineDep, Require, ScopeDep
+from salesops.auth.roles import Permission as P
 from salesops.targets.attainment import evaluate, today
 from salesops.targets.calendar import Period, PeriodError, parse_period, period_containing
 from salesops.targets.decompose import Decomposition, Plan, decompose, decompose_children, plan
@@ -209,7 +210,7 @@ BasisQ = Annotated[Basis, Query(description="pacing by calendar or working days"
 # --------------------------------------------------------------------------- routes
 
 
-@router.get("", summary="List targets")
+@router.get("", dependencies=[Require(P.VIEW_BOARD)], summary="List targets")
 def list_route(
     engine: EngineDep,
     scope: ScopeDep,
@@ -233,7 +234,11 @@ def list_route(
     return out
 
 
-@router.get("/tree", summary="The target tree with attainment, pacing and add-up checks")
+@router.get(
+    "/tree",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="The target tree with attainment, pacing and add-up checks",
+)
 def tree_route(
     engine: EngineDep,
     scope: ScopeDep,
@@ -253,7 +258,7 @@ def tree_route(
     return [TargetNodeOut.model_validate(_plain(r.to_dict())) for r in roots]
 
 
-@router.get("/flags", summary="Reps far below their team")
+@router.get("/flags", dependencies=[Require(P.VIEW_BOARD)], summary="Reps far below their team")
 def flags_route(
     engine: EngineDep,
     scope: ScopeDep,
@@ -286,14 +291,17 @@ def flags_route(
     )
 
 
-@router.post("", status_code=201, summary="Set a target (create, or update its value)")
+@router.post(
+    "",
+    dependencies=[Require(P.EDIT_TARGETS)],
+    status_code=201,
+    summary="Set a target (create, or update its value)",
+)
 def create_route(
-    body: TargetIn, engine: EngineDep, scope: ScopeDep, response: Response
+    body: TargetIn, engine: EngineDep, scope: ScopeDep, actor: ActorDep, response: Response
 ) -> TargetOut:
     """Create the target of a KPI, period and scope; when it exists, its value is updated
     (status 200 instead of 201)."""
-    if not scope.is_full:
-        raise HTTPException(403, "setting targets needs full data scope")
     try:
         with engine.connect() as conn:
             target_scope = Directory(conn).parse(body.scope)
@@ -304,7 +312,8 @@ def create_route(
             target_scope,
             body.value,
             parent_id=body.parent_id,
-            actor="api",
+            actor=actor,
+            data_scope=scope,
         )
     except _BAD_INPUT as exc:
         raise _bad(exc) from None
@@ -313,7 +322,9 @@ def create_route(
     return TargetOut.model_validate(_plain(result.target.to_dict()))
 
 
-@router.get("/{target_id}", summary="One target with its attainment")
+@router.get(
+    "/{target_id}", dependencies=[Require(P.VIEW_BOARD)], summary="One target with its attainment"
+)
 def read_route(
     target_id: int,
     engine: EngineDep,
@@ -332,9 +343,13 @@ def read_route(
     return TargetOut.model_validate(row)
 
 
-@router.patch("/{target_id}", summary="Edit a target's value or parent")
+@router.patch(
+    "/{target_id}",
+    dependencies=[Require(P.EDIT_TARGETS)],
+    summary="Edit a target's value or parent",
+)
 def update_route(
-    target_id: int, body: TargetPatch, engine: EngineDep, scope: ScopeDep
+    target_id: int, body: TargetPatch, engine: EngineDep, scope: ScopeDep, actor: ActorDep
 ) -> TargetOut:
     try:
         t = update_target(
@@ -344,19 +359,23 @@ def update_route(
             parent_id=body.parent_id,
             clear_parent=body.clear_parent,
             scope=scope,
-            actor="api",
+            actor=actor,
         )
     except _BAD_INPUT as exc:
         raise _bad(exc) from None
     return TargetOut.model_validate(_plain(t.to_dict()))
 
 
-@router.delete("/{target_id}", summary="Delete a target (cascade: with its subtree)")
+@router.delete(
+    "/{target_id}",
+    dependencies=[Require(P.EDIT_TARGETS)],
+    summary="Delete a target (cascade: with its subtree)",
+)
 def delete_route(
-    target_id: int, engine: EngineDep, scope: ScopeDep, cascade: bool = False
+    target_id: int, engine: EngineDep, scope: ScopeDep, actor: ActorDep, cascade: bool = False
 ) -> dict[str, int]:
     try:
-        count = delete_target(engine, target_id, cascade=cascade, scope=scope, actor="api")
+        count = delete_target(engine, target_id, cascade=cascade, scope=scope, actor=actor)
     except TargetNotFound as exc:
         raise _bad(exc) from None
     except TargetError as exc:
@@ -364,9 +383,13 @@ def delete_route(
     return {"deleted": count}
 
 
-@router.post("/{target_id}/decompose", summary="Split a target over time or the organisation")
+@router.post(
+    "/{target_id}/decompose",
+    dependencies=[Require(P.EDIT_TARGETS)],
+    summary="Split a target over time or the organisation",
+)
 def decompose_route(
-    target_id: int, body: DecomposeIn, engine: EngineDep, scope: ScopeDep
+    target_id: int, body: DecomposeIn, engine: EngineDep, scope: ScopeDep, actor: ActorDep
 ) -> DecompositionOut:
     """Generate (or, with ``dry_run``, only plan) the children of a target."""
     try:
@@ -389,7 +412,7 @@ def decompose_route(
             into=body.into,
             weights=body.weights,
             scope=scope,
-            actor="api",
+            actor=actor,
         )
     except _BAD_INPUT as exc:
         raise _bad(exc) from None
@@ -397,13 +420,16 @@ def decompose_route(
 
 
 @router.post(
-    "/{target_id}/decompose-children", summary="Split every child of a target the same way"
+    "/{target_id}/decompose-children",
+    dependencies=[Require(P.EDIT_TARGETS)],
+    summary="Split every child of a target the same way",
 )
 def decompose_children_route(
     target_id: int,
     body: DecomposeIn,
     engine: EngineDep,
     scope: ScopeDep,
+    actor: ActorDep,
     level: Annotated[
         str | None, Query(description="only children of this level: team, rep, month …")
     ] = None,
@@ -419,7 +445,7 @@ def decompose_children_route(
             into=body.into,
             weights=body.weights,
             scope=scope,
-            actor="api",
+            actor=actor,
         )
     except _BAD_INPUT as exc:
         raise _bad(exc) from None

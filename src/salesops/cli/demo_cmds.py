@@ -129,9 +129,36 @@ def demo(
             soft_wrap=True,
         )
         raise typer.Exit(code=1) from None
+    try:
+        _print_demo_users(engine, console, f"http://{host}:{port}")
     finally:
         engine.dispose()  # an embedded DuckDB file allows one writer: the server's
-    serve(host=host, port=port)
+    serve(host=host, port=port, ssl_certfile=None, ssl_keyfile=None, forwarded_allow_ips=None)
+
+
+def _print_demo_users(engine: Engine, console: Console, url: str) -> None:
+    """The demo users with their scopes, their passwords when just made, and a one-time
+    sign-in link for the admin (as Jupyter prints one)."""
+    from rich.table import Table
+
+    from salesops.auth import sessions
+    from salesops.demo.users import ACTOR, ensure_demo_users
+
+    made = ensure_demo_users(engine)
+    if not made:
+        return
+    table = Table(title="Demo users (sign in at /login)", title_justify="left")
+    for col in ("login", "role", "sees", "password"):
+        table.add_column(col)
+    for user in made:
+        shown = user.password or "(set before; `salesops users reset-password`)"
+        table.add_row(user.login, user.role, user.scope, shown)
+    console.print(table)
+    admin = next((u.login for u in made if u.role == "admin"), None)
+    if admin:
+        token = sessions.create_sign_in_link(engine, admin, actor=ACTOR)
+        console.print(f"Open the board signed in as {admin} (one-time link):")
+        console.print(f"  {url}/login/link?token={token}", soft_wrap=True, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

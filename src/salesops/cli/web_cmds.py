@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import typer
@@ -56,10 +57,53 @@ class _Served:
 
     url: str
     forget: Callable[[], None] | None = None
+    #: a fresh one-time sign-in path (``/login/link?token=…``) for each browser context
+    sign_in: Callable[[], str] | None = None
+    token: str | None = None  # or a bearer token for a board started elsewhere
+    first_rep: Callable[[], str | None] | None = None
+
+    def open(self, context: Any) -> None:
+        """Sign ``context`` in: through a one-time link, or with the bearer token."""
+        if self.sign_in is not None:
+            page = context.new_page()
+            page.goto(self.url + self.sign_in(), wait_until="commit")
+            page.close()
+        elif self.token:
+            context.set_extra_http_headers({"Authorization": f"Bearer {self.token}"})
+
+
+def _signer(engine: Any, login: str | None) -> tuple[Callable[[], str], Callable[[], str | None]]:
+    """One-time sign-in links for ``login`` (default: the first active admin; on a board
+    without users, an ``admin`` user without a password is made, as ``serve`` does), and
+    the first rep that user may see."""
+    from salesops.auth import sessions, users
+    from salesops.auth.audit import Actor
+    from salesops.web.options import filter_options
+
+    actor = Actor.cli()
+    if login is None:
+        admins = [u for u in users.list_users(engine) if u.role == "admin" and u.active]
+        if admins:
+            login = admins[0].username
+        else:
+            login = users.add_user(engine, "admin", role="admin", actor=actor).username
+    with engine.connect() as conn:
+        user = users.get_user(conn, username=login)  # fails early for an unknown login
+
+    def first_rep() -> str | None:
+        reps = filter_options(engine, user.scope).get("rep", [])
+        return str(reps[0]) if reps else None
+
+    def link() -> str:
+        return "/login/link?token=" + sessions.create_sign_in_link(
+            engine, user.username, actor=actor
+        )
+
+    return link, first_rep
 
 
 @contextmanager
-def _local_server() -> Iterator[_Served]:
+def _local_server(login: str | None = None) -> Iterator[_Served]:
     """Serve the app on the configured database on a free loopback port (a thread)."""
     import uvicorn
 
@@ -83,16 +127,27 @@ def _local_server() -> Iterator[_Served]:
             raise RuntimeError("the board server did not start")
         time.sleep(0.05)
     try:
-        yield _Served(f"http://127.0.0.1:{port}", lambda: warmup.forget_results(engine))
+        link, first_rep = _signer(engine, login)
+        yield _Served(
+            f"http://127.0.0.1:{port}",
+            lambda: warmup.forget_results(engine),
+            sign_in=link,
+            first_rep=first_rep,
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         engine.dispose()
 
 
-def _first_rep(base: str) -> str | None:
+def _first_rep(served: _Served) -> str | None:
+    """The first rep the signed-in user may see (for the rep page)."""
+    if served.first_rep is not None:
+        return served.first_rep()
+    headers = {"Authorization": f"Bearer {served.token}"} if served.token else {}
+    request = urllib.request.Request(f"{served.url}/api/v1/panels/options", headers=headers)
     try:
-        with urllib.request.urlopen(f"{base}/api/v1/panels/options", timeout=30) as resp:
+        with urllib.request.urlopen(request, timeout=30) as resp:
             reps = json.load(resp).get("rep", [])
     except OSError:
         return None
@@ -107,15 +162,20 @@ def screenshots(
     query: str = typer.Option(
         "", help="Extra query string for every page, e.g. 'period=year&asof=2026-06-30'."
     ),
+    login: str | None = typer.Option(
+        None, "--as", help="Sign in as this user (default: an admin) on the board it starts."
+    ),
+    token: str | None = typer.Option(
+        None, "--token", envvar="SALESOPS_TOKEN", help="API token for a board given by --url."
+    ),
 ) -> None:
     """Screenshot every board page (desktop, phone, wall) in 简体中文 and English."""
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
-    with _local_server() if url is None else _given(url) as served:
-        base = served.url
+    with _local_server(login) if url is None else _given(url, token) as served:
         pages = list(PAGES)
-        rep = _first_rep(base)
+        rep = _first_rep(served)
         if rep:
             pages.insert(4, ("rep", f"/team/rep?rep={quote(rep)}"))
         shots: list[tuple[str, str, str, str, int, int, int, bool]] = []
@@ -123,18 +183,18 @@ def screenshots(
             for mode, width, height, scale, full in MODES:
                 shots.extend((lang, mode, n, p, width, height, scale, full) for n, p in pages)
             shots.append((lang, "wall", "wall", "/wall?rotate=0&refresh=0", 1920, 1080, 1, False))
-        written = _take(sync_playwright, base, shots, out, query)
+        written = _take(sync_playwright, served, shots, out, query)
     console.print(f"[green]{written} screenshots[/green] in {out}/")
 
 
 @contextmanager
-def _given(url: str) -> Iterator[_Served]:
-    yield _Served(url.rstrip("/"))
+def _given(url: str, token: str | None) -> Iterator[_Served]:
+    yield _Served(url.rstrip("/"), token=token)
 
 
 def _take(
     playwright: object,
-    base: str,
+    served: _Served,
     shots: list[tuple[str, str, str, str, int, int, int, bool]],
     out: Path,
     query: str,
@@ -157,11 +217,12 @@ def _take(
                 has_touch=mode == "phone",
                 locale="zh-CN" if lang == "zh" else "en-US",
             )
+            served.open(context)
             page = context.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             sep = "&" if "?" in path else "?"
             extra = f"&{query}" if query else ""
-            page.goto(f"{base}{path}{sep}lang={lang}{extra}", wait_until="load")
+            page.goto(f"{served.url}{path}{sep}lang={lang}{extra}", wait_until="load")
             page.wait_for_selector("body[data-ready='1']", timeout=30_000)
             page.wait_for_timeout(900)  # chart entry animations
             target = out / lang / f"{mode}-{name}.png"
@@ -195,6 +256,12 @@ def page_timings(
         help="Time only this page (overview, orders, pipeline, team, rep, "
         "customers, wall); repeat for more.",
     ),
+    login: str | None = typer.Option(
+        None, "--as", help="Sign in as this user (default: an admin) on the board it starts."
+    ),
+    token: str | None = typer.Option(
+        None, "--token", envvar="SALESOPS_TOKEN", help="API token for a board given by --url."
+    ),
 ) -> None:
     """Time each board page in Chromium, from navigation start until every chart's first
     frame is painted: cold loads (nothing cached: engine, analyses and panels are all
@@ -211,10 +278,10 @@ def page_timings(
     table = Table(title=f"Board pages (seconds; {cold} cold, {runs} warm loads each)")
     for col in ("page", "cold", "cold (slowest)", "HTML (cold)", "warm", "HTML (warm)"):
         table.add_column(col, justify="left" if col == "page" else "right")
-    with _local_server() if url is None else _given(url) as served:
+    with _local_server(login) if url is None else _given(url, token) as served:
         base = served.url
         pages = list(PAGES)
-        rep = _first_rep(base)
+        rep = _first_rep(served)
         if rep:
             pages.insert(4, ("rep", f"/team/rep?rep={quote(rep)}"))
         pages.append(("wall", "/wall?rotate=0&refresh=0"))
@@ -223,6 +290,7 @@ def page_timings(
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1440, "height": 900})
+            served.open(context)
             page = context.new_page()
 
             def load(target: str) -> tuple[float, float]:

@@ -614,42 +614,103 @@ class Announcement(Base):
 
 
 class AppUser(Base):
+    """A person (or service) who signs in; their role and rep/org unit give their data scope."""
+
     __tablename__ = "app_user"
     id: Mapped[int] = _pk("app_user")
-    username: Mapped[str] = mapped_column(String(100), unique=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)  # the login name
+    display_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(10))  # zh_CN | en; None = the browser's
     password_hash: Mapped[str | None] = mapped_column(String(300))
-    role: Mapped[str] = mapped_column(
-        String(20), default="viewer"
-    )  # admin|director|manager|rep|viewer
+    role: Mapped[str] = mapped_column(String(20), default="viewer")  # see salesops.auth.roles
     rep_id: Mapped[int | None] = _fk("rep")
-    org_unit_id: Mapped[int | None] = _fk("org_unit")  # data scope root for managers
+    org_unit_id: Mapped[int | None] = _fk("org_unit")  # data scope root for managers, viewers
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: sessions started before this are invalid ("sign out everywhere", password reset)
+    sessions_valid_after: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class UserSession(Base):
+    """A server-side sign-in session; the cookie carries a random id, the table its hash."""
+
+    __tablename__ = "user_session"
+    id: Mapped[int] = _pk("user_session")
+    token_hash: Mapped[str] = mapped_column(String(100), unique=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.id"))
+    csrf_token: Mapped[str] = mapped_column(String(100))
+    #: ``session``, or ``link``: a one-time sign-in link that becomes a session when opened
+    kind: Mapped[str] = mapped_column(String(10), default="session")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # absolute expiry
+    client: Mapped[str | None] = mapped_column(String(100))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # signed out or replaced
 
 
 class ApiToken(Base):
+    """A bearer token for scripts and integrations; only its hash is kept."""
+
     __tablename__ = "api_token"
     id: Mapped[int] = _pk("api_token")
     user_id: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.id"))
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(200), unique=True)
+    prefix: Mapped[str | None] = mapped_column(String(20))  # shown in lists to tell tokens apart
+    read_only: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class WallLink(Base):
+    """A kiosk link for a meeting-room screen: the wall only, in one scope, until it expires."""
+
+    __tablename__ = "wall_link"
+    id: Mapped[int] = _pk("wall_link")
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(100), unique=True)
+    prefix: Mapped[str | None] = mapped_column(String(20))
+    scope_kind: Mapped[str] = mapped_column(String(20), default="all")  # all | org_unit | rep
+    org_unit_id: Mapped[int | None] = _fk("org_unit")
+    rep_id: Mapped[int | None] = _fk("rep")
+    query: Mapped[str | None] = mapped_column(String(500))  # the wall's own ?rotate=&refresh=
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class LoginFailure(Base):
+    """One failed sign-in; recent ones per account and per client slow down and lock sign-in."""
+
+    __tablename__ = "login_failure"
+    id: Mapped[int] = _pk("login_failure", big=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    client: Mapped[str | None] = mapped_column(String(100), index=True)
+    failed_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class AuditEvent(Base):
-    """Append-only: logins, imports, exports, target and permission changes."""
+    """Append-only: sign-ins, user and token changes, imports, exports, target changes."""
 
     __tablename__ = "audit_event"
     id: Mapped[int] = _pk("audit_event")
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
     user_id: Mapped[int | None] = _fk("app_user")
-    actor: Mapped[str | None] = mapped_column(String(100))  # username, "cli", "api-token:NAME"
+    actor: Mapped[str | None] = mapped_column(String(100))  # login, "cli:OSUSER", "token:NAME"
     action: Mapped[str] = mapped_column(String(50))
     target: Mapped[str | None] = mapped_column(String(300))
     detail: Mapped[str | None] = mapped_column(Text)  # JSON
+    client: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # ok | failed | refused
 
 
 class ImportRun(Base):

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, select, update
 
+from salesops.auth.audit import Actor
 from salesops.db.derived import bump_data_version
 from salesops.db.schema import Target
 from salesops.metrics.query import MetricQuery
@@ -339,7 +340,7 @@ def decompose(
     weights: str | Mapping[str, object] | None = None,
     scope: Scope = FULL_SCOPE,
     calendar: WorkCalendar | None = None,
-    actor: str = "cli",
+    actor: str | Actor = "cli",
 ) -> Decomposition:
     """Split target ``target_id`` and write its children (see the module docstring)."""
     parent = get_target(engine, target_id, scope)
@@ -448,7 +449,7 @@ def decompose_children(
     weights: str | Mapping[str, object] | None = None,
     scope: Scope = FULL_SCOPE,
     calendar: WorkCalendar | None = None,
-    actor: str = "cli",
+    actor: str | Actor = "cli",
 ) -> list[Decomposition]:
     """Split every child of ``target_id`` (only those of ``level`` — ``team``, ``month`` … —
     when given) the same way: after company → teams, each team → reps by share."""

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from salesops.auth.audit import Actor
+from salesops.auth.audit import record as record_event
 from salesops.db.derived import bump_data_version
-from salesops.db.schema import AuditEvent, Target
+from salesops.db.schema import Target
 from salesops.metrics.scope import FULL_SCOPE, Scope
 from salesops.targets.calendar import Period
 from salesops.targets.kpis import MetricError, metric_info
@@ -74,18 +75,10 @@ def _check_value(metric: str, value: Decimal) -> None:
 
 
 def audit(
-    conn: Connection, actor: str, action: str, target: str, detail: dict[str, object]
+    conn: Connection, actor: str | Actor, action: str, target: str, detail: dict[str, object]
 ) -> None:
     """Append one audit event (target changes are audited, SPEC §7)."""
-    conn.execute(
-        insert(AuditEvent).values(
-            occurred_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            actor=actor,
-            action=action,
-            target=target[:300],
-            detail=json.dumps(detail, ensure_ascii=False, default=str),
-        )
-    )
+    record_event(conn, actor, action, target, detail)
 
 
 def get_target(engine: Engine, target_id: int, scope: Scope = FULL_SCOPE) -> TargetRecord:
@@ -112,10 +105,13 @@ def set_target(
     value: object,
     *,
     parent_id: int | None = None,
-    actor: str = "cli",
+    actor: str | Actor = "cli",
+    data_scope: Scope = FULL_SCOPE,
 ) -> SetResult:
     """Create the target of ``metric`` / ``period`` / ``scope``, or update its value when it
-    exists (its parent too, when ``parent_id`` is given)."""
+    exists (its parent too, when ``parent_id`` is given). A caller whose ``data_scope`` does
+    not cover the target (a manager setting another region's target) is refused and nothing
+    is written."""
     number = parse_value(value)
     try:
         _check_value(metric, number)
@@ -140,6 +136,8 @@ def set_target(
         audit(conn, actor, action, f"target:{key}", {"id": target_id, "value": number})
         bump_data_version(conn)  # targets feed no derived structure
         record = load_targets(conn, directory, ids=[target_id])[0]
+        if not visible_to(directory, data_scope, record):
+            raise TargetError("this target is outside your data scope")
     return SetResult(record, existing is None)
 
 
@@ -191,7 +189,7 @@ def update_target(
     parent_id: int | None = None,
     clear_parent: bool = False,
     scope: Scope = FULL_SCOPE,
-    actor: str = "cli",
+    actor: str | Actor = "cli",
 ) -> TargetRecord:
     """Edit a target's value and/or parent (its KPI, period and scope are its identity)."""
     current = get_target(engine, target_id, scope)
@@ -226,7 +224,7 @@ def delete_target(
     *,
     cascade: bool = False,
     scope: Scope = FULL_SCOPE,
-    actor: str = "cli",
+    actor: str | Actor = "cli",
 ) -> int:
     """Delete a target; with ``cascade`` its whole subtree too. Returns how many were deleted.
 

@@ -12,6 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from salesops.auth.principal import Principal
+from salesops.auth.roles import Permission as P
 from salesops.web.filters import BoardFilters, FilterError, multi_params, parse_filters
 from salesops.web.i18n import LOCALES, negotiate, translate
 from salesops.web.panels.common import DIM_LABELS
@@ -35,16 +37,19 @@ def echarts_src() -> str:
 templates.env.globals["echarts_src"] = echarts_src
 LANG_COOKIE = "salesops_lang"
 
-#: Navigation: (page id, path, English label).
+#: Navigation: (page id, path, English label, permissions that show it: any of them).
 NAV = (
-    ("overview", "/", "Overview"),
-    ("targets", "/targets", "Target management"),
-    ("orders", "/orders", "Orders & revenue"),
-    ("pipeline", "/pipeline", "Pipeline"),
-    ("team", "/team", "Team performance"),
-    ("customers", "/customers", "Customers"),
-    ("wall", "/wall", "Wall screen"),
-    ("data", "/data", "Data"),
+    ("overview", "/", "Overview", (P.VIEW_BOARD,)),
+    ("targets", "/targets", "Target management", (P.VIEW_BOARD,)),
+    ("orders", "/orders", "Orders & revenue", (P.VIEW_BOARD,)),
+    ("pipeline", "/pipeline", "Pipeline", (P.VIEW_BOARD,)),
+    ("team", "/team", "Team performance", (P.VIEW_BOARD,)),
+    ("customers", "/customers", "Customers", (P.VIEW_BOARD,)),
+    ("wall", "/wall", "Wall screen", (P.VIEW_WALL,)),
+    ("data", "/data", "Data", (P.IMPORT_DATA,)),
+    ("admin", "/admin/users", "Admin", (P.MANAGE_USERS,)),
+    ("admin", "/admin/walls", "Admin", (P.MANAGE_WALLS,)),
+    ("admin", "/admin/audit", "Admin", (P.VIEW_AUDIT,)),
 )
 
 #: Strings the browser script shows, sent along in each page's JSON.
@@ -77,10 +82,20 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     def _(message: str, **params: object) -> str:
         return translate(locale, message, **params)
 
+    principal: Principal | None = getattr(request.state, "principal", None)
+    csrf = principal.session.csrf_token if principal and principal.session else ""
     response = templates.TemplateResponse(
         request,
         template,
-        {"_": _, "locale": locale, "locales": LOCALES, "lang": locale.split("_")[0], **context},
+        {
+            "_": _,
+            "locale": locale,
+            "locales": LOCALES,
+            "lang": locale.split("_")[0],
+            "principal": principal,
+            "csrf_token": csrf,
+            **context,
+        },
         status_code=status_code,
     )
     if query_lang:
@@ -94,14 +109,21 @@ def shell(request: Request, filters: BoardFilters | None, current: str) -> dict[
     keep = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang",)]
     nav_keep = [(k, v) for k, v in keep if k not in ("grain", "stage", "sel")]
     nav_qs = urlencode(nav_keep)
-    nav = [
-        {
-            "id": pid,
-            "href": path + (f"?{nav_qs}" if nav_qs and pid not in ("data", "targets") else ""),
-            "label": translate(locale, label),
-        }
-        for pid, path, label in NAV
-    ]
+    principal: Principal | None = getattr(request.state, "principal", None)
+    nav: list[dict[str, str]] = []
+    for pid, path, label, needs in NAV:
+        if principal is None or not any(principal.can(p) for p in needs):
+            continue
+        if any(item["id"] == pid for item in nav):
+            continue  # one entry per page (admin: the first admin page this user may open)
+        board_page = pid not in ("data", "targets", "admin")
+        nav.append(
+            {
+                "id": pid,
+                "href": path + (f"?{nav_qs}" if nav_qs and board_page else ""),
+                "label": translate(locale, label),
+            }
+        )
     lang_qs = urlencode(keep) + "&" if keep else ""
     compare = ""
     if filters:

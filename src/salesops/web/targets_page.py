@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from salesops.api.deps import EngineDep, ScopeDep
+from salesops.api.deps import ActorDep, EngineDep, Require, ScopeDep
+from salesops.auth.roles import Permission as P
 from salesops.targets.attainment import Attainment, Basis
 from salesops.targets.calendar import PeriodError, parse_period, period_containing
 from salesops.targets.decompose import ORG_METHODS, TIME_METHODS, Over, decompose, plan
@@ -286,7 +287,7 @@ def _wizard(view: View, request: Request, engine: Any, scope: Any) -> dict[str, 
 # --------------------------------------------------------------------------- the page
 
 
-@router.get("/targets", response_class=HTMLResponse)
+@router.get("/targets", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)
 def targets_page(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
     """目标管理: the target tree of one KPI and period, with attainment and pacing."""
     view = View(request)
@@ -394,10 +395,11 @@ def _flag(view: View, f: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- forms
 
 
-@router.post("/targets/set")
+@router.post("/targets/set", dependencies=[Require(P.EDIT_TARGETS)])
 def set_form(
     engine: EngineDep,
     scope: ScopeDep,
+    actor: ActorDep,
     metric: str = Form(...),
     target_period: str = Form(...),
     target_scope: str = Form("company"),
@@ -406,37 +408,45 @@ def set_form(
 ) -> RedirectResponse:
     """Create a target or change its value."""
     try:
-        if not scope.is_full:
-            raise TargetError("setting targets needs full data scope")
         with engine.connect() as conn:
             parsed = Directory(conn).parse(target_scope)
-        set_target(engine, metric, parse_period(target_period), parsed, value, actor="web")
+        set_target(
+            engine,
+            metric,
+            parse_period(target_period),
+            parsed,
+            value,
+            actor=actor,
+            data_scope=scope,
+        )
     except _BAD as exc:
         return _back(back, err=str(exc))
     return _back(back, msg="saved")
 
 
-@router.post("/targets/{target_id}/edit")
+@router.post("/targets/{target_id}/edit", dependencies=[Require(P.EDIT_TARGETS)])
 def edit_form(
     target_id: int,
     engine: EngineDep,
     scope: ScopeDep,
+    actor: ActorDep,
     value: str = Form(...),
     back: str = Form(""),
 ) -> RedirectResponse:
     """Change one target's value by hand."""
     try:
-        update_target(engine, target_id, value=value, scope=scope, actor="web")
+        update_target(engine, target_id, value=value, scope=scope, actor=actor)
     except _BAD as exc:
         return _back(back, err=str(exc))
     return _back(back, msg="updated")
 
 
-@router.post("/targets/{target_id}/decompose")
+@router.post("/targets/{target_id}/decompose", dependencies=[Require(P.EDIT_TARGETS)])
 def decompose_form(
     target_id: int,
     engine: EngineDep,
     scope: ScopeDep,
+    actor: ActorDep,
     over: str = Form(...),
     method: str = Form(...),
     into: str = Form(""),
@@ -453,24 +463,25 @@ def decompose_form(
             into=into or None,
             weights=weights or None,
             scope=scope,
-            actor="web",
+            actor=actor,
         )
     except _BAD as exc:
         return _back(back, err=str(exc))
     return _back(back, msg="decomposed", n=len(result.children))
 
 
-@router.post("/targets/{target_id}/delete")
+@router.post("/targets/{target_id}/delete", dependencies=[Require(P.EDIT_TARGETS)])
 def delete_form(
     target_id: int,
     engine: EngineDep,
     scope: ScopeDep,
+    actor: ActorDep,
     cascade: str = Form(""),
     back: str = Form(""),
 ) -> RedirectResponse:
     """Delete a target (and, when asked, everything below it)."""
     try:
-        count = delete_target(engine, target_id, cascade=bool(cascade), scope=scope, actor="web")
+        count = delete_target(engine, target_id, cascade=bool(cascade), scope=scope, actor=actor)
     except _BAD as exc:
         return _back(back, err=str(exc))
     return _back(back, msg="deleted", n=count)
