@@ -139,7 +139,6 @@ def login_submit(
         target += ("&" if "?" in target else "?") + "lang=" + session.user.locale.split("_")[0]
     response = RedirectResponse(target, status_code=303)
     _session_cookie(request, response, token)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 

@@ -35,6 +35,19 @@ def echarts_src() -> str:
 
 
 templates.env.globals["echarts_src"] = echarts_src
+templates.env.globals["ROLE_LABELS"] = {
+    "admin": "Administrator",
+    "ops": "Sales operations",
+    "manager": "Manager",
+    "rep": "Sales rep",
+    "viewer": "Viewer",
+}
+templates.env.globals["STATE_LABELS"] = {
+    "active": "Active",
+    "expired": "Expired",
+    "revoked": "Revoked",
+    "disabled": "Disabled",
+}
 LANG_COOKIE = "salesops_lang"
 
 #: Navigation: (page id, path, English label, permissions that show it: any of them).
