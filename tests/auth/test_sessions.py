@@ -282,3 +282,26 @@ def test_the_audit_log_is_append_only_on_postgresql(db: Db) -> None:
         conn.execute(update(AuditEvent).values(action="nothing"))
     with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
         conn.execute(delete(AuditEvent))
+
+
+def test_a_rep_sees_their_rank_and_the_team_average_not_the_others(
+    db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """data.py, 2026 to 2026-06-15: team 华东一组 makes 290,000 (its header), 李娜 80,000 of it
+    (O-2602), so 张伟 210,000; per rep 290,000 / 2 = 145,000; 李娜 ranks 2 of 2."""
+    from salesops.web.board import Board
+    from salesops.web.filters import parse_filters
+    from salesops.web.panels.team import leaderboard_rows
+
+    seed(db.engine)
+    li = users.add_user(db.engine, "li", role="rep", rep="李娜", actor=ACTOR)
+    filters = parse_filters({"period": ["year"], "asof": ["2026-06-15"]})
+    rows = leaderboard_rows(Board(db.engine, li.scope, filters, "en", page="team"))
+    assert [(r["rank"], r["rep"]) for r in rows] == [("2 / 2", "李娜"), ("", "Team average")]
+    assert float(rows[0]["revenue"]) == 80_000
+    assert float(rows[1]["revenue"]) == 145_000
+    assert "张伟" not in str(rows) and "王芳" not in str(rows)
+    monkeypatch.setenv("SALESOPS_LEADERBOARD_NAMES_FOR_REPS", "1")
+    get_settings.cache_clear()
+    rows = leaderboard_rows(Board(db.engine, li.scope, filters, "en", page="team"))
+    assert [r["rep"] for r in rows] == ["张伟", "李娜"]  # their team only, never 王芳

@@ -24,7 +24,54 @@ def rep_href(board: Board, rep: str) -> str:
 
 def leaderboard_rows(board: Board) -> list[dict[str, Any]]:
     """One row per rep: revenue, the team's revenue per rep, bookings, win rate, deals, activities,
-    and the revenue target when one exists. Every number is an engine result."""
+    and the revenue target when one exists. Every number is an engine result.
+
+    A rep sees their own row ranked within their team and the team's average; the other reps'
+    rows (names and numbers) only where ``leaderboard_names_for_reps`` allows it."""
+    if board.scope.kind == "rep" and board.scope.rep_id:
+        return _rep_leaderboard(board, board.scope.rep_id)
+    return _team_rows(board)
+
+
+def _rep_leaderboard(board: Board, rep_id: int) -> list[dict[str, Any]]:
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from salesops.config import get_settings
+    from salesops.db.schema import Rep
+    from salesops.metrics.scope import Scope
+
+    with board.engine.connect() as conn:
+        me = conn.execute(select(Rep.name, Rep.org_unit_id).where(Rep.id == rep_id)).first()
+    if me is None or me.org_unit_id is None:
+        return _team_rows(board)
+    # The one place a rep's numbers are compared with a wider scope: their own team's.
+    team = replace(board, scope=Scope.subtree(me.org_unit_id), _metrics=None)
+    rows = _team_rows(team)
+    if get_settings().leaderboard_names_for_reps:
+        return rows
+    mine = [r for r in rows if r["rep"] == me.name]
+    if not rows:
+        return mine
+    for row in mine:
+        row["rank"] = f"{row['rank']} / {len(rows)}"
+    average: dict[str, Any] = {
+        "rank": "",
+        "rep": board.t("Team average"),
+        "team": rows[0].get("team"),
+        "revenue": rows[0].get("team_avg"),
+        "vs_team": 1.0,
+        "win_rate": team.total("win_rate").get("value"),
+        "average": True,
+    }
+    for metric in ("bookings", "won_deals", "activities"):
+        known = [plain(r.get(metric)) or 0.0 for r in rows]
+        average[metric] = sum(known) / len(rows)
+    return [*mine, average]
+
+
+def _team_rows(board: Board) -> list[dict[str, Any]]:
     revenue, per_rep, *by_rep = board.query_many(
         ("revenue", {"by": ("rep", "team")}),
         ("per_rep_output", {"by": ("team",)}),
@@ -95,7 +142,7 @@ def leaderboard(board: Board) -> Panel:
         subtitle=board.t(
             "vs team average: revenue against the team's revenue per rep (100% = average)"
         ),
-        href=lambda r: rep_href(board, str(r["rep"])),
+        href=lambda r: None if r.get("average") else rep_href(board, str(r["rep"])),
     )
 
 
