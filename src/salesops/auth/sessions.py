@@ -17,7 +17,7 @@ from salesops.auth import audit
 from salesops.auth.audit import Actor
 from salesops.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
 from salesops.auth.secrets import new_token, token_hash, utcnow
-from salesops.auth.users import User, get_user
+from salesops.auth.users import USER_COLUMNS, User, get_user, user_from
 from salesops.config import get_settings
 from salesops.db.schema import AppUser, LoginFailure, UserSession
 
@@ -172,34 +172,38 @@ def load_session(engine: Engine, token: str, *, touch: bool = True) -> Session |
     with engine.connect() as conn:
         row = conn.execute(
             select(
-                UserSession.id,
-                UserSession.user_id,
+                UserSession.id.label("session_id"),
                 UserSession.csrf_token,
-                UserSession.created_at,
+                UserSession.created_at.label("session_created_at"),
                 UserSession.last_seen_at,
                 UserSession.expires_at,
                 UserSession.ended_at,
                 UserSession.kind,
-                AppUser.active,
                 AppUser.sessions_valid_after,
+                *USER_COLUMNS,
             )
             .join(AppUser, AppUser.id == UserSession.user_id)
             .where(UserSession.token_hash == token_hash(token))
         ).first()
-        if row is None or row.ended_at is not None or not row.active or row.kind != "session":
-            return None
-        idle = dt.timedelta(minutes=settings.session_idle_minutes)
-        if now >= row.expires_at or now - row.last_seen_at > idle:
-            return None
-        if row.sessions_valid_after and row.created_at <= row.sessions_valid_after:
-            return None
-        user = get_user(conn, user_id=row.user_id)
+    if row is None or row.ended_at is not None or not row.active or row.kind != "session":
+        return None
+    idle = dt.timedelta(minutes=settings.session_idle_minutes)
+    if now >= row.expires_at or now - row.last_seen_at > idle:
+        return None
+    if row.sessions_valid_after and row.session_created_at <= row.sessions_valid_after:
+        return None
+    user = user_from(row)
     if touch and now - row.last_seen_at >= _TOUCH_EVERY:
         with engine.begin() as conn:
             conn.execute(
-                update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now)
+                update(UserSession).where(UserSession.id == row.session_id).values(last_seen_at=now)
             )
-    return Session(id=row.id, user=user, csrf_token=row.csrf_token, created_at=row.created_at)
+    return Session(
+        id=row.session_id,
+        user=user,
+        csrf_token=row.csrf_token,
+        created_at=row.session_created_at,
+    )
 
 
 def sign_out(

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, select, update
 from salesops.auth import audit
 from salesops.auth.audit import Actor
 from salesops.auth.secrets import new_token, token_hash, utcnow
-from salesops.auth.users import User, UserError, get_user
+from salesops.auth.users import USER_COLUMNS, User, UserError, get_user, user_from
 from salesops.db.schema import ApiToken, AppUser
 
 PREFIX = "sob_"  # SalesOps Board: lets secret scanners and people recognise a token
@@ -169,21 +169,27 @@ def verify_token(engine: Engine, secret: str) -> TokenUse | None:
     with engine.connect() as conn:
         row = conn.execute(
             select(
-                ApiToken.id,
-                ApiToken.name,
-                ApiToken.user_id,
+                ApiToken.id.label("token_id"),
+                ApiToken.name.label("token_name"),
                 ApiToken.read_only,
                 ApiToken.expires_at,
                 ApiToken.revoked,
                 ApiToken.last_used_at,
-            ).where(ApiToken.token_hash == token_hash(secret))
+                *USER_COLUMNS,
+            )
+            .join(AppUser, AppUser.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == token_hash(secret))
         ).first()
-        if row is None or row.revoked or (row.expires_at is not None and row.expires_at <= now):
-            return None
-        user = get_user(conn, user_id=row.user_id)
+    if row is None or row.revoked or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    user = user_from(row)
     if not user.active:
         return None
     if row.last_used_at is None or now - row.last_used_at >= _USED_EVERY:
         with engine.begin() as conn:
-            conn.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
-    return TokenUse(token_id=row.id, name=row.name, user=user, read_only=bool(row.read_only))
+            conn.execute(
+                update(ApiToken).where(ApiToken.id == row.token_id).values(last_used_at=now)
+            )
+    return TokenUse(
+        token_id=row.token_id, name=row.token_name, user=user, read_only=bool(row.read_only)
+    )

@@ -86,7 +86,27 @@ def _select_users():  # type: ignore[no-untyped-def]
 
 def _user(row: object) -> User:
     m = row._mapping  # type: ignore[attr-defined]
-    return User(**{k: m[k] for k in User.__dataclass_fields__})
+    return User(**{k: m[k] for k in User.__dataclass_fields__ if k in m})
+
+
+#: What a request needs of its user: one table, no joins (read on every request).
+USER_COLUMNS = (
+    AppUser.id,
+    AppUser.username,
+    AppUser.display_name,
+    AppUser.role,
+    AppUser.rep_id,
+    AppUser.org_unit_id,
+    AppUser.active,
+    AppUser.locale,
+    AppUser.email,
+    AppUser.created_at,
+)
+
+
+def user_from(row: object) -> User:
+    """A :class:`User` from a row that holds :data:`USER_COLUMNS` (labels left empty)."""
+    return _user(row)
 
 
 def list_users(engine: Engine) -> list[User]:
@@ -95,9 +115,16 @@ def list_users(engine: Engine) -> list[User]:
         return [_user(r) for r in conn.execute(_select_users().order_by(AppUser.username))]
 
 
-def get_user(conn: Connection, *, user_id: int | None = None, username: str | None = None) -> User:
-    """One user by id or login name (case-insensitive); UserNotFound otherwise."""
-    q = _select_users()
+def get_user(
+    conn: Connection,
+    *,
+    user_id: int | None = None,
+    username: str | None = None,
+    labels: bool = True,
+) -> User:
+    """One user by id or login name (case-insensitive); UserNotFound otherwise. Without
+    ``labels`` the rep's and org unit's names are not read (one table, for every request)."""
+    q = _select_users() if labels else select(*USER_COLUMNS)
     if user_id is not None:
         q = q.where(AppUser.id == user_id)
     elif username is not None:

@@ -21,6 +21,9 @@ def bench(
     data_dir: Annotated[
         Path, typer.Option(help="Where the benchmark databases live (git-ignored).")
     ] = Path("bench-data"),
+    signin: Annotated[
+        bool, typer.Option("--signin", help="Instead: what signing in adds to a warm page.")
+    ] = False,
 ) -> None:
     """Overview KPIs through the engine (cold / warm) next to hand-written SQL and pandas."""
     from salesops.bench.run import run_bench
@@ -36,6 +39,9 @@ def bench(
     # The first run of a scale generates its database (minutes at large): show the bars.
     with RichProgress(err) as bars:
         ensure_database(scale, bench_path(scale, data_dir), progress=bars).dispose()
+    if signin:
+        _signin(scale, data_dir, repeat, as_json)
+        return
     with err.status("benchmark") as status:
         result = run_bench(
             scale, repeat=repeat, directory=data_dir, progress=lambda m: status.update(m)
@@ -75,3 +81,38 @@ def bench(
                   f"pandas / engine cold: {result.pandas_s / cold:.1f}x")  # fmt: skip
     if not result.results_agree:
         raise typer.Exit(1)
+
+
+def _signin(scale: str, data_dir: Path, repeat: int, as_json: bool) -> None:
+    from salesops.bench.run import bench_path
+    from salesops.bench.signin import PAGE, run_signin_bench
+    from salesops.db.engine import make_engine
+
+    engine = make_engine(f"duckdb:///{bench_path(scale, data_dir)}")
+    rounds = max(repeat, 20)
+    with Console(stderr=True).status(f"sign-in cost: {rounds} interleaved rounds"):
+        cost = run_signin_bench(engine, rounds=rounds)
+    engine.dispose()
+    if as_json:
+        sys.stdout.write(json.dumps({"scale": scale, **cost.to_json()}) + "\n")
+        return
+    table = Table(title=f"Sign-in cost · {scale}: warm {PAGE}, medians of {rounds} rounds")
+    table.add_column("caller")
+    table.add_column("page", justify="right")
+    table.add_column("vs fixed caller", justify="right")
+    table.add_column("lookup alone", justify="right")
+    base = cost.page_fixed_ms
+    table.add_row("fixed (no sign-in lookups)", f"{base:.1f} ms", "", "")
+    table.add_row(
+        "session cookie",
+        f"{cost.page_session_ms:.1f} ms",
+        f"{cost.page_session_ms - base:+.1f} ms",
+        f"{cost.resolve_session_ms:.2f} ms",
+    )
+    table.add_row(
+        "bearer token",
+        f"{cost.page_token_ms:.1f} ms",
+        f"{cost.page_token_ms - base:+.1f} ms",
+        f"{cost.resolve_token_ms:.2f} ms",
+    )
+    Console().print(table)

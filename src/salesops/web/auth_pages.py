@@ -240,7 +240,8 @@ def _account(
     error: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    user = _me(principal)
+    with engine.connect() as conn:  # with the rep's and org unit's names, for the scope text
+        user = users.get_user(conn, user_id=_me(principal).id)
     return _page(
         request,
         "auth/account.html",
