@@ -7,15 +7,16 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Engine, select
 
 from salesops.db.schema import OrgUnit, Region, Rep, Target
 from salesops.metrics.engine import MetricsEngine, shared_engine
-from salesops.metrics.scope import Scope
+from salesops.metrics.scope import FULL_SCOPE, Scope
 from salesops.targets.attainment import Attainment, evaluate
 from salesops.targets.org import Directory
-from salesops.targets.tree import load_targets
+from salesops.targets.tree import load_targets, visible_to
 from salesops.web.filters import BoardFilters
 
 
@@ -71,11 +72,22 @@ _TARGET_SCOPES = {
 }
 
 
-def target_id_for(engine: Engine, metric: str, filters: BoardFilters) -> int | None:
+def _own_target(scope: Scope) -> Any:
+    """The condition for the target of the caller's own scope (a rep's, a manager's unit's)."""
+    if scope.kind == "rep":
+        return (Target.scope_kind == "rep") & (Target.rep_id == scope.rep_id)
+    return (Target.scope_kind == "org_unit") & (Target.org_unit_id == scope.org_unit_id)
+
+
+def target_id_for(
+    engine: Engine, metric: str, filters: BoardFilters, scope: Scope = FULL_SCOPE
+) -> int | None:
     """The target row for ``metric`` over the board's period and filter, if one exists.
 
     Only whole calendar periods (month / quarter / year) have targets, and only the company or
     a single region, team, rep or product line; other filter combinations show no target.
+    Without a filter, a caller with a narrower data scope gets their own target (a rep's, a
+    manager's unit's), never the company's.
     """
     if filters.period not in ("month", "quarter", "year"):
         return None
@@ -87,7 +99,9 @@ def target_id_for(engine: Engine, metric: str, filters: BoardFilters) -> int | N
         Target.period_grain == filters.period,
         Target.period_start == filters.start,
     )
-    if not where:
+    if not where and not scope.is_full:
+        stmt = stmt.where(_own_target(scope))
+    elif not where:
         stmt = stmt.where(Target.scope_kind == "company")
     else:
         dim, (value,) = where[0]
@@ -119,6 +133,8 @@ def _evaluate(
     with engine.connect() as conn:
         directory = Directory(conn)
         records = load_targets(conn, directory, ids=ids)
+    # A target the caller may not see (another team's, the company's for a rep) is no target.
+    records = [r for r in records if visible_to(directory, scope, r)]
     return evaluate(engine, records, as_of=as_of, scope=scope, directory=directory)
 
 
@@ -128,18 +144,21 @@ def card_attainments(
     """How each card's KPI stands against its target for the board's period (None: no
     target), evaluated together (the targets service fuses their actuals into as few
     statements as it can)."""
-    ids = {m: target_id_for(engine, m, filters) for m in metrics}
+    ids = {m: target_id_for(engine, m, filters, scope) for m in metrics}
     found = [i for i in ids.values() if i is not None]
     evaluated = _evaluate(engine, scope, found, filters.end)
     return {m: (None if i is None else evaluated.get(i)) for m, i in ids.items()}
 
 
-def month_targets(engine: Engine, metric: str, start: dt.date, end: dt.date) -> dict[str, Decimal]:
-    """Company monthly targets of ``metric`` between ``start`` and ``end``, by ``YYYY-MM``."""
+def month_targets(
+    engine: Engine, metric: str, start: dt.date, end: dt.date, scope: Scope = FULL_SCOPE
+) -> dict[str, Decimal]:
+    """Monthly targets of ``metric`` between ``start`` and ``end``, by ``YYYY-MM``: the
+    company's, or for a narrower data scope the caller's own (a rep's, a manager's unit's)."""
     stmt = select(Target.period_start, Target.value).where(
         Target.metric == metric,
         Target.period_grain == "month",
-        Target.scope_kind == "company",
+        Target.scope_kind == "company" if scope.is_full else _own_target(scope),
         Target.period_start >= start.replace(day=1),
         Target.period_start <= end,
     )

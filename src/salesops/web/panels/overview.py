@@ -61,7 +61,7 @@ def revenue_trend(board: Board) -> Panel:
         ),
     ]
     if grain == "month" and not board.filters.where:
-        targets = kpi.month_targets(board.engine, "revenue", start, axis_end)
+        targets = kpi.month_targets(board.engine, "revenue", start, axis_end, board.scope)
         if targets:
             series.append(
                 charts.Series(
