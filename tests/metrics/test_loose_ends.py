@@ -1,0 +1,58 @@
+"""Loose ends of the metrics engine (issue 23), each on hand-made data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from typer.testing import CliRunner
+
+from salesops.cli.main import app
+from salesops.metrics.engine import MetricsEngine
+from salesops.metrics.query import MetricQuery
+from tests.analysis.data import build
+from tests.conftest import Db
+
+Q1 = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 3, 31)}
+
+
+def test_clv_of_a_rep_who_retained_no_customer(db: Db) -> None:
+    # Rep R sold to X in 2023-Q4 and to Y in 2024-Q1: retention 0 / 1 = 0, so the annual
+    # churn is 1 - 0 ^ (365 / 91) = 1 and the lifetime 1 year. CLV = 200 / 1 customer x
+    # 365 / 91 x margin (200 - 120) / 200 x 1 = 320.879121. Rep S kept Z: retention 1,
+    # churn 0, lifetime capped at 10: 50 x 365 / 91 x 0.5 x 10 = 1002.747253.
+    with build(db.engine) as b:
+        b.rep("R")
+        b.rep("S")
+        for c in ("X", "Y", "Z"):
+            b.customer(c)
+        b.order("O1", "2023-11-10", "X", 100, rep="R", cost=60)
+        b.order("O2", "2024-02-10", "Y", 200, rep="R", cost=120)
+        b.order("O3", "2023-11-10", "Z", 40, rep="S", cost=20)
+        b.order("O4", "2024-02-10", "Z", 50, rep="S", cost=25)
+    engine = MetricsEngine(db.engine, today=dt.date(2024, 6, 1))
+    by_rep = engine.query(MetricQuery("clv", by=("rep",), **Q1)).rows
+    assert by_rep == [{"rep": "R", "value": 320.88}, {"rep": "S", "value": 1002.75}]
+    quarters = engine.query(MetricQuery("clv", by=("rep",), grain="quarter", **Q1)).rows
+    assert [r["value"] for r in quarters] == [320.88, 1002.75]
+    compared = engine.query(MetricQuery("clv", where=(("rep", ("R",)),), compare="prev", **Q1))
+    assert compared.rows[0]["value"] == 320.88
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        # revenue counts order lines: no feedback category, but a product line
+        (["metric", "revenue", "--by", "category"], "did you mean 'product_line'?"),
+        (["metric", "win_rate", "--where", "category=Hardware"], "did you mean 'product_line'?"),
+        (["metric", "revenue", "--by", "prodct"], "did you mean 'product'?"),
+        (["metric", "bookings", "--by", "owner"], "did you mean 'rep'?"),
+    ],
+)
+def test_a_dimension_that_does_not_apply_names_the_one_meant(
+    db: Db, args: list[str], hint: str
+) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert hint in " ".join(result.output.split())
+    assert "Traceback" not in result.output
