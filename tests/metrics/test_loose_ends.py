@@ -12,6 +12,7 @@ from salesops.metrics.engine import MetricsEngine
 from salesops.metrics.query import MetricQuery
 from tests.analysis.data import build
 from tests.conftest import Db
+from tests.metrics.conftest import World
 
 Q1 = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 3, 31)}
 
@@ -56,3 +57,32 @@ def test_a_dimension_that_does_not_apply_names_the_one_meant(
     assert result.exit_code == 2, result.output
     assert hint in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+EXPLAINED = [
+    MetricQuery("revenue", by=("rep",), **Q1),
+    MetricQuery("clv", **Q1),  # retention: CASE over period starts
+    MetricQuery("retention_rate", by=("region",), grain="month", **Q1),
+    MetricQuery("open_pipeline", grain="month", **Q1),
+    MetricQuery("pipeline_coverage", **Q1),
+    MetricQuery("win_rate", by=("region",), compare="prev", **Q1),
+    MetricQuery("pacing", **Q1),
+    MetricQuery("stage_dwell_days", by=("stage",), **Q1),
+    MetricQuery("overdue_receivables", **Q1),
+    # each period's end picked by a CASE whose branches are all dates: DuckDB read them as
+    # text (bare '2024-03-31') and refused to compare them with paid_date
+    MetricQuery("collection_rate", compare="prev", **Q1),
+]
+
+
+@pytest.mark.parametrize("q", EXPLAINED, ids=[f"{q.metric}-{i}" for i, q in enumerate(EXPLAINED)])
+def test_the_explained_sql_runs_verbatim_and_gives_the_engines_numbers(
+    world: World, q: MetricQuery
+) -> None:
+    sql = world.engine.explain(q).sql
+    assert "DATE '2024-03-31'" in sql
+    with world.db.engine.connect() as conn:
+        rows = conn.exec_driver_sql(sql).mappings().all()
+    got = [round(float(r["value"]), 2) if r["value"] is not None else None for r in rows]
+    expected = [r["value"] for r in world.engine.query(q).rows]
+    assert got == [round(v, 2) if v is not None else None for v in expected]

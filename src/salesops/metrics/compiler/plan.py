@@ -110,11 +110,11 @@ def check_dimensions(kpi_id: str, measures: Sequence[Measure], dims: Sequence[st
         for f in facts:
             if not applies(f, dim):
                 hint = suggest_dimension(dim, allowed)
-                meant = f"; did you mean {hint!r}?" if hint else ""
+                meant = f"; did you mean {hint!r}?" if hint else "."
                 raise MetricQueryError(
                     f"dimension {dim!r} does not apply to {kpi_id} "
                     f"(it counts {f.replace('_', ' ')} rows, which have no {dim}){meant} "
-                    f"{kpi_id} can be split by: {', '.join(allowed)}"
+                    f"It can be split by: {', '.join(allowed) or 'nothing'}"
                 )
 
 
