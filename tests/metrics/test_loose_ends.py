@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from salesops.cli.main import app
+from salesops.db.schema import Rep, Target
 from salesops.metrics.engine import MetricsEngine
 from salesops.metrics.query import MetricQuery
 from tests.analysis.data import build
@@ -86,3 +89,31 @@ def test_the_explained_sql_runs_verbatim_and_gives_the_engines_numbers(
     got = [round(float(r["value"]), 2) if r["value"] is not None else None for r in rows]
     expected = [r["value"] for r in world.engine.query(q).rows]
     assert got == [round(v, 2) if v is not None else None for v in expected]
+
+
+def test_revenue_per_rep_counts_sellers_not_managers_met_as_references(db: Db) -> None:
+    # 2024-Q1 revenue 300 (A). Sellers: A (an order), B (owns a deal open during the quarter,
+    # no order), C (a rep target for the quarter, nothing else). Not sellers: M (created as
+    # A's manager by an import, no quota, deal or order), P (sells only in Q2), L (left in
+    # 2023). 300 / 3 = 100 (counting every rep employed in the quarter gave 300 / 5 = 60).
+    with build(db.engine) as b:
+        for name in ("M", "A", "B", "C", "P", "L"):
+            b.rep(name)
+        b.customer("K")
+        b.order("O1", "2024-02-01", "K", 300, rep="A")
+        b.order("O2", "2024-04-05", "K", 80, rep="P")
+        b.order("O3", "2023-11-05", "K", 50, rep="L")
+        b.opportunity("D1", customer="K", owner="B", created="2023-12-01", amount=500,
+                      closed="2024-04-10", status="won")  # fmt: skip
+        b.s.add(Target(external_id="T1", metric="revenue", period_grain="quarter",
+                       period_start=dt.date(2024, 1, 1), value=Decimal(1000),
+                       scope_kind="rep", rep_id=b.ids["rep:C"]))  # fmt: skip
+        b.s.execute(update(Rep).where(Rep.id == b.ids["rep:A"]).values(manager_id=b.ids["rep:M"]))
+        b.s.execute(
+            update(Rep).where(Rep.id == b.ids["rep:L"]).values(left_on=dt.date(2023, 12, 31))
+        )
+    engine = MetricsEngine(db.engine, today=dt.date(2024, 6, 1))
+    assert engine.query(MetricQuery("per_rep_output", **Q1)).rows == [{"value": 100.0}]
+    # Q2: A has no order, no deal, no target; B's deal was open until 10 April; P sold 80: 80 / 2
+    q2 = {"start": dt.date(2024, 4, 1), "end": dt.date(2024, 6, 30)}
+    assert engine.query(MetricQuery("per_rep_output", **q2)).rows == [{"value": 40.0}]
