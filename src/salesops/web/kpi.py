@@ -74,17 +74,18 @@ _TARGET_SCOPES = {
 def target_id_for(engine: Engine, metric: str, filters: BoardFilters) -> int | None:
     """The target row for ``metric`` over the board's period and filter, if one exists.
 
-    Only whole calendar periods (month / quarter / year) have targets, and only the company or
-    a single region, team, rep or product line; other filter combinations show no target.
+    Only whole periods (month, quarter, year, and the fiscal quarter and year) have targets, and
+    only the company or a single region, team, rep or product line; other filter combinations
+    show no target.
     """
-    if filters.period not in ("month", "quarter", "year"):
+    if filters.target_grain is None:
         return None
     where = filters.where
     if len(where) > 1 or any(len(v) != 1 for _, v in where):
         return None
     stmt = select(Target.id).where(
         Target.metric == metric,
-        Target.period_grain == filters.period,
+        Target.period_grain == filters.target_grain,
         Target.period_start == filters.start,
     )
     if not where:
@@ -150,8 +151,8 @@ def month_targets(engine: Engine, metric: str, start: dt.date, end: dt.date) -> 
 def rep_attainments(
     engine: Engine, scope: Scope, metric: str, filters: BoardFilters
 ) -> dict[str, Attainment]:
-    """Each rep's attainment of ``metric`` for the board's calendar period, by rep name."""
-    if filters.period not in ("month", "quarter", "year"):
+    """Each rep's attainment of ``metric`` for the board's whole period, by rep name."""
+    if filters.target_grain is None:
         return {}
     stmt = (
         select(Rep.name, Target.id)
@@ -159,7 +160,7 @@ def rep_attainments(
         .where(
             Target.metric == metric,
             Target.scope_kind == "rep",
-            Target.period_grain == filters.period,
+            Target.period_grain == filters.target_grain,
             Target.period_start == filters.start,
         )
     )
