@@ -147,7 +147,7 @@ def test_kpi_cards_show_the_engine_numbers(db: Db, browser: Browser) -> None:
         metrics = page.locator(".kpi[data-metric]").evaluate_all(
             "(cards) => cards.map((c) => c.dataset.metric)"
         )
-        assert len(metrics) == 9
+        assert len(metrics) == 10
         for metric in metrics:
             expected = _engine_value(db, metric, start, end)
             text, raw = watch.card(metric)

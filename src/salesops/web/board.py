@@ -232,12 +232,18 @@ class Board:
         The engine answers all the cards' totals and all their sparklines in one call each,
         fusing KPIs that read the same facts into one statement.
         """
-        spark_start = _month_start(self.filters.end, -11)
-        totals = [self.metric_query(m, compare=True) for m in metrics]
+        f = self.filters
+        spark_start = _month_start(f.end, -11)
+        month_end = _month_start(f.end, 1) - dt.timedelta(days=1)
+        totals = [
+            self.metric_query(m, compare=True, **self._whole(m, f.period_end)) for m in metrics
+        ]
         # Stocks (open pipeline, overdue receivables) at past month ends come from the month-end
         # tables the writers keep, and at today from the current rows: cheap enough for a line.
         sparks = [
-            self.metric_query(m, grain="month", start=spark_start, end=self.filters.end)
+            self.metric_query(
+                m, grain="month", start=spark_start, **({"end": f.end} | self._whole(m, month_end))
+            )
             for m in metrics
         ]
         answers = self._answer_many([*totals, *sparks])
@@ -262,6 +268,14 @@ class Board:
                 self._card(metric, row, spark, spark_start, records_url(metric), targets[metric])
             )
         return out
+
+    def _whole(self, metric: str, end: dt.date) -> dict[str, Any]:
+        """For a KPI that looks at the next period (pipeline coverage): the whole period to
+        ``end``, as it stands on the board's date. Over June to the 15th, the next period
+        would be 16-30 June, which no target covers; over June it is July."""
+        if end <= self.filters.end or not kpi.info(metric, self.locale).looks_ahead:
+            return {}
+        return {"end": end, "as_of": self.filters.end}
 
     def _answer_many(self, queries: list[MetricQuery]) -> list[list[Row] | Exception]:
         """Rows of each query; one KPI the engine cannot answer does not sink the others."""

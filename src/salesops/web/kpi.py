@@ -35,6 +35,9 @@ class KpiInfo:
     definition: str
     additive: bool = False  # sums and counts: no rows means zero
     targeted: bool = False  # reads the targets: no target, no value
+    #: reads the period after the one asked for (pipeline coverage): asked over a whole
+    #: period, as it stands on the board's date, not over the period so far
+    looks_ahead: bool = False
 
 
 def info(metric: str, locale: str) -> KpiInfo:
@@ -59,6 +62,9 @@ def info(metric: str, locale: str) -> KpiInfo:
         definition=str(definition or ""),
         additive=bool(getattr(kpi, "additive", False)),
         targeted=any(MEASURES[n].fact == "target" for n in measures),
+        looks_ahead=any(
+            dict(MEASURES[n].params).get("window", "").startswith("next") for n in measures
+        ),
     )
 
 

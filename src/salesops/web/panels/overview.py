@@ -27,6 +27,7 @@ CARDS = (
     "gross_margin",
     "nps",
     "open_pipeline",
+    "pipeline_coverage",
 )
 
 
