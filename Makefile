@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# Front-end libraries (ECharts, htmx) come from the npm registry, never from the repository.
+# Front-end libraries (ECharts, esbuild) come from the npm registry, never from the repository.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@

@@ -112,6 +112,7 @@ class Builder:
         status: str = "normal",
         line_no: int = 1,
         channel: str | None = None,
+        cost: str | int | None = None,
     ) -> int:
         return self._add(
             f"line:{order_no}:{line_no}",
@@ -126,6 +127,7 @@ class Builder:
                 amount=Decimal(str(amount)),
                 status=status,
                 channel=channel,
+                cost=Decimal(str(cost)) if cost is not None else None,
             ),
         )
 

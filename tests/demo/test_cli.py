@@ -40,7 +40,7 @@ SMALL = {
     "feedback": 3_927,
     "marketing_spend": 1_470,
     "market_size": 105,
-    "target": 1_755,
+    "target": 2_330,
     "announcement": 10,
 }
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections import Counter, defaultdict
 from decimal import Decimal
 
 from salesops.demo import generate_demo
+from salesops.metrics.engine import MetricsEngine
+from salesops.metrics.query import MetricQuery
 from salesops.targets.org import Directory
 from salesops.targets.service import natural_key
 from salesops.targets.tree import add_up_checks, load_targets
@@ -30,16 +34,17 @@ def test_targets_are_keyed_and_add_up_like_decomposed_ones(db: Db) -> None:
         for check in add_up_checks(t, children.get(t.id, [])):
             assert check.adds_up, (t.external_id, check)
             levels[check.level] += 1
-    # revenue and bookings for 2024, 2025 and 2026: company → quarters → months; company →
-    # regions → teams (one per region) → reps, each of them with quarters; product lines.
+    # revenue and bookings for 2024, 2025, 2026 and (set in the autumn: today is 22 November
+    # 2026) 2027: company → quarters → months; company → regions → teams (one per region) →
+    # reps, each of them with quarters; product lines.
     yearly = [t for t in targets if t.period.grain == "year" and t.metric != "new_customers"]
     assert levels["quarter"] == sum(t.scope.kind != "product_line" for t in yearly)
-    assert levels["month"] == 2 * 3 * 4
-    assert levels["region"] == 2 * 3
-    assert levels["product_line"] == 2 * 3
-    assert levels["team"] == 2 * 3 * 2
-    assert levels["rep"] == 2 * 3 * 2
-    assert sum(t.metric == "new_customers" for t in targets) == 3
+    assert levels["month"] == 2 * 4 * 4
+    assert levels["region"] == 2 * 4
+    assert levels["product_line"] == 2 * 4
+    assert levels["team"] == 2 * 4 * 2
+    assert levels["rep"] == 2 * 4 * 2
+    assert sum(t.metric == "new_customers" for t in targets) == 4
 
 
 def test_company_targets_stretch_last_years_actuals(db: Db) -> None:
@@ -58,3 +63,24 @@ def test_company_targets_stretch_last_years_actuals(db: Db) -> None:
     assert target_2026 % 100 == 0
     goal = rows(db.engine, "SELECT text_zh FROM announcement WHERE external_id = 'ANN-001'")[0][0]
     assert goal.startswith(f"2026 年公司目标：销售额 {target_2026 / Decimal(10**8):.2f} 亿元")
+
+
+def test_in_the_autumn_the_company_has_next_years_targets(db: Db) -> None:
+    # On 7 December 2026 the 2027 plan is set: pipeline coverage (open pipeline expected to
+    # close next period / next period's bookings target) is a number for December and for
+    # the whole of 2026.
+    generate_demo(db.engine, dataclasses.replace(TINY, today=dt.date(2026, 12, 7)))
+    yearly = "SELECT metric FROM target WHERE external_id LIKE '%|year|2027-01-01|company||||'"
+    assert sorted(r[0] for r in rows(db.engine, yearly)) == ["bookings", "new_customers", "revenue"]
+    assert rows(db.engine, "SELECT count(*) FROM target WHERE period_start = '2027-01-01' "
+                "AND period_grain = 'month' AND scope_kind = 'company'") == [(2,)]  # fmt: skip
+    engine = MetricsEngine(db.engine, today=dt.date(2026, 12, 7))
+    for start in (dt.date(2026, 12, 1), dt.date(2026, 1, 1)):
+        q = MetricQuery("pipeline_coverage", start=start, end=dt.date(2026, 12, 31))
+        value = engine.query(q).rows[0]["value"]
+        assert isinstance(value, float) and value > 0, (start, value)
+    # in the summer there is no plan for next year yet
+    generate_demo(db.engine, dataclasses.replace(TINY, today=dt.date(2026, 7, 1)), replace=True)
+    assert rows(db.engine, "SELECT count(*) FROM target WHERE period_start >= '2027-01-01'") == [
+        (0,)
+    ]

@@ -63,7 +63,7 @@ def test_answers_leave_the_cycle_collector_as_they_found_it(world: World) -> Non
 def test_retention_of_one_period_reads_that_period_and_the_one_before_only(world: World) -> None:
     # 2024-Q1 against 2023-Q4: the quarter before that (2023-Q3) is never a window.
     sql = world.engine.explain(MetricQuery("retention_rate", start=START, end=END)).sql
-    windows = re.findall(r"CAST\('([0-9-]+)' AS DATE\) AS bucket", sql)
+    windows = re.findall(r"CAST\(DATE '([0-9-]+)' AS DATE\) AS bucket", sql)
     assert sorted(windows) == ["2023-10-01", "2024-01-01"]
 
 
@@ -81,7 +81,7 @@ def test_explain_does_not_run_the_query(world: World) -> None:
     assert statements == []
     assert info.name_zh == "成交率" and info.name_en == "Win rate"
     assert info.formula == "won_deals / (won_deals + lost_deals)"
-    assert "FROM opportunity" in info.sql and "'2024-01-01'" in info.sql
+    assert "FROM opportunity" in info.sql and "DATE '2024-01-01'" in info.sql
     assert {m["name"] for m in info.measures} == {"won_deals", "lost_deals"}
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from salesops.config import get_settings
 from salesops.targets.calendar import (
+    CN_HOLIDAY_YEARS,
     Period,
     PeriodError,
     WorkCalendar,
@@ -117,12 +118,35 @@ def test_china_working_days_2025() -> None:
     assert oct_ == 18
 
 
-def test_2027_has_weekends_only_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The 2027 schedule is not shipped: weekends only; holidays can be added in the settings.
-    assert work_calendar().working_days(D("2027-10-01"), D("2027-10-07")) == 5
-    monkeypatch.setenv("SALESOPS_EXTRA_HOLIDAYS", "2027-10-01,2027-10-04")
-    monkeypatch.setenv("SALESOPS_EXTRA_WORKDAYS", "2027-10-09")
-    assert work_calendar().working_days(D("2027-10-01"), D("2027-10-09")) == 5
+def test_every_year_of_the_kept_library_not_only_those_shipped_by_hand() -> None:
+    # From the chinesecalendar package: 2024 (the demo's first year, never shipped by hand).
+    # National Day 2024: 1-7 October off, Sunday 29 September and Saturday 12 October worked;
+    # Mid-Autumn: 15-17 September off, Saturday 14 September worked.
+    cal = WorkCalendar.china()
+    assert not cal.is_working_day(D("2024-10-01"))
+    assert cal.is_working_day(D("2024-09-29")) and cal.is_working_day(D("2024-10-12"))
+    # September: 21 weekdays - 16, 17 + 14, 29 = 21; October: 23 - 1, 2, 3, 4, 7 + 12 = 19
+    assert cal.working_days(D("2024-09-01"), D("2024-09-30")) == 21
+    assert cal.working_days(D("2024-10-01"), D("2024-10-31")) == 19
+    assert {2024, 2025, 2026} <= set(CN_HOLIDAY_YEARS)
+
+
+def test_a_year_the_library_does_not_know_yet_has_weekends_only_unless_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A year past the library's schedules (2027 with chinesecalendar 1.11): weekends only;
+    # holidays can be added in the settings (a newer library brings them without a release).
+    year = max(CN_HOLIDAY_YEARS) + 1
+    first, week = dt.date(year, 10, 1), dt.date(year, 10, 7)
+    plain = WorkCalendar.weekends_only()
+    assert work_calendar().working_days(first, week) == plain.working_days(first, week)
+    weekdays = [d for d in (first + dt.timedelta(days=i) for i in range(7)) if d.weekday() < 5]
+    saturday = next(
+        first + dt.timedelta(days=i) for i in range(7) if (first.weekday() + i) % 7 == 5
+    )
+    monkeypatch.setenv("SALESOPS_EXTRA_HOLIDAYS", ",".join(d.isoformat() for d in weekdays[:2]))
+    monkeypatch.setenv("SALESOPS_EXTRA_WORKDAYS", saturday.isoformat())
+    assert work_calendar().working_days(first, week) == len(weekdays) - 2 + 1
     monkeypatch.setenv("SALESOPS_HOLIDAY_CALENDAR", "none")
     monkeypatch.delenv("SALESOPS_EXTRA_HOLIDAYS")
     monkeypatch.delenv("SALESOPS_EXTRA_WORKDAYS")

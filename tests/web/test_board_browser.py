@@ -155,7 +155,7 @@ def test_kpi_cards_show_the_engine_numbers(db: Db, browser: Browser) -> None:
         metrics = page.locator(".kpi[data-metric]").evaluate_all(
             "(cards) => cards.map((c) => c.dataset.metric)"
         )
-        assert len(metrics) == 9
+        assert len(metrics) == 10
         for metric in metrics:
             expected = _engine_value(db, metric, start, end)
             text, raw = watch.card(metric)
@@ -165,11 +165,16 @@ def test_kpi_cards_show_the_engine_numbers(db: Db, browser: Browser) -> None:
         # Written out by hand from tests/web/data.py:
         text, raw = watch.card("revenue")
         assert (text, float(raw)) == ("¥54万", REVENUE_YTD)
-        # Every card has its twelve-month line, the open pipeline (a stock) too.
-        lines = page.locator(".kpi[data-metric] svg.spark polyline").evaluate_all(
-            "(lines) => lines.map((l) => l.getAttribute('points').split(' ').length)"
-        )
-        assert lines == [12] * len(metrics)
+        # Every card has its twelve-month line, the open pipeline (a stock) too: eleven whole
+        # months solid, then June so far (the as-of date is 15 June) dashed to a marked point.
+        count = "(lines) => lines.map((l) => l.getAttribute('points').split(' ').length)"
+        lines = page.locator(".kpi[data-metric] svg.spark polyline:not(.mtd)").evaluate_all(count)
+        assert lines == [11] * len(metrics)
+        to_date = page.locator(".kpi[data-metric] svg.spark polyline.mtd").evaluate_all(count)
+        assert to_date == [2] * len(metrics)
+        dot = page.locator('.kpi[data-metric="revenue"] .spark-mtd')
+        assert dot.get_attribute("title") == "2026-06 截至 06-15"
+        assert dot.is_visible()
         # A KPI measured against a target that does not exist says so rather than "-".
         today = dt.date.fromisoformat(ASOF)
         coverage = MetricsEngine(db.engine, today=today).query(

@@ -1,9 +1,9 @@
 """JSON behind every board panel (``/api/v1/panels``), the records behind it and their exports.
 
 The pages render exactly what these endpoints return; the wall refreshes from them. Filters are
-the board's query string: ``period`` (month | quarter | year | last12 | custom), ``from``/``to``
-for a custom period, ``compare`` (prev | yoy), ``grain``, ``asof`` and any dimension id
-(``region=华东``, repeated for several values).
+the board's query string: ``period`` (month | quarter | year | fiscal_quarter | fiscal_year |
+last12 | custom), ``from``/``to`` for a custom period, ``compare`` (prev | yoy), ``grain``,
+``asof`` and any dimension id (``region=华东``, repeated for several values).
 """
 
 from __future__ import annotations
@@ -66,7 +66,11 @@ _PARAMS = [
             default=None,
         )
         for name, doc in (
-            ("period", "month | quarter | year | last12 | custom (default year, to date)"),
+            (
+                "period",
+                "month | quarter | year | fiscal_quarter | fiscal_year | last12 | custom "
+                "(default year, to date; fiscal ones follow the fiscal year start month)",
+            ),
             ("from", "start of a custom period (YYYY-MM-DD)"),
             ("to", "end of a custom period (YYYY-MM-DD)"),
             ("compare", "prev | yoy"),

@@ -7,6 +7,11 @@ year's share, half head count), reps (days employed) and product lines; regions,
 reps get quarterly children too. Children add up to their parent exactly: cents rounded half
 up, the last child with a weight takes the remainder. External ids are the natural keys the
 targets module writes (``revenue|year|2026-01-01|rep||R0001||``).
+
+From :data:`PLANNING_MONTH` on, the company has also set next year's targets, as companies do
+in the autumn: this year's actual so far, run on to a full year, plus a stretch, decomposed
+the same way (so pipeline coverage, which looks at the next period's target, has one in
+December).
 """
 
 from __future__ import annotations
@@ -29,6 +34,13 @@ GRAINS = ("year", "quarter", "month")
 KINDS = ("company", "region", "org_unit", "rep", "product_line")
 CENT = 100  # target values are stored with 4 decimals: one cent is 100 units
 WHOLE = 10_000
+#: The month from which next year's targets are set (October: planned in the fourth quarter).
+PLANNING_MONTH = 10
+
+
+def plans_next_year(today: dt.date) -> bool:
+    """True when, on ``today``, the demo company has set next year's targets."""
+    return today.month >= PLANNING_MONTH
 
 
 @dataclass
@@ -106,6 +118,12 @@ def build_targets(
     )
     out = _Targets()
     current: dict[str, int] = {}
+    planned = plans_next_year(config.today)
+    next_year = config.today.year + 1
+    next_rng = stream(config, "next-year targets")
+    # this year's actual so far, run on to the whole year
+    this_year = dt.date(config.today.year, 1, 1)
+    run_on = (dt.date(next_year, 1, 1) - this_year).days / ((config.today - this_year).days + 1)
     quarter_w = np.add.reduceat(np.asarray(MONTH_WEIGHTS), [0, 3, 6, 9])
     for m, actual in enumerate((revenue, bookings)):
         for i, year in enumerate(years):
@@ -119,16 +137,29 @@ def build_targets(
             if last_year:
                 current[METRICS[m]] = int(value[0] // WHOLE)
             _year_tree(out, m, int(year), value, actual, i, org, quarter_w, timeline)
+        if planned:
+            # its own random stream: the years before keep their values
+            base = actual.company[-1] * run_on
+            stretch = next_rng.uniform(1.08, 1.2)
+            value = np.array([round(base * stretch / 10_000) * 10_000 * CENT], dtype=np.int64)
+            _year_tree(out, m, next_year, value, actual, len(years), org, quarter_w, timeline)
     # New customers: the company only, per year.
     first_orders = _new_customers(orders, timeline, years)
-    for i, year in enumerate(years):
-        base = first_orders[max(i - 1, 0)]
-        goal = max(1, round(base * (1.15 if i else 1.0)))
-        if i == len(years) - 1:
-            current["new_customers"] = goal
+    goals = [
+        max(1, round(first_orders[max(i - 1, 0)] * (1.15 if i else 1.0))) for i in range(len(years))
+    ]
+    current["new_customers"] = goals[-1]
+    if planned:
+        goals.append(max(1, round(first_orders[-1] * run_on * 1.15)))
+    for i, goal in enumerate(goals):
         out.add(
             _Block(
-                2, 0, 0, _days([dt.date(int(year), 1, 1)]), np.array([goal * WHOLE]), np.array([-1])
+                2,
+                0,
+                0,
+                _days([dt.date(int(years[0]) + i, 1, 1)]),
+                np.array([goal * WHOLE]),
+                np.array([-1]),
             )
         )
     return _frame(out, org), current

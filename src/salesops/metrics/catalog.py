@@ -313,10 +313,13 @@ KPIS: tuple[Kpi, ...] = (
        _REVENUE_PER_CUSTOMER_YEAR * _MARGIN * Inverse(_ANNUAL_CHURN, 10.0),
     ),
     _k("per_rep_output", "人均单产", "Revenue per rep", "money", "order_line", "order_date", "up",
-       "Revenue / reps active at any time in the period (hired by its end, not left before its "
-       "start).",
-       "销售额 / 期间内任一时间在职的销售人数（期末前入职且期初前未离职）。",
-       M("revenue") / M("active_reps"),
+       "Revenue / sellers in the period: reps employed at any time in it (hired by its end, not "
+       "left before its start) who had a normal order dated in it, owned a deal open at any "
+       "time in it, or had a quota (a rep target) overlapping it. A manager known only as "
+       "someone's manager is not a seller.",
+       "销售额 / 期间内的销售人数：期间内任一时间在职（期末前入职且期初前未离职），且在期间内有正常"
+       "订单、负责期间内任一时间在途的商机或有个人目标（配额）的销售。仅作为他人上级出现的经理不计入。",
+       M("revenue") / M("sellers"),
     ),
     _k("activities", "跟进次数", "Activities", "count", "activity", "occurred_at", "up",
        "Number of activities (visits, calls, emails, meetings ...) in the period, by kind with "

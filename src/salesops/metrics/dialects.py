@@ -31,6 +31,7 @@ from sqlalchemy import (
     literal_column,
     null,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
@@ -235,3 +236,45 @@ def seconds_between(start: Any, end: Any) -> ColumnElement[Any]:
 def null_if_false(cond: Any, value: Any) -> ColumnElement[Any]:
     """``value`` where ``cond`` holds, else NULL (for conditional aggregates)."""
     return case((cond, value), else_=null())
+
+
+# --------------------------------------------------------------------------- literal SQL
+
+
+def _typed_literal(value: Any) -> str | None:
+    """A date or timestamp as a typed SQL literal both databases read (None: not one).
+
+    SQLAlchemy inlines dates as bare strings ('2024-03-31'); in a CASE whose branches are all
+    such strings the result is text, which neither database compares with a date column."""
+    if isinstance(value, dt.datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    return None
+
+
+_LITERAL_COMPILERS: dict[type[SQLCompiler], type[SQLCompiler]] = {}
+
+
+def _literal_compiler(base: type[SQLCompiler]) -> type[SQLCompiler]:
+    found = _LITERAL_COMPILERS.get(base)
+    if found is None:
+
+        def render_literal_value(self: SQLCompiler, value: Any, type_: Any) -> str:
+            typed = _typed_literal(value)
+            if typed is not None:
+                return typed
+            return base.render_literal_value(self, value, type_)
+
+        found = type(
+            f"Literal{base.__name__}", (base,), {"render_literal_value": render_literal_value}
+        )
+        _LITERAL_COMPILERS[base] = found
+    return found
+
+
+def literal_sql(statement: Any, dialect: Dialect) -> str:
+    """``statement`` compiled by ``dialect``'s own compiler with every parameter inlined as a
+    typed literal: the statement the engine runs, as text a database shell accepts."""
+    compiler_cls = _literal_compiler(dialect.statement_compiler)
+    return str(compiler_cls(dialect, statement, compile_kwargs={"literal_binds": True}))

@@ -23,6 +23,7 @@ aliases (``dim_rep``, ``dim_customer`` ...), so joins requested twice are added 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -223,7 +224,7 @@ def fact(name: str) -> Fact:
 def check_dimension(dim: str) -> None:
     """Raise :class:`DimensionError` unless ``dim`` is a dimension id of SPEC §5."""
     if dim not in DIMENSIONS:
-        raise DimensionError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
+        raise DimensionError(unknown_dimension_message(dim))
 
 
 def _src(f: Fact, source: FromClause | None) -> FromClause:
@@ -300,6 +301,52 @@ def applies(fact_name: str, dim: str) -> bool:
 def applicable_dimensions(fact_name: str) -> tuple[str, ...]:
     """Every dimension id that applies to ``fact_name``, in SPEC order."""
     return tuple(d for d in DIMENSIONS if applies(fact_name, d))
+
+
+#: Words people type for a dimension, and the dimension they mean (checked before spelling).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "category": ("product_line",),
+    "product_category": ("product_line",),
+    "line": ("product_line",),
+    "owner": ("rep",),
+    "seller": ("rep",),
+    "salesperson": ("rep",),
+    "sales_rep": ("rep",),
+    "user": ("rep",),
+    "area": ("region",),
+    "territory": ("region",),
+    "country": ("customer_region",),
+    "city": ("customer_region",),
+    "account": ("customer",),
+    "client": ("customer",),
+    "source": ("source_channel", "channel"),
+    "lead_source": ("source_channel",),
+    "reason": ("lost_reason",),
+    "loss_reason": ("lost_reason",),
+    "type": ("kind", "category"),
+    "department": ("team",),
+    "group": ("team",),
+    "vertical": ("industry",),
+    "sku": ("product",),
+}
+
+
+def suggest_dimension(dim: str, allowed: Sequence[str]) -> str | None:
+    """The dimension of ``allowed`` the user probably meant by ``dim`` (a synonym, else the
+    closest spelling), or None."""
+    word = dim.strip().lower().replace("-", "_").replace(" ", "_")
+    for meant in SYNONYMS.get(word, ()):
+        if meant in allowed and meant != dim:
+            return meant
+    close = difflib.get_close_matches(word, [a for a in allowed if a != dim], n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def unknown_dimension_message(dim: str) -> str:
+    """The error for a dimension id that is not one of SPEC §5's, with the likely one."""
+    hint = suggest_dimension(dim, DIMENSIONS)
+    meant = f"did you mean {hint!r}? " if hint else ""
+    return f"unknown dimension {dim!r}; {meant}known: {', '.join(DIMENSIONS)}"
 
 
 def dimension_label(dim: str, key: ColumnElement[Any]) -> tuple[ColumnElement[Any], Join | None]:

@@ -43,7 +43,7 @@ from salesops.metrics.compiler import (
     value_column,
 )
 from salesops.metrics.compiler.plan import check_query, kpi_formula
-from salesops.metrics.dialects import period_label
+from salesops.metrics.dialects import literal_sql, period_label
 from salesops.metrics.measures import MEASURES
 from salesops.metrics.query import MetricQuery
 from salesops.metrics.scope import FULL_SCOPE, Scope
@@ -563,13 +563,10 @@ def _rows(
 
 
 def render_sql(compiled: Compiled, engine: Engine) -> str:
-    """The statement as text with its literals inlined, for reading (never executed as is)."""
+    """The statement the engine runs, as text with its parameters inlined as typed literals
+    (dates as ``DATE '2024-03-31'``), so it can be pasted into the database's own shell."""
     try:
-        return str(
-            compiled.statement.compile(
-                dialect=engine.dialect, compile_kwargs={"literal_binds": True}
-            )
-        )
+        return literal_sql(compiled.statement, engine.dialect)
     except Exception:  # some literal types cannot be inlined: show them as parameters
         text = compiled.statement.compile(dialect=engine.dialect)
         return f"{text}\n-- parameters: {text.params}"

@@ -13,6 +13,7 @@ from typing import Any, cast, get_args
 
 from salesops.metrics.compiler import MetricQueryError
 from salesops.metrics.compiler.plan import check_query
+from salesops.metrics.dimensions import unknown_dimension_message
 from salesops.metrics.query import DIMENSIONS, Compare, Grain, MetricQuery
 
 
@@ -35,7 +36,7 @@ def parse_where(items: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]
         if not sep or not dim:
             raise MetricQueryError(f"--where {item!r}: use DIM=VALUE, e.g. region=East")
         if dim not in DIMENSIONS:
-            raise MetricQueryError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
+            raise MetricQueryError(unknown_dimension_message(dim))
         values = merged.setdefault(dim, [])
         if value not in values:
             values.append(value)
@@ -65,7 +66,7 @@ def build_query(
                 by_dims.append(dim)
     for dim in by_dims:
         if dim not in DIMENSIONS:
-            raise MetricQueryError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
+            raise MetricQueryError(unknown_dimension_message(dim))
     if grain is not None and grain not in get_args(Grain):
         raise MetricQueryError(f"unknown grain {grain!r}; known: {', '.join(get_args(Grain))}")
     if compare is not None and compare not in get_args(Compare):

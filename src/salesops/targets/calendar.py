@@ -8,9 +8,11 @@ Periods
 
 Working days
     Monday to Friday, minus public holidays, plus the weekend days declared working days in their
-    place (调休 makeup days). Mainland-China holidays are shipped as data for the years whose
-    official schedule (国务院办公厅 notice) is known: 2025 and 2026. The 2027 schedule is not
-    included, so 2027 counts weekends only unless holidays are configured:
+    place (调休 makeup days). Mainland-China holidays and makeup days come from the
+    ``chinesecalendar`` package, which follows the State Council's yearly notice
+    (国务院办公厅关于20XX年部分节假日安排的通知) from 2004 on: a newer release of it brings next
+    year's schedule without a release of ours. A year it does not know yet (2027 with 1.11)
+    counts weekends only unless holidays are configured:
 
     * ``SALESOPS_HOLIDAY_CALENDAR`` = ``cn`` (default) or ``none`` (weekends only);
     * ``SALESOPS_EXTRA_HOLIDAYS`` = comma-separated ISO dates that are not working days;
@@ -156,34 +158,23 @@ def period_containing(day: dt.date, grain: PeriodGrain, fy_start: int | None = N
 
 # --------------------------------------------------------------------------- working days
 
-# Mainland China, from the State Council's annual notices
-# (国务院办公厅关于20XX年部分节假日安排的通知, published 2024-11-12 for 2025 and 2025-11-04 for
-# 2026). Each entry: (first day, last day) off.
-_CN_HOLIDAYS: dict[int, tuple[tuple[str, str], ...]] = {
-    2025: (
-        ("2025-01-01", "2025-01-01"),  # 元旦
-        ("2025-01-28", "2025-02-04"),  # 春节
-        ("2025-04-04", "2025-04-06"),  # 清明节
-        ("2025-05-01", "2025-05-05"),  # 劳动节
-        ("2025-05-31", "2025-06-02"),  # 端午节
-        ("2025-10-01", "2025-10-08"),  # 国庆节、中秋节
-    ),
-    2026: (
-        ("2026-01-01", "2026-01-03"),  # 元旦
-        ("2026-02-15", "2026-02-23"),  # 春节
-        ("2026-04-04", "2026-04-06"),  # 清明节
-        ("2026-05-01", "2026-05-05"),  # 劳动节
-        ("2026-06-19", "2026-06-21"),  # 端午节
-        ("2026-09-25", "2026-09-27"),  # 中秋节
-        ("2026-10-01", "2026-10-07"),  # 国庆节
-    ),
-}
-# Weekend days that are working days (调休上班).
-_CN_MAKEUP_WORKDAYS: dict[int, tuple[str, ...]] = {
-    2025: ("2025-01-26", "2025-02-08", "2025-04-27", "2025-09-28", "2025-10-11"),
-    2026: ("2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"),
-}
-CN_HOLIDAY_YEARS = tuple(sorted(_CN_HOLIDAYS))
+
+@lru_cache(maxsize=1)
+def _cn_schedule() -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """Mainland-China holidays and makeup working days (调休上班) from ``chinesecalendar``."""
+    import chinese_calendar
+
+    holidays = frozenset(chinese_calendar.holidays)
+    workdays = frozenset(d for d in chinese_calendar.workdays if d.weekday() >= 5)
+    return holidays, workdays
+
+
+def cn_holiday_years() -> tuple[int, ...]:
+    """The years whose mainland-China schedule the installed ``chinesecalendar`` knows."""
+    return tuple(sorted({d.year for d in _cn_schedule()[0]}))
+
+
+CN_HOLIDAY_YEARS = cn_holiday_years()
 
 
 class CalendarSettings(BaseSettings):
@@ -234,16 +225,9 @@ class WorkCalendar:
 
     @classmethod
     def china(cls) -> WorkCalendar:
-        """Mainland-China public holidays and makeup working days (2025-2026)."""
-        holidays: set[dt.date] = set()
-        for ranges in _CN_HOLIDAYS.values():
-            for first, last in ranges:
-                day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-                while day <= end:
-                    holidays.add(day)
-                    day += dt.timedelta(days=1)
-        workdays = {dt.date.fromisoformat(d) for days in _CN_MAKEUP_WORKDAYS.values() for d in days}
-        return cls(frozenset(holidays), frozenset(workdays))
+        """Mainland-China public holidays and makeup working days (see :data:`CN_HOLIDAY_YEARS`)."""
+        holidays, workdays = _cn_schedule()
+        return cls(holidays, workdays)
 
 
 @lru_cache

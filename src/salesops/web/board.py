@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 
 from salesops.db.derived import data_version
+from salesops.metrics import catalog
 from salesops.metrics.query import Grain, MetricQuery
 from salesops.metrics.scope import Scope
 from salesops.web import kpi
@@ -231,12 +232,18 @@ class Board:
         The engine answers all the cards' totals and all their sparklines in one call each,
         fusing KPIs that read the same facts into one statement.
         """
-        spark_start = _month_start(self.filters.end, -11)
-        totals = [self.metric_query(m, compare=True) for m in metrics]
+        f = self.filters
+        spark_start = _month_start(f.end, -11)
+        month_end = _month_start(f.end, 1) - dt.timedelta(days=1)
+        totals = [
+            self.metric_query(m, compare=True, **self._whole(m, f.period_end)) for m in metrics
+        ]
         # Stocks (open pipeline, overdue receivables) at past month ends come from the month-end
         # tables the writers keep, and at today from the current rows: cheap enough for a line.
         sparks = [
-            self.metric_query(m, grain="month", start=spark_start, end=self.filters.end)
+            self.metric_query(
+                m, grain="month", start=spark_start, **({"end": f.end} | self._whole(m, month_end))
+            )
             for m in metrics
         ]
         answers = self._answer_many([*totals, *sparks])
@@ -261,6 +268,14 @@ class Board:
                 self._card(metric, row, spark, spark_start, records_url(metric), targets[metric])
             )
         return out
+
+    def _whole(self, metric: str, end: dt.date) -> dict[str, Any]:
+        """For a KPI that looks at the next period (pipeline coverage): the whole period to
+        ``end``, as it stands on the board's date. Over June to the 15th, the next period
+        would be 16-30 June, which no target covers; over June it is July."""
+        if end <= self.filters.end or not kpi.info(metric, self.locale).looks_ahead:
+            return {}
+        return {"end": end, "as_of": self.filters.end}
 
     def _answer_many(self, queries: list[MetricQuery]) -> list[list[Row] | Exception]:
         """Rows of each query; one KPI the engine cannot answer does not sink the others."""
@@ -304,6 +319,14 @@ class Board:
             self.t("Last year") if self.filters.compare == "yoy" else self.t("Previous period")
         )
         points, area = sparkline(spark)
+        mtd = self._spark_to_date(metric)
+        mtd_points, mtd_top = "", None
+        if mtd and points:
+            # the line runs solid to the last whole month, the month so far dashed, its point
+            # marked and labelled (one day of December is not read as a collapse)
+            coords = points.split(" ")
+            points, mtd_points = " ".join(coords[:-1]), " ".join(coords[-2:])
+            mtd_top = round(float(coords[-1].split(",")[1]) / SPARK_HEIGHT * 100, 1)
         return {
             "metric": metric,
             "label": info.label,
@@ -335,9 +358,22 @@ class Board:
             "spark": spark,
             "spark_points": points,
             "spark_area": area,
+            "spark_mtd": mtd,
+            "spark_mtd_points": mtd_points,
+            "spark_mtd_top": mtd_top,
             "records_url": records_url,
             "error": None,
         }
+
+    def _spark_to_date(self, metric: str) -> str:
+        """What the sparkline's last point is when its month is not over ("" when it is): a
+        stock as of the board's date, a flow for its month so far."""
+        end = self.filters.end
+        if _month_start(end, 1) - dt.timedelta(days=1) == end:
+            return ""
+        if catalog.get(metric).stock:
+            return self.t("As of {date}", date=end.isoformat())
+        return self.t("{period} to {day}", period=f"{end:%Y-%m}", day=f"{end:%m-%d}")
 
     def is_cached(self, key: Any) -> bool:
         """Whether :meth:`cached` would answer ``key`` without computing."""
@@ -393,6 +429,9 @@ def broken_card(board: Board, metric: str, reason: str) -> dict[str, Any]:
         "spark": [],
         "spark_points": "",
         "spark_area": "",
+        "spark_mtd": "",
+        "spark_mtd_points": "",
+        "spark_mtd_top": None,
         "records_url": None,
         "error": reason,
     }
@@ -414,8 +453,11 @@ def _month_start(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+SPARK_HEIGHT = 30
+
+
 def sparkline(
-    values: Sequence[float | None], width: int = 100, height: int = 30
+    values: Sequence[float | None], width: int = 100, height: int = SPARK_HEIGHT
 ) -> tuple[str, str]:
     """SVG polyline and area points for ``values`` (gaps drawn as zero) in a width×height box."""
     numbers = [v or 0.0 for v in values]

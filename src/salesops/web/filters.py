@@ -13,11 +13,30 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urlencode
 
-from salesops.config import local_today
+from salesops.config import get_settings, local_today
 from salesops.metrics.query import DIMENSIONS, Compare, Grain
 
-PeriodKind = Literal["month", "quarter", "year", "last12", "custom"]
-PERIODS: tuple[PeriodKind, ...] = ("month", "quarter", "year", "last12", "custom")
+PeriodKind = Literal[
+    "month", "quarter", "year", "fiscal_quarter", "fiscal_year", "last12", "custom"
+]
+PERIODS: tuple[PeriodKind, ...] = (
+    "month",
+    "quarter",
+    "year",
+    "fiscal_quarter",
+    "fiscal_year",
+    "last12",
+    "custom",
+)
+#: Whole periods targets are set for, and the target grain of each (fiscal ones follow the
+#: fiscal year start month; the bar offers them when it is not January).
+TARGET_GRAINS: dict[str, Literal["month", "quarter", "year"]] = {
+    "month": "month",
+    "quarter": "quarter",
+    "year": "year",
+    "fiscal_quarter": "quarter",
+    "fiscal_year": "year",
+}
 COMPARES: tuple[Compare, ...] = ("prev", "yoy")
 GRAINS: tuple[Grain, ...] = ("day", "week", "month", "quarter", "year")
 #: Dimensions with a select in the filter bar; any other dimension shows as a removable chip.
@@ -47,6 +66,33 @@ class BoardFilters:
     where: tuple[tuple[str, tuple[str, ...]], ...] = ()
     grain: Grain | None = None
     asof_given: bool = field(default=False, compare=False)
+    fiscal_start: int = 1
+
+    @property
+    def fiscal(self) -> bool:
+        """True when the fiscal year does not start in January (the bar offers FY periods)."""
+        return self.fiscal_start != 1
+
+    @property
+    def target_grain(self) -> Literal["month", "quarter", "year"] | None:
+        """The grain of the targets the period is a whole one of (None: not a whole period)."""
+        return TARGET_GRAINS.get(self.period)
+
+    @property
+    def label(self) -> str:
+        """The period's name where it has one: ``FY2026``, ``FY2026-Q3`` ("" otherwise)."""
+        return fiscal_label(self.period, self.today, self.fiscal_start)
+
+    def fiscal_labels(self) -> dict[str, str]:
+        """The names of this fiscal quarter and year (for the bar's choices)."""
+        return {k: fiscal_label(k, self.today, self.fiscal_start) for k in _FISCAL}
+
+    def year_window(self) -> tuple[dt.date, dt.date]:
+        """The whole (fiscal, for fiscal periods) year that contains the period's end."""
+        if self.period in _FISCAL:
+            start = _fiscal_start_of(self.end, self.fiscal_start)
+            return start, _add_months(start, 12) - dt.timedelta(days=1)
+        return dt.date(self.end.year, 1, 1), dt.date(self.end.year, 12, 31)
 
     # ------------------------------------------------------------------ derived views
 
@@ -83,10 +129,10 @@ class BoardFilters:
         """The natural end of the chosen period (targets cover whole periods)."""
         if self.period == "month":
             return _add_months(self.start, 1) - dt.timedelta(days=1)
-        if self.period == "quarter":
+        if self.period in ("quarter", "fiscal_quarter"):
             return _add_months(self.start, 3) - dt.timedelta(days=1)
-        if self.period == "year":
-            return dt.date(self.start.year, 12, 31)
+        if self.period in ("year", "fiscal_year"):
+            return _add_months(self.start, 12) - dt.timedelta(days=1)
         return self.end
 
     def with_where(self, dim: str, values: Sequence[str]) -> BoardFilters:
@@ -159,8 +205,38 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def period_bounds(kind: PeriodKind, today: dt.date) -> tuple[dt.date, dt.date]:
-    """The period of ``kind`` up to and including ``today`` (to date: month, quarter, year)."""
+_FISCAL = ("fiscal_quarter", "fiscal_year")
+
+
+def _fiscal_start_of(day: dt.date, fiscal_start: int) -> dt.date:
+    """The first day of the fiscal year containing ``day``."""
+    year = day.year if day.month >= fiscal_start else day.year - 1
+    return dt.date(year, fiscal_start, 1)
+
+
+def fiscal_label(kind: str, today: dt.date, fiscal_start: int) -> str:
+    """``FY2026`` / ``FY2026-Q3`` for the fiscal period of ``kind`` containing ``today``
+    (named after the calendar year the fiscal year starts in); "" for other kinds."""
+    if kind not in _FISCAL:
+        return ""
+    start = _fiscal_start_of(today, fiscal_start)
+    if kind == "fiscal_year":
+        return f"FY{start.year}"
+    quarter = ((today.year - start.year) * 12 + today.month - start.month) // 3 + 1
+    return f"FY{start.year}-Q{quarter}"
+
+
+def period_bounds(
+    kind: PeriodKind, today: dt.date, fiscal_start: int = 1
+) -> tuple[dt.date, dt.date]:
+    """The period of ``kind`` up to and including ``today`` (to date: month, quarter, year,
+    fiscal quarter, fiscal year)."""
+    if kind in _FISCAL:
+        start = _fiscal_start_of(today, fiscal_start)
+        if kind == "fiscal_quarter":
+            months = (today.year - start.year) * 12 + today.month - start.month
+            start = _add_months(start, months // 3 * 3)
+        return start, today
     if kind == "month":
         return today.replace(day=1), today
     if kind == "quarter":
@@ -181,6 +257,7 @@ def parse_filters(
         return values[-1] if values else None
 
     asof = _parse_date(one("asof"), "asof")
+    fiscal_start = get_settings().fiscal_year_start_month
     ref = asof or today or today_in_zone()
     period_text = one("period") or ("custom" if one("from") or one("to") else "year")
     if period_text not in PERIODS:
@@ -194,8 +271,9 @@ def parse_filters(
         if start > end:
             raise FilterError("The period starts after it ends.")
     else:
-        start, end = period_bounds(period, ref)
-    compare_text = one("compare") or ("yoy" if period in ("year", "last12") else "prev")
+        start, end = period_bounds(period, ref, fiscal_start)
+    yearly = ("year", "fiscal_year", "last12")
+    compare_text = one("compare") or ("yoy" if period in yearly else "prev")
     if compare_text not in COMPARES:
         raise FilterError("Unknown comparison {value!r}.", value=compare_text[:40])
     grain_text = one("grain")
@@ -218,6 +296,7 @@ def parse_filters(
         where=tuple(sorted(where)),
         grain=grain_text if grain_text else None,
         asof_given=asof is not None,
+        fiscal_start=fiscal_start,
     )
 
 

@@ -36,6 +36,9 @@ class KpiInfo:
     definition: str
     additive: bool = False  # sums and counts: no rows means zero
     targeted: bool = False  # reads the targets: no target, no value
+    #: reads the period after the one asked for (pipeline coverage): asked over a whole
+    #: period, as it stands on the board's date, not over the period so far
+    looks_ahead: bool = False
 
 
 def info(metric: str, locale: str) -> KpiInfo:
@@ -60,6 +63,9 @@ def info(metric: str, locale: str) -> KpiInfo:
         definition=str(definition or ""),
         additive=bool(getattr(kpi, "additive", False)),
         targeted=any(MEASURES[n].fact == "target" for n in measures),
+        looks_ahead=any(
+            dict(MEASURES[n].params).get("window", "").startswith("next") for n in measures
+        ),
     )
 
 
@@ -84,19 +90,19 @@ def target_id_for(
 ) -> int | None:
     """The target row for ``metric`` over the board's period and filter, if one exists.
 
-    Only whole calendar periods (month / quarter / year) have targets, and only the company or
-    a single region, team, rep or product line; other filter combinations show no target.
-    Without a filter, a caller with a narrower data scope gets their own target (a rep's, a
-    manager's unit's), never the company's.
+    Only whole periods (month, quarter, year, and the fiscal quarter and year) have targets, and
+    only the company or a single region, team, rep or product line; other filter combinations
+    show no target. Without a filter, a caller with a narrower data scope gets their own target
+    (a rep's, a manager's unit's), never the company's.
     """
-    if filters.period not in ("month", "quarter", "year"):
+    if filters.target_grain is None:
         return None
     where = filters.where
     if len(where) > 1 or any(len(v) != 1 for _, v in where):
         return None
     stmt = select(Target.id).where(
         Target.metric == metric,
-        Target.period_grain == filters.period,
+        Target.period_grain == filters.target_grain,
         Target.period_start == filters.start,
     )
     if not where and not scope.is_full:
@@ -169,8 +175,8 @@ def month_targets(
 def rep_attainments(
     engine: Engine, scope: Scope, metric: str, filters: BoardFilters
 ) -> dict[str, Attainment]:
-    """Each rep's attainment of ``metric`` for the board's calendar period, by rep name."""
-    if filters.period not in ("month", "quarter", "year"):
+    """Each rep's attainment of ``metric`` for the board's whole period, by rep name."""
+    if filters.target_grain is None:
         return {}
     stmt = (
         select(Rep.name, Target.id)
@@ -178,7 +184,7 @@ def rep_attainments(
         .where(
             Target.metric == metric,
             Target.scope_kind == "rep",
-            Target.period_grain == filters.period,
+            Target.period_grain == filters.target_grain,
             Target.period_start == filters.start,
         )
     )

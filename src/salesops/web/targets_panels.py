@@ -44,8 +44,8 @@ def rep_flags_panel(board: Board) -> Panel:
     ]
     rows: list[dict[str, Any]] = []
     subtitle = board.t("Under half of their team's average attainment or new opportunities")
-    if f.period in ("month", "quarter", "year"):
-        period = Period(f.start, f.period)
+    if f.target_grain is not None:
+        period = Period(f.start, f.target_grain)
         flags = rep_flags(board.engine, period, as_of=f.end, scope=board.scope)
         teams, reps = f.values("team"), f.values("rep")
         rows = [

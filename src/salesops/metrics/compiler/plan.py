@@ -17,7 +17,12 @@ from salesops.metrics.compiler.special import build_dwell, build_funnel, build_r
 from salesops.metrics.compiler.stocks import build_interval, build_snapshot
 from salesops.metrics.compiler.targets import build_target
 from salesops.metrics.compiler.visits import build_visit
-from salesops.metrics.dimensions import DimensionError, applies
+from salesops.metrics.dimensions import (
+    DimensionError,
+    applies,
+    suggest_dimension,
+    unknown_dimension_message,
+)
 from salesops.metrics.formula import Bin, Expr, Inverse, Least, M, PositiveOrNull, Pow
 from salesops.metrics.measures import MEASURES, Measure
 from salesops.metrics.query import DIMENSIONS, Grain, MetricQuery
@@ -76,7 +81,7 @@ def check_query(q: MetricQuery) -> catalog.Kpi:
         raise MetricQueryError(str(exc)) from None
     for dim in (*q.by, *(d for d, _ in q.where)):
         if dim not in DIMENSIONS:
-            raise MetricQueryError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
+            raise MetricQueryError(unknown_dimension_message(dim))
     if len(set(q.by)) != len(q.by):
         raise MetricQueryError("a dimension is listed twice in 'by'")
     if q.grain is not None and q.grain not in get_args(Grain):
@@ -96,15 +101,20 @@ def check_query(q: MetricQuery) -> catalog.Kpi:
 
 
 def check_dimensions(kpi_id: str, measures: Sequence[Measure], dims: Sequence[str]) -> None:
-    """Every grouped or filtered dimension must apply to every fact the KPI counts on."""
+    """Every grouped or filtered dimension must apply to every fact the KPI counts on; the
+    error names the allowed dimension the user probably meant (``category`` on revenue:
+    ``product_line``) and lists them all."""
+    facts = sorted({m.fact for m in measures if m.fact not in _LENIENT_FACTS})
+    allowed = [d for d in DIMENSIONS if all(applies(f, d) for f in facts)]
     for dim in dims:
-        for m in measures:
-            if m.fact in _LENIENT_FACTS:
-                continue
-            if not applies(m.fact, dim):
+        for f in facts:
+            if not applies(f, dim):
+                hint = suggest_dimension(dim, allowed)
+                meant = f"; did you mean {hint!r}?" if hint else "."
                 raise MetricQueryError(
                     f"dimension {dim!r} does not apply to {kpi_id} "
-                    f"(it counts {m.fact.replace('_', ' ')} rows, which have no {dim})"
+                    f"(it counts {f.replace('_', ' ')} rows, which have no {dim}){meant} "
+                    f"It can be split by: {', '.join(allowed) or 'nothing'}"
                 )
 
 

@@ -32,7 +32,13 @@ from sqlalchemy import (
 )
 
 from salesops.db.schema import Opportunity, Payment, PaymentMonthEnd, PaymentOpen, Rep
-from salesops.metrics.compiler.context import BuildCtx, aggregate, finish, periods_table
+from salesops.metrics.compiler.context import (
+    BuildCtx,
+    aggregate,
+    finish,
+    hoistable,
+    periods_table,
+)
 from salesops.metrics.compiler.frame import Period
 from salesops.metrics.history import (
     CLOSED_STATUSES,
@@ -262,6 +268,9 @@ def build_interval(ctx: BuildCtx, fact: str, measures: Sequence[Measure]) -> Sel
     rep = Rep.__table__
     periods = ctx.frame.periods() if ctx.frame.bucketed else ctx.frame.current()
     bounded = ctx.frame.bucketed or ctx.frame.start is not None or ctx.frame.end is not None
+    # The measures' row condition (who counts as a seller) reads the period's bounds, so it
+    # goes into the rows' WHERE, next to the period they are paired with.
+    hoisted = hoistable(measures)
     if bounded:
         table = periods_table(periods, ctx.frame, name=ctx.name("rep_periods"))
         overlap = and_(
@@ -269,11 +278,15 @@ def build_interval(ctx: BuildCtx, fact: str, measures: Sequence[Measure]) -> Sel
             or_(rep.c.left_on.is_(None), rep.c.left_on >= table.c.p_start),
         )
         src = select(*rep.c, table.c.bucket).select_from(rep.join(table, overlap))
-        source = src.subquery("rep_then")
+        row_ctx = RowCtx(table.c.p_start, table.c.p_end)
     else:
-        source = select(*rep.c, cast(null(), Date).label("bucket")).subquery("rep_then")
+        src = select(*rep.c, cast(null(), Date).label("bucket"))
+        row_ctx = RowCtx(None, None)
+    if hoisted and measures[0].where is not None:
+        src = src.where(measures[0].where(rep, row_ctx))
+    source = src.subquery("rep_then")
     key_cols, joins = ctx.keys(fact, source)
     rctx = RowCtx(None, None)
-    aggs = [aggregate(m, source, rctx, hoisted=False).label(m.name) for m in measures]
+    aggs = [aggregate(m, source, rctx, hoisted=hoisted).label(m.name) for m in measures]
     bucket = source.c.bucket if ctx.frame.bucketed else None
     return finish(ctx, source, joins, key_cols, bucket, aggs, ctx.conditions(fact, source))

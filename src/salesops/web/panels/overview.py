@@ -27,25 +27,23 @@ CARDS = (
     "gross_margin",
     "nps",
     "open_pipeline",
+    "pipeline_coverage",
 )
 
 
 def trend_window(board: Board) -> tuple[dt.date, dt.date, dt.date]:
     """(start, data end, axis end): a calendar period shows its whole year by month."""
     f = board.filters
-    if f.period in ("month", "quarter", "year"):
-        return dt.date(f.end.year, 1, 1), f.end, dt.date(f.end.year, 12, 31)
+    if f.target_grain is not None:
+        first, last = f.year_window()
+        return first, f.end, last
     return f.start, f.end, f.end
 
 
 def revenue_trend(board: Board) -> Panel:
     """Revenue by period, the same periods last year, and the monthly target line."""
     start, end, axis_end = trend_window(board)
-    grain = (
-        "month"
-        if board.filters.period in ("month", "quarter", "year")
-        else board.filters.trend_grain
-    )
+    grain = "month" if board.filters.target_grain is not None else board.filters.trend_grain
     labels, current, last = series_with_last_year(
         board, "revenue", start, end, grain, axis_end=axis_end
     )

@@ -259,11 +259,10 @@ def rep_vs_team(board: Board) -> Panel:
 
 
 def rep_trend(board: Board) -> Panel:
-    import datetime as dt
-
     f = board.filters
-    start = dt.date(f.end.year, 1, 1) if f.period in ("month", "quarter", "year") else f.start
-    axis_end = dt.date(f.end.year, 12, 31) if f.period in ("month", "quarter", "year") else f.end
+    year_start, year_end = f.year_window()
+    start = year_start if f.target_grain is not None else f.start
+    axis_end = year_end if f.target_grain is not None else f.end
     labels, current, last = series_with_last_year(
         board, "revenue", start, f.end, "month", axis_end=axis_end
     )

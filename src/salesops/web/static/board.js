@@ -382,6 +382,15 @@
       if (poly) poly.setAttribute("points", c.spark_points || "");
       const area = el.querySelector(".spark polygon");
       if (area) area.setAttribute("points", c.spark_area || "");
+      const mtd = el.querySelector(".spark polyline.mtd");
+      if (mtd) mtd.setAttribute("points", c.spark_mtd_points || "");
+      const dot = el.querySelector(".spark-mtd");
+      if (dot) {
+        dot.hidden = !c.spark_mtd;
+        dot.title = c.spark_mtd || "";
+        dot.setAttribute("aria-label", c.spark_mtd || "");
+        if (c.spark_mtd_top !== null) dot.style.top = c.spark_mtd_top + "%";
+      }
     }
   }
 
