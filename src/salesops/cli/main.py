@@ -1,25 +1,39 @@
-"""Entry point of the ``salesops`` command; each area registers its commands from its module."""
+"""Entry point of the ``salesops`` command; each area registers its commands from its module.
+
+Importing this module must stay cheap (``tests/cli/test_startup.py``): the ``cli`` modules
+import only Typer, Rich and the standard library at the top, and load the services they call
+inside each command.
+"""
 
 from __future__ import annotations
 
 import typer
 
-from salesops.cli import data_cmds, demo_cmds, metric_cmds, server_cmds, targets_cmds, web_cmds
+from salesops.cli import (
+    common,
+    data_cmds,
+    demo_cmds,
+    metric_cmds,
+    server_cmds,
+    targets_cmds,
+    web_cmds,
+)
 
 app = typer.Typer(
     name="salesops",
+    cls=common.PanelOrder,
     help="SalesOps Board (销售运营看板): sales-operations board and CRM performance dashboard.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
-server_cmds.register(app)
 data_cmds.register(app)
-demo_cmds.register(app)
 metric_cmds.register(app)
-targets_cmds.register(app)
+server_cmds.register(app)
+demo_cmds.register(app)
 web_cmds.register(app)
+targets_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,15 +5,15 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from salesops.cli.common import open_database
-from salesops.config import get_settings
-from salesops.db.migrate import current_revision
+from salesops.cli.common import BOARD, OPERATIONS, open_database
 
 console = Console(stderr=True)
 
 
 def init() -> None:
     """Create or upgrade the database named by SALESOPS_DATABASE_URL."""
+    from salesops.db.migrate import current_revision
+
     engine = open_database(migrate=True)
     console.print(
         f"[green]Database ready[/green] at revision {current_revision(engine)}: "
@@ -29,6 +29,7 @@ def serve(
     import uvicorn
 
     from salesops.app import create_app
+    from salesops.config import get_settings
     from salesops.web import warmup
 
     engine = open_database(migrate=True)
@@ -49,5 +50,5 @@ def _safe(settings: object) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``salesops`` app."""
-    app.command()(init)
-    app.command()(serve)
+    app.command(rich_help_panel=OPERATIONS)(init)
+    app.command(rich_help_panel=BOARD)(serve)

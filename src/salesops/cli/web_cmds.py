@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from salesops.cli.common import BOARD
 
 console = Console(stderr=True)
 
@@ -139,6 +140,8 @@ def _take(
     out: Path,
     query: str,
 ) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     written = 0
     errors: list[str] = []
     progress = Progress(
@@ -196,11 +199,13 @@ def page_timings(
         "customers, wall); repeat for more.",
     ),
 ) -> None:
-    """Time each board page in Chromium, from navigation start until every chart's first
-    frame is painted: cold loads (nothing cached: engine, analyses and panels are all
-    computed again; median and slowest of ``cold``) and the median of ``runs`` warm loads
-    after them; "HTML" is the page's own response alone (its lazy panels' requests come
-    after it)."""
+    """Time each board page in Chromium until every chart has painted its first frame.
+
+    \f
+    Cold loads: nothing cached (engine, analyses and panels are all computed again); median
+    and slowest of ``cold``. Then the median of ``runs`` warm loads. "HTML" is the page's own
+    response alone (its lazy panels' requests come after it).
+    """
     import statistics
 
     from playwright.sync_api import sync_playwright
@@ -261,5 +266,5 @@ def page_timings(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``salesops`` app."""
-    app.command()(screenshots)
-    app.command("page-timings")(page_timings)
+    app.command(rich_help_panel=BOARD)(screenshots)
+    app.command("page-timings", rich_help_panel=BOARD)(page_timings)
