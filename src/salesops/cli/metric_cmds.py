@@ -14,6 +14,7 @@ from rich.table import Table
 
 from salesops.cli import complete
 from salesops.cli.common import NUMBERS, OPERATIONS
+from salesops.formula_safety import csv_cell
 
 FORMATS = ("table", "json", "csv")
 
@@ -183,7 +184,8 @@ def _write_csv(rows: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        # dimension values and records are imported text: never a formula in a spreadsheet
+        writer.writerow({k: "" if v is None else csv_cell(v) for k, v in row.items()})
     sys.stdout.write(buffer.getvalue())
 
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from salesops.formula_safety import GUARDED
 from salesops.ingest.errors import ImportFailed, RowError
 
 EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
@@ -101,10 +102,13 @@ def unique_headers(raw: Sequence[object]) -> list[str]:
 
 
 def clean(array: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Trim every cell; empty cells become null."""
+    """Trim every cell; empty cells become null; the apostrophe an export puts before text
+    that starts like a formula (``'=...``, see formula_safety.py) is taken off again."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     trimmed = pc.utf8_trim_whitespace(array)
+    if pc.any(pc.starts_with(trimmed, "'")).as_py():
+        trimmed = pc.replace_substring_regex(trimmed, pattern=GUARDED, replacement=r"\1")
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
