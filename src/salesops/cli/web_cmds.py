@@ -7,7 +7,6 @@ import os
 import socket
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,6 +91,8 @@ def _local_server() -> Iterator[_Served]:
 
 
 def _first_rep(base: str) -> str | None:
+    import urllib.request  # http.client, ssl, email: not at startup
+
     try:
         with urllib.request.urlopen(f"{base}/api/v1/panels/options", timeout=30) as resp:
             reps = json.load(resp).get("rep", [])
