@@ -508,7 +508,9 @@ def audit(
 
 def register(app: typer.Typer) -> None:
     """Add ``users``, ``tokens``, ``walls`` and ``audit`` to the ``salesops`` app."""
-    app.add_typer(users_app, name="users")
-    app.add_typer(tokens_app, name="tokens")
-    app.add_typer(walls_app, name="walls")
-    app.command("audit")(audit)
+    from salesops.cli.common import OPERATIONS
+
+    app.add_typer(users_app, name="users", rich_help_panel=OPERATIONS)
+    app.add_typer(tokens_app, name="tokens", rich_help_panel=OPERATIONS)
+    app.add_typer(walls_app, name="walls", rich_help_panel=OPERATIONS)
+    app.command("audit", rich_help_panel=OPERATIONS)(audit)

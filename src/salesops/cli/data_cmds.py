@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from salesops.cli.common import open_database
-from salesops.ingest.errors import errors_table, write_errors_csv
-from salesops.ingest.export import FORMATS, export_entity
-from salesops.ingest.fields import ENTITIES
-from salesops.ingest.importer import ImportReport, import_file
-from salesops.ingest.progress import RichProgress
+from salesops.cli import complete
+from salesops.cli.common import DATA, open_database
+from salesops.cli.names import ENTITIES
+
+if TYPE_CHECKING:
+    from salesops.ingest.importer import ImportReport
+
+#: formats of ``salesops export`` (ingest/export.py ``FORMATS``)
+EXPORT_FORMATS = ("csv", "xlsx")
 
 #: files at least this large get progress bars
 PROGRESS_BYTES = 1 << 20
@@ -53,7 +57,11 @@ def _summary(report: ImportReport) -> str:
 
 
 def import_cmd(
-    entity: str = typer.Argument(..., help="Entity to import: " + ", ".join(ENTITIES) + "."),
+    entity: str = typer.Argument(
+        ...,
+        help="Entity to import: " + ", ".join(ENTITIES) + ".",
+        autocompletion=complete.entity_names,
+    ),
     file: Path = typer.Argument(..., help="CSV, XLSX, XLS or JSON-lines file."),
     mapping: Path | None = typer.Option(
         None, "--mapping", help="Column mapping YAML (see docs/import-guide.md)."
@@ -71,6 +79,10 @@ def import_cmd(
     ),
 ) -> None:
     """Import FILE into ENTITY: all rows or none; re-importing updates, never duplicates."""
+    from salesops.ingest.errors import errors_table, write_errors_csv
+    from salesops.ingest.importer import import_file
+    from salesops.ingest.progress import RichProgress
+
     entity = _entity(entity)
     snapshot = _as_of(as_of)
     console = Console(stderr=True)  # created per call: it reads the terminal width (COLUMNS)
@@ -117,16 +129,28 @@ def import_cmd(
 
 
 def export_cmd(
-    entity: str = typer.Argument(..., help="Entity to export: " + ", ".join(ENTITIES) + "."),
-    fmt: str = typer.Option("csv", "--format", "-f", help="csv or xlsx."),
+    entity: str = typer.Argument(
+        ...,
+        help="Entity to export: " + ", ".join(ENTITIES) + ".",
+        autocompletion=complete.entity_names,
+    ),
+    fmt: str = typer.Option(
+        "csv",
+        "--format",
+        "-f",
+        help="csv or xlsx.",
+        autocompletion=complete.choices(*EXPORT_FORMATS),
+    ),
     output: str | None = typer.Option(
         None, "--output", "-o", help="Output file (default ENTITY.csv / ENTITY.xlsx; - = stdout)."
     ),
 ) -> None:
     """Export ENTITY with canonical field names, ready to be imported again."""
+    from salesops.ingest.export import export_entity
+
     entity = _entity(entity)
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
+    if fmt not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"unknown format {fmt!r}; one of: {', '.join(EXPORT_FORMATS)}")
     target = output or f"{entity}.{fmt}"
     console = Console(stderr=True)
     engine = open_database(migrate=True)
@@ -145,5 +169,5 @@ def export_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``salesops`` app."""
-    app.command("import")(import_cmd)
-    app.command("export")(export_cmd)
+    app.command("import", rich_help_panel=DATA)(import_cmd)
+    app.command("export", rich_help_panel=DATA)(export_cmd)

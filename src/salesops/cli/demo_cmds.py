@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, text
 
-from salesops.cli.common import open_database
-from salesops.demo import DemoConfig, DemoDataError, DemoResult, generate_demo
-from salesops.ingest.progress import RichProgress
+from salesops.cli.common import BOARD, DATA, open_database
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from salesops.demo import DemoConfig, DemoResult
 
 
 class Scale(StrEnum):
@@ -48,6 +51,9 @@ def write_demo(
     engine: Engine, config: DemoConfig, console: Console, *, replace: bool = False
 ) -> DemoResult:
     """Generate and write the demo company with progress bars, then print what was written."""
+    from salesops.demo import generate_demo
+    from salesops.ingest.progress import RichProgress
+
     with RichProgress(console) as progress:
         result = generate_demo(engine, config, replace=replace, progress=progress)
     if result.replaced:
@@ -66,6 +72,8 @@ def write_demo(
 
 def order_lines(engine: Engine) -> int:
     """How many order lines the database holds."""
+    from sqlalchemy import text
+
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM order_line")).scalar_one())
 
@@ -97,6 +105,8 @@ def demo_data(
     ),
 ) -> None:
     """Write a deterministic demo company (云途智联, industrial IoT) into the database."""
+    from salesops.demo import DemoConfig, DemoDataError
+
     console = Console(stderr=True)
     config = DemoConfig.for_scale(scale.value, seed=seed, today=_today(today))
     engine = open_database(migrate=True)
@@ -117,6 +127,7 @@ def demo(
 ) -> None:
     """Load the demo company (unless the database already has orders) and serve the board."""
     from salesops.cli.server_cmds import serve
+    from salesops.demo import DemoConfig, DemoDataError
 
     console = Console(stderr=True)
     engine = open_database(migrate=True)
@@ -163,5 +174,5 @@ def _print_demo_users(engine: Engine, console: Console, url: str) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``salesops`` app."""
-    app.command("demo-data")(demo_data)
-    app.command("demo")(demo)
+    app.command("demo-data", rich_help_panel=DATA)(demo_data)
+    app.command("demo", rich_help_panel=BOARD)(demo)

@@ -1,4 +1,9 @@
-"""Entry point of the ``salesops`` command; each area registers its commands from its module."""
+"""Entry point of the ``salesops`` command; each area registers its commands from its module.
+
+Importing this module must stay cheap (``tests/cli/test_startup.py``): the ``cli`` modules
+import only Typer, Rich and the standard library at the top, and load the services they call
+inside each command.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import typer
 
 from salesops.cli import (
     auth_cmds,
+    common,
     data_cmds,
     demo_cmds,
     metric_cmds,
@@ -16,18 +22,19 @@ from salesops.cli import (
 
 app = typer.Typer(
     name="salesops",
+    cls=common.PanelOrder,
     help="SalesOps Board (销售运营看板): sales-operations board and CRM performance dashboard.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
-server_cmds.register(app)
 data_cmds.register(app)
-demo_cmds.register(app)
 metric_cmds.register(app)
-targets_cmds.register(app)
+server_cmds.register(app)
+demo_cmds.register(app)
 web_cmds.register(app)
+targets_cmds.register(app)
 auth_cmds.register(app)
 
 

@@ -10,21 +10,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.syntax import Syntax
 from rich.table import Table
 
-from salesops.metrics import catalog
-from salesops.metrics.compiler import MetricQueryError
+from salesops.cli import complete
+from salesops.cli.common import NUMBERS, OPERATIONS
+from salesops.formula_safety import csv_cell
 
 FORMATS = ("table", "json", "csv")
 
 
 def register(app: typer.Typer) -> None:
     """Add ``salesops metric`` and ``salesops bench`` to the ``salesops`` app."""
-    app.command("metric")(metric)
-    from salesops.bench.cli import bench
+    app.command("metric", rich_help_panel=NUMBERS)(metric)
+    from salesops.bench.cli import bench  # Typer, Rich and the standard library only
 
-    app.command("bench")(bench)
+    app.command("bench", rich_help_panel=OPERATIONS)(bench)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -33,13 +33,26 @@ def _fail(message: str) -> typer.Exit:
 
 
 def metric(
-    kpi: Annotated[str, typer.Argument(help="KPI id, e.g. revenue, win_rate (see --list).")] = "",
+    kpi: Annotated[
+        str,
+        typer.Argument(
+            help="KPI id, e.g. revenue, win_rate (see --list).", autocompletion=complete.kpi_ids
+        ),
+    ] = "",
     by: Annotated[
-        list[str] | None, typer.Option("--by", help="Group by a dimension (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--by",
+            help="Group by a dimension (repeatable).",
+            autocompletion=complete.dimension_ids,
+        ),
     ] = None,
     grain: Annotated[
         str | None,
-        typer.Option(help="day | week | month | quarter | year | fiscal_quarter | fiscal_year"),
+        typer.Option(
+            help="day | week | month | quarter | year | fiscal_quarter | fiscal_year",
+            autocompletion=complete.grains,
+        ),
     ] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="First day, YYYY-MM-DD (none: all earlier data).")
@@ -51,14 +64,26 @@ def metric(
         str | None, typer.Option("--as-of", help="Stocks (open pipeline ...) as of this date.")
     ] = None,
     where: Annotated[
-        list[str] | None, typer.Option("--where", help="Filter DIM=VALUE (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--where",
+            help="Filter DIM=VALUE (repeatable).",
+            autocompletion=complete.where_filters,
+        ),
     ] = None,
-    compare: Annotated[str | None, typer.Option(help="prev | yoy")] = None,
+    compare: Annotated[
+        str | None, typer.Option(help="prev | yoy", autocompletion=complete.choices("prev", "yoy"))
+    ] = None,
     sort: Annotated[
         str | None, typer.Option(help="value, -value, change, period or a --by dimension.")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="table | json | csv", autocompletion=complete.choices(*FORMATS)
+        ),
+    ] = "table",
     explain: Annotated[
         bool, typer.Option("--explain", help="Show the definition and SQL; do not run it.")
     ] = False,
@@ -66,12 +91,17 @@ def metric(
         int | None, typer.Option("--records", help="List up to N fact rows behind the number.")
     ] = None,
     target_metric: Annotated[
-        str | None, typer.Option(help="For target_attainment / pacing: the KPI targeted.")
+        str | None,
+        typer.Option(
+            help="For target_attainment / pacing: the KPI targeted.",
+            autocompletion=complete.kpi_ids,
+        ),
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the KPI catalog.")] = False,
 ) -> None:
     """One KPI, grouped by dimensions and/or a time grain, over a period, with filters."""
     from salesops.cli.common import open_database
+    from salesops.metrics.compiler import MetricQueryError
     from salesops.metrics.engine import MetricsEngine
     from salesops.metrics.request import build_query
 
@@ -123,6 +153,8 @@ def _print_result(payload: dict[str, Any], unit: str, fmt: str) -> None:
     if fmt == "csv":
         _write_csv(rows)
         return
+    from salesops.metrics import catalog
+
     kpi = catalog.get(payload["metric"])
     table = Table(title=f"{kpi.name_en} · {kpi.name_zh} ({kpi.id})")
     columns = list(rows[0]) if rows else ["value"]
@@ -152,7 +184,8 @@ def _write_csv(rows: list[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        # dimension values and records are imported text: never a formula in a spreadsheet
+        writer.writerow({k: "" if v is None else csv_cell(v) for k, v in row.items()})
     sys.stdout.write(buffer.getvalue())
 
 
@@ -195,10 +228,14 @@ def _print_explanation(info: dict[str, Any], fmt: str) -> None:
     out.print(f"formula: {info['formula']}", highlight=False)
     out.print(info["description_en"], highlight=False)
     out.print(info["description_zh"], highlight=False)
+    from rich.syntax import Syntax  # pygments: only when the SQL is shown
+
     out.print(Syntax(info["sql"], "sql", word_wrap=True))
 
 
 def _print_catalog(fmt: str) -> None:
+    from salesops.metrics import catalog
+
     rows = [
         {
             "id": k.id,

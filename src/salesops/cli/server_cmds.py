@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
-from salesops.cli.common import open_database
-from salesops.config import get_settings
-from salesops.db.migrate import current_revision
+from salesops.cli.common import BOARD, OPERATIONS, open_database
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 console = Console(stderr=True)
 
 
 def init() -> None:
     """Create or upgrade the database named by SALESOPS_DATABASE_URL."""
+    from salesops.db.migrate import current_revision
+
     engine = open_database(migrate=True)
     console.print(
         f"[green]Database ready[/green] at revision {current_revision(engine)}: "
@@ -41,6 +45,7 @@ def serve(
     import uvicorn
 
     from salesops.app import create_app
+    from salesops.config import get_settings
     from salesops.web import warmup
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
@@ -94,5 +99,5 @@ def _safe(settings: object) -> str:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``salesops`` app."""
-    app.command()(init)
-    app.command()(serve)
+    app.command(rich_help_panel=OPERATIONS)(init)
+    app.command(rich_help_panel=BOARD)(serve)

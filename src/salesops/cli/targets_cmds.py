@@ -6,34 +6,19 @@ import datetime as dt
 import json
 import os
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from salesops.cli.common import open_database
-from salesops.targets.attainment import BASES
-from salesops.targets.calendar import PeriodError, parse_period, period_containing
-from salesops.targets.decompose import (
-    ORG_METHODS,
-    TIME_METHODS,
-    Decomposition,
-    Over,
-    decompose,
-    decompose_children,
-)
-from salesops.targets.flags import rep_flags
-from salesops.targets.kpis import MetricError, metric_info
-from salesops.targets.org import Directory, ScopeError
-from salesops.targets.service import (
-    TargetError,
-    delete_target,
-    set_target,
-    target_tree,
-    update_target,
-)
-from salesops.targets.tree import TreeNode
+from salesops.cli import complete
+from salesops.cli.common import TARGETS, open_database
+from salesops.cli.names import BASES, ORG_METHODS, TIME_METHODS
+
+if TYPE_CHECKING:
+    from salesops.targets.decompose import Decomposition
+    from salesops.targets.tree import TreeNode
 
 targets_app = typer.Typer(
     help="Targets (目标): set, decompose over time or the organisation, attainment and pacing.",
@@ -62,7 +47,7 @@ STATUS_STYLE = {
 
 def register(app: typer.Typer) -> None:
     """Add ``salesops targets ...`` to the ``salesops`` app."""
-    app.add_typer(targets_app, name="targets")
+    app.add_typer(targets_app, name="targets", rich_help_panel=TARGETS)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -103,7 +88,12 @@ def format_number(value: object, unit: str) -> str:
 
 @targets_app.command("set")
 def set_cmd(
-    metric: Annotated[str, typer.Argument(help="KPI id, e.g. revenue, bookings, win_rate")],
+    metric: Annotated[
+        str,
+        typer.Argument(
+            help="KPI id, e.g. revenue, bookings, win_rate", autocompletion=complete.kpi_ids
+        ),
+    ],
     value: Annotated[str, typer.Argument(help="Target value (ratios as fractions: 0.35)")],
     period: Annotated[str, typer.Option(help="2026 (fiscal year), 2026-Q1 or 2026-03")],
     scope: Annotated[
@@ -112,6 +102,11 @@ def set_cmd(
     parent: Annotated[int | None, typer.Option(help="Id of the parent target")] = None,
 ) -> None:
     """Create a target, or change its value when it exists."""
+    from salesops.targets.calendar import PeriodError, parse_period
+    from salesops.targets.kpis import MetricError, metric_info
+    from salesops.targets.org import Directory, ScopeError
+    from salesops.targets.service import TargetError, set_target
+
     engine = open_database()
     try:
         info = metric_info(metric)
@@ -138,6 +133,9 @@ def edit_cmd(
     value: Annotated[str, typer.Argument(help="New value")],
 ) -> None:
     """Change one target's value by hand (e.g. a child after decomposition)."""
+    from salesops.targets.kpis import MetricError, metric_info
+    from salesops.targets.service import TargetError, update_target
+
     engine = open_database()
     try:
         t = update_target(engine, target_id, value=value)
@@ -184,6 +182,10 @@ def decompose_cmd(
     ] = None,
 ) -> None:
     """Split a target into children over time or over the organisation."""
+    from salesops.targets.decompose import Over, decompose, decompose_children
+    from salesops.targets.kpis import MetricError, metric_info
+    from salesops.targets.service import TargetError
+
     if over not in ("time", "org"):
         raise _fail("--over is time or org")
     axis: Over = "time" if over == "time" else "org"
@@ -226,12 +228,18 @@ def _label(node: TreeNode) -> str:
 @targets_app.command("show")
 def show_cmd(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date (default: today)")] = None,
-    metric: Annotated[str | None, typer.Option(help="Only this KPI")] = None,
+    metric: Annotated[
+        str | None, typer.Option(help="Only this KPI", autocompletion=complete.kpi_ids)
+    ] = None,
     period: Annotated[str | None, typer.Option(help="Only targets overlapping this period")] = None,
     basis: Annotated[str, typer.Option(help="Pacing by calendar or working days")] = "calendar",
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """The target tree with attainment, pacing and add-up checks."""
+    from salesops.targets.calendar import PeriodError, parse_period
+    from salesops.targets.kpis import MetricError, metric_info
+    from salesops.targets.service import TargetError, target_tree
+
     if fmt not in ("table", "json"):
         raise _fail("--format is table or json")
     if basis not in BASES:
@@ -317,11 +325,17 @@ def flags_cmd(
         str | None, typer.Option(help="Period (default: the month containing --as-of)")
     ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date (default: today)")] = None,
-    metric: Annotated[str, typer.Option(help="KPI of the rep targets")] = "revenue",
+    metric: Annotated[
+        str, typer.Option(help="KPI of the rep targets", autocompletion=complete.kpi_ids)
+    ] = "revenue",
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Reps under half their team's average attainment or opportunity count."""
     from salesops.targets.attainment import today
+    from salesops.targets.calendar import PeriodError, parse_period, period_containing
+    from salesops.targets.flags import rep_flags
+    from salesops.targets.kpis import MetricError
+    from salesops.targets.service import TargetError
 
     day = _date(as_of) or today()
     engine = open_database()
@@ -357,6 +371,8 @@ def delete_cmd(
     cascade: Annotated[bool, typer.Option(help="Also delete every target below it")] = False,
 ) -> None:
     """Delete a target (with --cascade, its whole subtree)."""
+    from salesops.targets.service import TargetError, delete_target
+
     engine = open_database()
     try:
         count = delete_target(engine, target_id, cascade=cascade)

@@ -7,7 +7,6 @@ import os
 import socket
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,8 @@ from urllib.parse import quote
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from salesops.cli.common import BOARD
 
 console = Console(stderr=True)
 
@@ -142,6 +142,8 @@ def _local_server(login: str | None = None) -> Iterator[_Served]:
 
 def _first_rep(served: _Served) -> str | None:
     """The first rep the signed-in user may see (for the rep page)."""
+    import urllib.request  # http.client, ssl, email: not at startup
+
     if served.first_rep is not None:
         return served.first_rep()
     headers = {"Authorization": f"Bearer {served.token}"} if served.token else {}
@@ -199,6 +201,8 @@ def _take(
     out: Path,
     query: str,
 ) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     written = 0
     errors: list[str] = []
     progress = Progress(
@@ -263,11 +267,13 @@ def page_timings(
         None, "--token", envvar="SALESOPS_TOKEN", help="API token for a board given by --url."
     ),
 ) -> None:
-    """Time each board page in Chromium, from navigation start until every chart's first
-    frame is painted: cold loads (nothing cached: engine, analyses and panels are all
-    computed again; median and slowest of ``cold``) and the median of ``runs`` warm loads
-    after them; "HTML" is the page's own response alone (its lazy panels' requests come
-    after it)."""
+    """Time each board page in Chromium until every chart has painted its first frame.
+
+    \f
+    Cold loads: nothing cached (engine, analyses and panels are all computed again); median
+    and slowest of ``cold``. Then the median of ``runs`` warm loads. "HTML" is the page's own
+    response alone (its lazy panels' requests come after it).
+    """
     import statistics
 
     from playwright.sync_api import sync_playwright
@@ -329,5 +335,5 @@ def page_timings(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``salesops`` app."""
-    app.command()(screenshots)
-    app.command("page-timings")(page_timings)
+    app.command(rich_help_panel=BOARD)(screenshots)
+    app.command("page-timings", rich_help_panel=BOARD)(page_timings)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from rich.table import Table
 
+from salesops.formula_safety import csv_row
+
 #: At most this many errors are kept per import (the total is still counted).
 MAX_ERRORS = 10_000
 
@@ -112,6 +114,6 @@ def write_errors_csv(errors: Sequence[RowError], path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(["file", "row", "column", "value", "reason"])
         for e in errors:
-            writer.writerow(
-                [e.file, "" if e.row is None else e.row, e.column or "", e.value or "", e.reason]
-            )
+            # values, headers and reasons quote the file: no formula may come through
+            row = "" if e.row is None else e.row
+            writer.writerow(csv_row([e.file, row, e.column or "", e.value or "", e.reason]))

@@ -20,10 +20,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, text
 
 from salesops.config import get_settings
+from salesops.formula_safety import csv_cell, xlsx_cell
 from salesops.ingest.fields import ENTITIES, EntitySpec, Field, entity_spec
 
 FORMATS = ("csv", "xlsx")
 _BATCH = 10_000
+#: Field kinds written as numbers, dates or booleans; every other kind is text from the file and
+#: is guarded against formulas (formula_safety.py): "-12.50" in an amount stays a number.
+_NOT_TEXT = frozenset({"decimal", "int", "rate", "date", "datetime", "bool"})
 
 
 def export_fields(spec: EntitySpec) -> list[Field]:
@@ -84,31 +88,38 @@ def export_entity(
     spec = entity_spec(entity)
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; one of: {', '.join(FORMATS)}")
-    header = [f.name for f in export_fields(spec)]
+    fields = export_fields(spec)
+    header = [f.name for f in fields]
+    text = [f.kind not in _NOT_TEXT for f in fields]
     if fmt == "xlsx":
         if path in (None, "-"):
             raise ValueError("an XLSX export needs an output file (-o FILE.xlsx)")
-        count = _write_xlsx(Path(str(path)), header, rows(engine, spec))
+        count = _write_xlsx(Path(str(path)), header, text, rows(engine, spec))
     elif path in (None, "-"):
-        count = _write_csv(sys.stdout, header, rows(engine, spec))
+        count = _write_csv(sys.stdout, header, text, rows(engine, spec))
     else:
         with Path(str(path)).open("w", encoding="utf-8-sig", newline="") as fh:
-            count = _write_csv(fh, header, rows(engine, spec))
+            count = _write_csv(fh, header, text, rows(engine, spec))
     _audit(engine, entity, str(path or "-"), fmt, count, actor)
     return count
 
 
-def _write_csv(fh: IO[str], header: list[str], records: Iterator[list[str | None]]) -> int:
+def _write_csv(
+    fh: IO[str], header: list[str], text: list[bool], records: Iterator[list[str | None]]
+) -> int:
     writer = csv.writer(fh)
     writer.writerow(header)
     count = 0
     for record in records:
-        writer.writerow(["" if v is None else v for v in record])
+        cells = zip(record, text, strict=True)
+        writer.writerow(["" if v is None else csv_cell(v) if t else v for v, t in cells])
         count += 1
     return count
 
 
-def _write_xlsx(path: Path, header: list[str], records: Iterator[list[str | None]]) -> int:
+def _write_xlsx(
+    path: Path, header: list[str], text: list[bool], records: Iterator[list[str | None]]
+) -> int:
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
@@ -116,8 +127,9 @@ def _write_xlsx(path: Path, header: list[str], records: Iterator[list[str | None
     sheet.append(header)
     count = 0
     for record in records:
-        # Text cells keep every value exact (ids with leading zeros, decimals, dates).
-        sheet.append(record)
+        # Text cells keep every value exact (ids with leading zeros, decimals, dates); text
+        # from the file is a string cell even when it starts with "=".
+        sheet.append([xlsx_cell(sheet, v) if t else v for v, t in zip(record, text, strict=True)])
         count += 1
     book.save(path)
     return count

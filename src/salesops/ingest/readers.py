@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from salesops.formula_safety import GUARDED
 from salesops.ingest.errors import ImportFailed, RowError
 
 EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
@@ -68,13 +70,21 @@ def read_table(
         raise _fail(path, f"no such file: {path}")
     if sheet and ext not in EXCEL_EXTENSIONS | XLS_EXTENSIONS:
         raise _fail(path, "--sheet applies to Excel workbooks (.xlsx, .xls) only")
-    if ext in EXCEL_EXTENSIONS:
-        return read_xlsx(path, sheet)
-    if ext in XLS_EXTENSIONS:
-        return read_xls(path, sheet)
-    if ext in JSON_EXTENSIONS:
-        return read_jsonl(path, encoding=encoding)
-    return read_csv(path, encoding=encoding, delimiter=delimiter, on_progress=on_progress)
+    try:
+        if ext in EXCEL_EXTENSIONS:
+            return read_xlsx(path, sheet)
+        if ext in XLS_EXTENSIONS:
+            return read_xls(path, sheet)
+        if ext in JSON_EXTENSIONS:
+            return read_jsonl(path, encoding=encoding)
+        return read_csv(path, encoding=encoding, delimiter=delimiter, on_progress=on_progress)
+    except ImportFailed:
+        raise
+    except MemoryError:
+        raise _fail(path, "the file is too large to read into memory") from None
+    except Exception as exc:  # whatever a damaged file does to a parser: an error, not a crash
+        kind = {".xlsx": "an .xlsx workbook", ".xls": "an .xls workbook"}.get(ext, "a text file")
+        raise _fail(path, f"cannot read the file as {kind} ({type(exc).__name__}: {exc})") from None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -101,10 +111,13 @@ def unique_headers(raw: Sequence[object]) -> list[str]:
 
 
 def clean(array: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Trim every cell; empty cells become null."""
+    """Trim every cell; empty cells become null; the apostrophe an export puts before text
+    that starts like a formula (``'=...``, see formula_safety.py) is taken off again."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     trimmed = pc.utf8_trim_whitespace(array)
+    if pc.any(pc.starts_with(trimmed, "'")).as_py():
+        trimmed = pc.replace_substring_regex(trimmed, pattern=GUARDED, replacement=r"\1")
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
@@ -189,6 +202,14 @@ def detect_encoding(data: bytes) -> str:
     return str(best.encoding)
 
 
+def first_line(text: str) -> str:
+    """The text up to the first line ending: LF, CRLF or a lone CR (old Mac files)."""
+    return _LINE_END.split(text, maxsplit=1)[0]
+
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def sniff_delimiter(first_line: str) -> str:
     """The most frequent of ``, ; TAB |`` in the header line (comma when none)."""
     counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
@@ -219,22 +240,44 @@ def read_csv(
     if not utf8.strip():
         raise _fail(path, "the file is empty")
     head = utf8[: 1 << 16].decode("utf-8", errors="ignore")
-    delim = delimiter or sniff_delimiter(head.split("\n", 1)[0])
-    header = unique_headers(next(csv.reader(io.StringIO(head), delimiter=delim)))
+    delim = delimiter or sniff_delimiter(first_line(head))
+    # newline="": the csv module sees LF, CRLF and CR-only line endings (Excel for Mac's
+    # "CSV (Macintosh)") as line ends, and keeps line breaks inside quoted cells.
+    header = unique_headers(next(csv.reader(io.StringIO(head, newline=""), delimiter=delim)))
     if on_progress:
         on_progress(0.2)
     table: RawTable | None = None
     # Blank lines would shift Arrow's row numbers; such files take the (slower) exact path.
-    if b"\n\n" not in utf8 and b"\n\r\n" not in utf8:
+    if not any(blank in utf8 for blank in (b"\n\n", b"\r\r", b"\n\r")):
         table = _read_csv_arrow(path, utf8, header, delim, enc)
     if table is None:
-        records = csv.reader(io.StringIO(utf8.decode("utf-8")), delimiter=delim)
-        next(records)
-        table = _from_records(
-            path, "csv", header, ((i, r) for i, r in enumerate(records, start=2)), enc
-        )
+        table = _read_csv_exact(path, utf8, header, delim, enc)
     if on_progress:
         on_progress(0.8)
+    return table
+
+
+def _read_csv_exact(path: Path, utf8: bytes, header: list[str], delim: str, enc: str) -> RawTable:
+    """Python's csv module, record by record; a record it cannot parse is an error of its row."""
+    reader = csv.reader(io.StringIO(utf8.decode("utf-8"), newline=""), delimiter=delim)
+    next(reader)
+    failed: list[RowError] = []
+
+    def records() -> Iterable[tuple[int, Sequence[object]]]:
+        row_no = 1
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a field over the csv module's size limit
+                failed.append(RowError(str(path), row_no + 1, None, None, f"unreadable: {exc}"))
+                return
+            row_no += 1
+            yield row_no, record
+
+    table = _from_records(path, "csv", header, records(), enc)
+    table.errors += failed
     return table
 
 

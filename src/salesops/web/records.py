@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from salesops.formula_safety import csv_row, xlsx_row
 from salesops.web.formatting import format_value
 from salesops.web.i18n import translate
 
@@ -88,17 +89,19 @@ def _export_value(value: Any) -> Any:
 
 
 def to_csv(records: RecordSet) -> bytes:
-    """UTF-8 with BOM, so Excel opens Chinese text correctly."""
+    """UTF-8 with BOM, so Excel opens Chinese text correctly; text that a spreadsheet would read
+    as a formula gets a leading apostrophe (formula_safety.py)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow([c.label for c in records.columns])
+    writer.writerow(csv_row([c.label for c in records.columns]))
     for row in records.rows:
-        writer.writerow([_export_value(row.get(c.key)) for c in records.columns])
+        writer.writerow(csv_row([_export_value(row.get(c.key)) for c in records.columns]))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 def to_xlsx(records: RecordSet) -> bytes:
-    """An Excel workbook with one sheet, a bold header row and number formats per unit."""
+    """An Excel workbook with one sheet, a bold header row and number formats per unit; text
+    is never a formula (formula_safety.py)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -111,7 +114,7 @@ def to_xlsx(records: RecordSet) -> bytes:
         cell.font = Font(bold=True)
     formats = {"money": "#,##0.00", "ratio": "0.0%", "count": "#,##0", "days": "0.0"}
     for row in records.rows:
-        ws.append([_export_value(row.get(c.key)) for c in records.columns])
+        ws.append(xlsx_row(ws, [_export_value(row.get(c.key)) for c in records.columns]))
     for idx, col in enumerate(records.columns, start=1):
         number_format = formats.get(col.unit or "")
         letter = ws.cell(row=1, column=idx).column_letter
