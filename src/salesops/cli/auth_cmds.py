@@ -50,8 +50,10 @@ def _emit(rows: list[dict[str, Any]], columns: Sequence[str], fmt: str, title: s
     elif fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
+        from salesops.formula_safety import csv_cell
+
         for row in rows:
-            writer.writerow({k: _plain(row.get(k)) for k in columns})
+            writer.writerow({k: csv_cell(row.get(k)) for k in columns})
     else:
         table = Table(title=title, title_justify="left")
         for col in columns:
@@ -59,13 +61,6 @@ def _emit(rows: list[dict[str, Any]], columns: Sequence[str], fmt: str, title: s
         for row in rows:
             table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
         Console().print(table)
-
-
-def _plain(value: object) -> object:
-    """A text cell that a spreadsheet would read as a formula is written as text (OWASP)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _engine() -> Any:
