@@ -8,7 +8,7 @@ Numbers accept currency signs (``¥ ￥ $ € £``, ``RMB``, ``CNY``, ``元`` ..
 separators, spaces, ``(1,234.00)`` for negatives and ``12.5%`` (→ 0.125). With
 ``decimal: ","`` the comma is the decimal mark and dots or spaces group thousands
 (``1.234,50``, ``1 234,50``). Decimal values travel to the database as normalised text and
-are cast there, so money stays exact.
+are cast there to the column's type (money: four decimal places), so money stays exact.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Numeric, String
 
+from salesops.db.schema import MONEY
 from salesops.ingest.dates import AmbiguousDates, parse_dates, to_arrow
 from salesops.ingest.errors import ErrorList
 from salesops.ingest.fields import EntitySpec, Field
@@ -255,7 +256,7 @@ def _check_magnitude(
     col: _Column, numbers: pa.Array, spec: EntitySpec, errors: ErrorList, raw: RawTable
 ) -> pa.Array:
     column = col.field.db_column
-    col_type = spec.table.c[column].type if column else Numeric(18, 2)
+    col_type = spec.table.c[column].type if column else MONEY
     if isinstance(col_type, Numeric) and col_type.precision is not None:
         limit = 10.0 ** (col_type.precision - (col_type.scale or 0))
         with np.errstate(invalid="ignore"):

@@ -61,7 +61,9 @@ __all__ = [
 #: :meth:`MetricsEngine._month_ends` answers for them.
 _COVERS = (OpportunityMonthEndCover, PaymentMonthEndCover)
 
-_DIGITS = {"money": 2, "money_per_day": 2, "days": 4, "score": 4, "ratio": 6, "count": 4}
+#: Places of each unit in answers; money keeps the four it is stored with (a file's total to the
+#: last digit), and pages round it for display per locale.
+_DIGITS = {"money": 4, "money_per_day": 2, "days": 4, "score": 4, "ratio": 6, "count": 4}
 
 
 class ResultRow(dict[str, Any]):
