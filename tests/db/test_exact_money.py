@@ -70,9 +70,7 @@ def test_upgrade_widens_money_of_a_database_holding_data(db: Db) -> None:
         ]
         month = conn.execute(text("SELECT amount FROM order_line_month")).scalar_one()
         assert month == Decimal("9999999999999999999999.99")
-        assert conn.execute(text("SELECT due_amount FROM payment")).scalar_one() == Decimal(
-            "70.05"
-        )
+        assert conn.execute(text("SELECT due_amount FROM payment")).scalar_one() == Decimal("70.05")
         # four places are kept now
         conn.execute(text("UPDATE order_line SET amount = 0.0005 WHERE id = 2"))
         assert conn.execute(

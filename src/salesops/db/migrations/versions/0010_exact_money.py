@@ -68,13 +68,9 @@ def _duckdb_rebuild(table: str, columns: list[tuple[str, tuple[int, int]]]) -> N
         ).scalar_one()
     )
     for column, (precision, scale) in columns:
-        pattern = r'(?<![\w"])("?)' + column + r'\1(\s+)DECIMAL\(\d+,\s*\d+\)'
-        ddl, found = re.subn(
-            pattern,
-            lambda m, c=column, p=precision, s=scale: f"{m[1]}{c}{m[1]}{m[2]}DECIMAL({p},{s})",
-            ddl,
-            count=1,
-        )
+        pattern = r'(?<![\w"])("?)' + column + r"\1(\s+)DECIMAL\(\d+,\s*\d+\)"
+        typed = f"{column}\\1\\2DECIMAL({precision},{scale})"
+        ddl, found = re.subn(pattern, r"\1" + typed, ddl, count=1)
         assert found == 1, f"{table}.{column} not found in {ddl}"
     indexes = [
         str(sql)
@@ -87,10 +83,10 @@ def _duckdb_rebuild(table: str, columns: list[tuple[str, tuple[int, int]]]) -> N
         ).scalars()
     ]
     keep = f"_keep_{table}"
-    op.execute(f"CREATE TEMPORARY TABLE {keep} AS SELECT * FROM {table}")
+    op.execute(f"CREATE TEMPORARY TABLE {keep} AS SELECT * FROM {table}")  # noqa: S608 - ours
     op.execute(f"DROP TABLE {table}")
     op.execute(ddl)
-    op.execute(f"INSERT INTO {table} SELECT * FROM {keep}")
+    op.execute(f"INSERT INTO {table} SELECT * FROM {keep}")  # noqa: S608 - our names
     op.execute(f"DROP TABLE {keep}")
     for sql in indexes:
         op.execute(sql)
