@@ -233,7 +233,10 @@ def _outliers(conn: Connection) -> Finding:
         sql = _outlier_sql(kind)
         total += _count(conn, sql, k=OUTLIER_MADS)
         for ref, value, m, mad in _rows(
-            conn, f"{sql} ORDER BY abs(value - m) DESC, ref LIMIT :n", k=OUTLIER_MADS, n=EXAMPLES
+            conn,
+            f"SELECT * FROM ({sql}) AS q ORDER BY abs(q.value - q.m) DESC, q.ref LIMIT :n",  # noqa: S608
+            k=OUTLIER_MADS,
+            n=EXAMPLES,
         ):
             if len(examples) < EXAMPLES:
                 examples.append(
