@@ -337,6 +337,9 @@ class OrderHeader(Base):
     cost: Mapped[Decimal | None] = mapped_column(MONEY)
     normal_lines: Mapped[int] = mapped_column(Integer, default=0)
     lines: Mapped[int] = mapped_column(Integer, default=0)
+    # TRUE when the order's normal lines name more than one customer, else NULL. Such an
+    # order counts for every one of its customers: customer counts read the lines then.
+    shared: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class OrderLine(Base):
@@ -684,6 +687,10 @@ class DataVersion(Base):
 _pg_index("ix_order_line_order_date", OrderLine.order_date)
 _pg_index("ix_order_line_order_id", OrderLine.order_id)
 _pg_index("ix_order_header_order_date", OrderHeader.order_date)
+# The few shared orders, found without reading every header (see OrderHeader.shared).
+Index("ix_order_header_shared", OrderHeader.id, postgresql_where=OrderHeader.shared).ddl_if(
+    dialect="postgresql"
+)
 _pg_index("ix_order_line_month_order_date", OrderLineMonth.order_date)
 _pg_index("ix_order_header_month_order_date", OrderHeaderMonth.order_date)
 _pg_index("ix_opportunity_closed_on", Opportunity.closed_on)

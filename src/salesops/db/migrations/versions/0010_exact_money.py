@@ -1,5 +1,5 @@
 """money keeps four decimal places: Numeric(18, 2) → Numeric(20, 4), sums Numeric(24, 2) →
-Numeric(28, 4)
+Numeric(28, 4); order_header.shared marks orders whose lines name several customers
 
 Revision ID: 0010_exact_money
 Revises: 0008
@@ -121,9 +121,33 @@ def _alter(new: bool) -> None:
                 op.alter_column(table, column, type_=sa.Numeric(precision, scale))
 
 
+_SHARED = """
+    UPDATE order_header SET shared = TRUE
+    WHERE order_no IN (
+        SELECT order_no FROM order_line GROUP BY order_no
+        HAVING min(CASE WHEN status = 'normal' THEN customer_id END)
+               < max(CASE WHEN status = 'normal' THEN customer_id END)
+    )
+"""
+
+
 def upgrade() -> None:
     _alter(new=True)
+    # Orders whose normal lines name several customers count for each of them
+    # (``salesops.db.migrate`` then recomputes the customers' first and last order dates).
+    op.add_column("order_header", sa.Column("shared", sa.Boolean(), nullable=True))
+    op.execute(_SHARED)
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index(
+            "ix_order_header_shared",
+            "order_header",
+            ["id"],
+            postgresql_where=sa.text("shared"),
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_order_header_shared", table_name="order_header")
+    op.drop_column("order_header", "shared")
     _alter(new=False)  # rounds to cents: the values were exact only with four places
