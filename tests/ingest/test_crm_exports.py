@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from salesops.ingest import load_mapping
+from salesops.ingest import load_mapping, load_sheet_mapping
 from tests.conftest import Db
 from tests.ingest.helpers import count, ok, rows, run, seed_customers, write_csv
 
@@ -98,6 +98,10 @@ def test_salesforce_export_with_create_policy(db: Db, tmp_path: Path) -> None:
 def test_every_sample_mapping_parses(path: Path) -> None:
     from salesops.ingest.fields import ENTITIES
 
+    if "entities:" in path.read_text(encoding="utf-8"):  # a sheet mapping (import sheet)
+        sheet = load_sheet_mapping(path)
+        assert all(m.columns and m.entity in ENTITIES for m in sheet.sections)
+        return
     mapping = load_mapping(path)
     assert mapping.columns
     assert mapping.entity in ENTITIES

@@ -140,15 +140,15 @@ def test_export_writes_canonical_fields_and_external_ids(db: Db, tmp_path: Path)
     ]  # fmt: skip
     assert list(csv.reader(exported["order_line"].splitlines())) == [
         FILES["order_line"][0],
-        ["S1", "1", "2024-03-05", "C1", "R1", "P1", "华东", "直销", "2.0000", "24000.00",
-         "8001.00", "normal"],
-        ["S1", "2", "2024-03-05", "C1", "R1", "P2", "华南", "", "1.5000", "99.99", "",
+        ["S1", "1", "2024-03-05", "C1", "R1", "P1", "华东", "直销", "2.0000", "24000.0000",
+         "8001.0000", "normal"],
+        ["S1", "2", "2024-03-05", "C1", "R1", "P2", "华南", "", "1.5000", "99.9900", "",
          "returned"],
     ]  # fmt: skip
     assert exported["activity"].splitlines()[1] == "A1,visit,C1,R1,O1,华东,2024-03-01 14:05:09"
     assert exported["marketing_spend"].splitlines()[1:] == [
-        "展会|2024-03-01|month|华东,展会,2024-03-01,month,50000.00,华东",
-        "Online|2024-03-01|month|,Online,2024-03-01,month,1234.56,",
+        "展会|2024-03-01|month|华东,展会,2024-03-01,month,50000.0000,华东",
+        "Online|2024-03-01|month|,Online,2024-03-01,month,1234.5600,",
     ]
 
 

@@ -122,7 +122,7 @@ def test_changed_reimport_writes_history_at_the_snapshot_time(db: Db, tmp_path: 
         ("O1", "stage", "Qualify", "Proposal", at, "import"),
         ("O2", "stage", "Proposal", "Closed Won", at, "import"),
         ("O2", "status", "open", "won", at, "import"),
-        ("O1", "amount", "1000.00", "1500.00", at, "import"),
+        ("O1", "amount", "1000.0000", "1500.0000", at, "import"),
         ("O2", "expected_close_on", "2024-03-31", "2024-04-15", at, "import"),
         ("O1", "owner", "R1", "R2", at, "import"),
     ]

@@ -77,10 +77,13 @@ def test_duplicate_key_in_one_file(db: Db, tmp_path: Path) -> None:
         tmp_path / "p.csv",
         [["external_id", "name"], ["P1", "A"], ["P2", "B"], ["P1", "A again"]],
     )
-    report = run(db, "product", path)
+    report = run(db, "product", path)  # a dimension: one error for all repeated keys
     assert [(e.row, e.column, e.value, e.reason) for e in report.errors] == [
-        (4, "external_id", "P1", "duplicate record: the same key as row 2")
-    ]
+        (4, "external_id", "P1", "1 product key repeats with different values, e.g. rows 2 "
+         "and 4 differ in name ('A' / 'A again'); set on_duplicate: first or last in the "
+         "mapping to keep the first or the last row of each (identical repeated rows are "
+         "merged by themselves)")
+    ]  # fmt: skip
     # One row per order line but no line number: the message says what the key is and what
     # is missing.
     lines = write_csv(

@@ -27,7 +27,7 @@ def test_number_formats(db: Db, tmp_path: Path) -> None:
         ("P1", Decimal("1234.50"), Decimal("1000.00")),
         ("P2", Decimal("12500.00"), Decimal("-1234.00")),
         ("P3", Decimal("88.00"), Decimal("99.00")),
-        ("P4", Decimal("0.13"), None),  # 12.5 % = 0.125, rounded to the cent of a money column
+        ("P4", Decimal("0.1250"), None),  # 12.5 % = 0.125: money keeps four places
         ("P5", Decimal("-0.50"), Decimal("7.00")),
     ]
 
@@ -47,7 +47,7 @@ def test_decimal_comma(db: Db, tmp_path: Path) -> None:
     ok(db, "product", path, mapping)
     assert rows(db, "SELECT list_price, unit_cost FROM product ORDER BY id") == [
         (Decimal("1234.50"), Decimal("1234.50")),
-        (Decimal("0.99"), Decimal("0.13")),
+        (Decimal("0.99"), Decimal("0.125")),
     ]
 
 

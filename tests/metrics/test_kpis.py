@@ -61,8 +61,8 @@ CASES: list[tuple[str, Any]] = [
     ("churn_rate", 0.333333),
     # 730/3 x 365/91 = 976.0073 per customer-year; margin 0.5147059; annual churn =
     # 1 - (2/3)^(365/91) = 0.8033473, lifetime min(1/0.8033473, 10) = 1.2447916
-    ("clv", 625.33),
-    ("per_rep_output", 243.33),  # 730 / 3 reps (Bob hired in Feb, Cat left in Jan)
+    ("clv", 625.3294),  # = 976.0073 x 0.5147059 x 1.2447916 (money keeps four places)
+    ("per_rep_output", 243.3333),  # 730 / 3 reps (Bob hired in Feb, Cat left in Jan)
     ("activities", 5),  # A1..A5; A7 is 1 April in Shanghai, A6 is December
     ("visit_conversion", 0.75),  # Acme (D1), Beta (O3), Gamma (D3) of Acme, Beta, Gamma, Delta
     ("nps", 25.0),  # 100 x (2 promoters - 1 detractor) / 4
@@ -174,7 +174,7 @@ def test_lost_deals_by_competitor_and_reason(world: World) -> None:
 def test_over_all_the_data(world: World) -> None:
     # every normal line: 730 (2024-Q1) + 310 (2023-Q4) + 500 (O7); all three reps ever
     assert world.engine.query(MetricQuery("revenue")).rows == [{"value": 1540.0}]
-    assert world.engine.query(MetricQuery("per_rep_output")).rows == [{"value": 513.33}]
+    assert world.engine.query(MetricQuery("per_rep_output")).rows == [{"value": 513.3333}]
     # with a grain and no dates, the periods run from the first date any fact has
     rows = world.engine.query(MetricQuery("open_opportunities", grain="year")).rows
     # end of 2023: D1 (created 1 Dec); D6 was lost on 15 Dec; today (2024-06-01): D4, D5

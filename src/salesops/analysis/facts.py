@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, literal_column, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, literal_column, select, union_all
 
 from salesops.analysis.common import AnalysisError, NormalFilters
 from salesops.db.schema import Activity, Opportunity, OrderHeader, OrderLine, Payment
@@ -61,32 +61,46 @@ def orders(
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> Subquery:
-    """One row per normal order in scope: ``customer_id, order_no, order_date, amount``.
+    """One row per normal order and customer in scope: ``customer_id, order_no, order_date,
+    amount``.
 
     Orders come from ``order_header`` (one row per order, kept by the loader); only a filter on
-    product or product line goes down to the order lines, since a header has no product. The
-    amount is over normal lines (and the filtered products). ``since``/``until`` bound
-    ``order_date`` inclusively.
+    product or product line, and the few orders whose lines name several customers
+    (``order_header.shared``: each of them bought, with their own lines), go down to the order
+    lines, since a header has no product and one customer. The amount is over normal lines
+    (and the filtered products). ``since``/``until`` bound ``order_date`` inclusively.
     """
+    line = OrderLine
+    line_where = [line.status == "normal", line.customer_id.is_not(None)]
+    line_where += conditions(line, scope, filters)
+    if since is not None:
+        line_where.append(line.order_date >= since)
+    if until is not None:
+        line_where.append(line.order_date <= until)
+    by_lines: Any = select(
+        line.customer_id.label("customer_id"),
+        line.order_no.label("order_no"),
+        func.min(line.order_date).label("order_date"),
+        func.sum(line.amount).label("amount"),
+    ).group_by(line.order_no, line.customer_id)
     if any(dim in LINE_DIMENSIONS for dim, _ in filters):
-        line = OrderLine
-        where = [line.status == "normal", line.customer_id.is_not(None)]
-        where += conditions(line, scope, filters)
-        if since is not None:
-            where.append(line.order_date >= since)
-        if until is not None:
-            where.append(line.order_date <= until)
-        query: Any = (
-            select(
-                func.min(line.customer_id).label("customer_id"),
-                line.order_no.label("order_no"),
-                func.min(line.order_date).label("order_date"),
-                func.sum(line.amount).label("amount"),
-            )
-            .where(and_(*where))
-            .group_by(line.order_no)
-        )
-        return query.subquery("orders")
+        return by_lines.where(and_(*line_where)).subquery("orders")
+    head = OrderHeader
+    where = [head.normal_lines > 0, head.customer_id.is_not(None), head.shared.is_(None)]
+    where += conditions(head, scope, filters)
+    if since is not None:
+        where.append(head.order_date >= since)
+    if until is not None:
+        where.append(head.order_date <= until)
+    query = select(
+        head.customer_id.label("customer_id"),
+        head.order_no.label("order_no"),
+        head.order_date.label("order_date"),
+        func.coalesce(head.amount, literal_column("0")).label("amount"),
+    ).where(and_(*where))
+    shared = select(head.id).where(head.shared.is_(True))
+    split = by_lines.where(and_(*line_where, line.order_id.in_(shared)))
+    return union_all(query, split).subquery("orders")
     head = OrderHeader
     where = [head.normal_lines > 0, head.customer_id.is_not(None)]
     where += conditions(head, scope, filters)

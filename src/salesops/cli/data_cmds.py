@@ -24,7 +24,7 @@ PROGRESS_BYTES = 1 << 20
 
 
 def _entity(value: str) -> str:
-    if value not in ENTITIES:
+    if value not in ENTITIES and value != "sheet":
         raise typer.BadParameter(f"unknown entity {value!r}; one of: {', '.join(ENTITIES)}")
     return value
 
@@ -53,13 +53,17 @@ def _summary(report: ImportReport) -> str:
         text += f"; created {made}"
     if report.nulled:
         text += f"; {report.nulled} unknown reference(s) left empty"
+    if report.merged:
+        text += f"; {report.merged} repeated row(s) merged"
     return text + f" ({report.seconds:.1f} s)."
 
 
 def import_cmd(
     entity: str = typer.Argument(
         ...,
-        help="Entity to import: " + ", ".join(ENTITIES) + ".",
+        help="Entity to import: "
+        + ", ".join(ENTITIES)
+        + "; or sheet: several entities from one file, as the --mapping's 'entities:' say.",
         autocompletion=complete.entity_names,
     ),
     file: Path = typer.Argument(..., help="CSV, XLSX, XLS or JSON-lines file."),
@@ -85,6 +89,20 @@ def import_cmd(
 
     entity = _entity(entity)
     snapshot = _as_of(as_of)
+    if entity == "sheet":
+        from salesops.cli.sheet_cmds import import_sheet_cmd
+
+        if map_ or sheet:
+            raise typer.BadParameter("import sheet takes its columns and sheet from --mapping")
+        import_sheet_cmd(
+            file,
+            mapping,
+            dry_run=dry_run,
+            errors_out=errors_out,
+            as_of=snapshot,
+            progress_bytes=PROGRESS_BYTES,
+        )
+        return
     console = Console(stderr=True)  # created per call: it reads the terminal width (COLUMNS)
     engine = open_database(migrate=True)
     try:
@@ -117,7 +135,10 @@ def import_cmd(
     if errors_out is not None and report.errors:
         write_errors_csv(report.errors, errors_out)
     if report.ok:
+        from salesops.cli.check_cmds import print_quality
+
         console.print(f"[green]{_summary(report)}[/green]", soft_wrap=True)
+        print_quality(console, report.quality)
         return
     console.print(errors_table(report.errors, total=report.errors_total))
     console.print(

@@ -11,6 +11,7 @@ import typer
 
 from salesops.cli import (
     auth_cmds,
+    check_cmds,
     common,
     data_cmds,
     demo_cmds,
@@ -35,6 +36,7 @@ server_cmds.register(app)
 demo_cmds.register(app)
 web_cmds.register(app)
 targets_cmds.register(app)
+check_cmds.register(app)
 auth_cmds.register(app)
 
 

@@ -7,8 +7,8 @@
   and whether the cost is known (revenue and margin without scanning every line);
 * ``order_header_month``: normal orders counted per month, customer, rep, region and channel
   (customer and order counts, repeat and retained customers without every order header);
-* ``customer.first_order_on / last_order_on``: over normal lines (new customers, lifecycle,
-  RFM without scanning all history);
+* ``customer.first_order_on / last_order_on``: over normal lines, for every customer an order's
+  lines name (new customers, lifecycle, RFM without scanning all history);
 * ``opportunity_change.seq / next_at``: each change's rank among its opportunity's changes of
   the same field and the time of the next one (a field's value as of any date, the stage
   stays of the funnel, without a window over the whole history — measured: the window was
@@ -48,7 +48,10 @@ _HEADER_AGG = """
            sum(CASE WHEN status = 'normal' THEN amount END) AS amount,
            sum(CASE WHEN status = 'normal' THEN cost END) AS cost,
            sum(CASE WHEN status = 'normal' THEN 1 ELSE 0 END) AS normal_lines,
-           count(*) AS lines
+           count(*) AS lines,
+           CASE WHEN min(CASE WHEN status = 'normal' THEN customer_id END)
+                     < max(CASE WHEN status = 'normal' THEN customer_id END)
+                THEN TRUE END AS shared
     FROM order_line
     {where}
     GROUP BY order_no
@@ -74,7 +77,7 @@ def refresh_order_headers(conn: Connection, touched_table: str | None = None) ->
             UPDATE order_header SET
                 order_date = a.order_date, customer_id = a.customer_id, rep_id = a.rep_id,
                 region_id = a.region_id, channel = a.channel, amount = a.amount, cost = a.cost,
-                normal_lines = a.normal_lines, lines = a.lines
+                normal_lines = a.normal_lines, lines = a.lines, shared = a.shared
             FROM ({agg}) AS a
             WHERE order_header.order_no = a.order_no
               AND (order_header.order_date IS DISTINCT FROM a.order_date
@@ -85,7 +88,8 @@ def refresh_order_headers(conn: Connection, touched_table: str | None = None) ->
                    OR order_header.amount IS DISTINCT FROM a.amount
                    OR order_header.cost IS DISTINCT FROM a.cost
                    OR order_header.normal_lines <> a.normal_lines
-                   OR order_header.lines <> a.lines)
+                   OR order_header.lines <> a.lines
+                   OR order_header.shared IS DISTINCT FROM a.shared)
             """  # noqa: S608 - only our own table names are formatted in
         )
     )
@@ -93,9 +97,9 @@ def refresh_order_headers(conn: Connection, touched_table: str | None = None) ->
         text(
             f"""
             INSERT INTO order_header (order_no, order_date, customer_id, rep_id, region_id,
-                                      channel, amount, cost, normal_lines, lines)
+                                      channel, amount, cost, normal_lines, lines, shared)
             SELECT a.order_no, a.order_date, a.customer_id, a.rep_id, a.region_id, a.channel,
-                   a.amount, a.cost, a.normal_lines, a.lines
+                   a.amount, a.cost, a.normal_lines, a.lines, a.shared
             FROM ({agg}) AS a
             WHERE NOT EXISTS (SELECT 1 FROM order_header h WHERE h.order_no = a.order_no)
             """  # noqa: S608
@@ -229,16 +233,28 @@ def refresh_order_header_month(conn: Connection, months: set[dt.date] | None = N
 
 
 def refresh_customer_order_dates(conn: Connection) -> None:
-    """Recompute each customer's first and last normal order date."""
+    """Recompute each customer's first and last normal order date.
+
+    Every customer with a normal line counts, also the second customer of an order whose
+    lines name two (``order_header.shared``): their dates come from the lines of those few
+    orders, everyone else's from the headers.
+    """
     conn.execute(
         text(
             """
             UPDATE customer SET first_order_on = a.first_on, last_order_on = a.last_on
             FROM (
-                SELECT c.id AS customer_id, min(l.order_date) AS first_on,
-                       max(l.order_date) AS last_on
+                SELECT c.id AS customer_id, min(o.order_date) AS first_on,
+                       max(o.order_date) AS last_on
                 FROM customer AS c
-                LEFT JOIN order_header AS l ON l.customer_id = c.id AND l.normal_lines > 0
+                LEFT JOIN (
+                    SELECT customer_id, order_date FROM order_header
+                    WHERE normal_lines > 0 AND shared IS NULL
+                    UNION ALL
+                    SELECT l.customer_id, l.order_date
+                    FROM order_line AS l JOIN order_header AS h ON h.id = l.order_id
+                    WHERE h.shared AND l.status = 'normal'
+                ) AS o ON o.customer_id = c.id
                 GROUP BY c.id
             ) AS a
             WHERE customer.id = a.customer_id

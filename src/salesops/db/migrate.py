@@ -25,6 +25,7 @@ _FILLED_AFTER = {
     "0006": ("refresh_payment_month_ends",),
     "0007": ("refresh_open_payments",),
     "0008": ("refresh_month_ends",),
+    "0010_exact_money": ("refresh_customer_order_dates",),
 }
 
 

@@ -7,7 +7,9 @@ Conventions, and why:
   makes the board fast over millions of rows.
 * Records from a source system keep its ``external_id`` (unique per entity), so re-importing
   updates instead of duplicating. Order lines are keyed by ``order_no`` + ``line_no``.
-* Money is ``Numeric(18, 2)`` (exact decimals); rates and probabilities ``Numeric(9, 4)``.
+* Money is ``Numeric(20, 4)`` (exact decimals with four places, so a file whose line amounts
+  carry discounts to the tenth of a cent sums to its own total); sums of many lines
+  ``Numeric(28, 4)``; rates and probabilities ``Numeric(9, 4)``.
 * Every fact carries ``region_id``: its *sales region*, resolved by the loader (own region, else
   the rep's, else the customer's). The customer's own geography is ``customer.region_id``.
 * ``order_header``, ``order_line_month``, ``order_header_month``, ``payment_month``,
@@ -46,10 +48,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-MONEY = Numeric(18, 2)
+MONEY = Numeric(20, 4)
 RATE = Numeric(9, 4)
 QUANTITY = Numeric(18, 4)
-MONEY_SUM = Numeric(24, 2)
+MONEY_SUM = Numeric(28, 4)
 
 naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -335,6 +337,9 @@ class OrderHeader(Base):
     cost: Mapped[Decimal | None] = mapped_column(MONEY)
     normal_lines: Mapped[int] = mapped_column(Integer, default=0)
     lines: Mapped[int] = mapped_column(Integer, default=0)
+    # TRUE when the order's normal lines name more than one customer, else NULL. Such an
+    # order counts for every one of its customers: customer counts read the lines then.
+    shared: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class OrderLine(Base):
@@ -385,7 +390,7 @@ class OrderLineMonth(Base):
     product_id: Mapped[int | None] = _ref()
     channel: Mapped[str | None] = mapped_column(String(100))
     cost_known: Mapped[bool] = mapped_column(Boolean)
-    # A line's money is Numeric(18, 2); six more digits hold the sum of up to a million lines.
+    # A line's money is Numeric(20, 4); eight more digits hold the sum of many million lines.
     amount: Mapped[Decimal] = mapped_column(MONEY_SUM)
     cost: Mapped[Decimal | None] = mapped_column(MONEY_SUM)
     lines: Mapped[int] = mapped_column(Integer)
@@ -743,6 +748,10 @@ class DataVersion(Base):
 _pg_index("ix_order_line_order_date", OrderLine.order_date)
 _pg_index("ix_order_line_order_id", OrderLine.order_id)
 _pg_index("ix_order_header_order_date", OrderHeader.order_date)
+# The few shared orders, found without reading every header (see OrderHeader.shared).
+Index("ix_order_header_shared", OrderHeader.id, postgresql_where=OrderHeader.shared).ddl_if(
+    dialect="postgresql"
+)
 _pg_index("ix_order_line_month_order_date", OrderLineMonth.order_date)
 _pg_index("ix_order_header_month_order_date", OrderHeaderMonth.order_date)
 _pg_index("ix_opportunity_closed_on", Opportunity.closed_on)

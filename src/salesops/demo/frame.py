@@ -25,9 +25,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, Table
 
-from salesops.db.schema import metadata
+from salesops.db.schema import MONEY, MONEY_SUM, metadata
 
 NULL = np.iinfo(np.int64).min
+#: Money columns' units per generated cent.
+CENTS_TO_MONEY = 10 ** ((MONEY.scale or 0) - 2)
 EPOCH_DAY = 0  # day numbers count from 1970-01-01
 
 
@@ -123,6 +125,8 @@ def _column(
     values = col[start:stop]
     type_ = schema.c[name].type
     if isinstance(type_, Numeric):
+        if type_ is MONEY or type_ is MONEY_SUM:  # generated in cents, stored with more places
+            values = np.where(values == NULL, NULL, values * CENTS_TO_MONEY)
         return scaled_decimal(values, type_.precision or 18, type_.scale or 0)
     if isinstance(type_, DateTime):
         return pa.array(values.astype(np.int64), mask=values == NULL).cast(pa.timestamp("s"))

@@ -8,7 +8,7 @@ Numbers accept currency signs (``¥ ￥ $ € £``, ``RMB``, ``CNY``, ``元`` ..
 separators, spaces, ``(1,234.00)`` for negatives and ``12.5%`` (→ 0.125). With
 ``decimal: ","`` the comma is the decimal mark and dots or spaces group thousands
 (``1.234,50``, ``1 234,50``). Decimal values travel to the database as normalised text and
-are cast there, so money stays exact.
+are cast there to the column's type (money: four decimal places), so money stays exact.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -23,10 +24,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Numeric, String
 
+from salesops.db.schema import MONEY
 from salesops.ingest.dates import AmbiguousDates, parse_dates, to_arrow
 from salesops.ingest.errors import ErrorList
 from salesops.ingest.fields import EntitySpec, Field
-from salesops.ingest.mapping import ColumnSpec, Mapping
+from salesops.ingest.mapping import DIMENSIONS, ColumnSpec, Mapping
 from salesops.ingest.readers import RawTable
 
 _NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
@@ -92,6 +94,8 @@ def convert_table(
     if spec.natural_key:
         out[staging_name("external_id")] = _natural_key(spec, out, n)
     table = pa.table(out)
+    if spec.name in DIMENSIONS:
+        return _merge_repeated(spec, mapping, table, errors)
     _check_duplicates(spec, mapping, table, errors, raw)
     return table
 
@@ -255,7 +259,7 @@ def _check_magnitude(
     col: _Column, numbers: pa.Array, spec: EntitySpec, errors: ErrorList, raw: RawTable
 ) -> pa.Array:
     column = col.field.db_column
-    col_type = spec.table.c[column].type if column else Numeric(18, 2)
+    col_type = spec.table.c[column].type if column else MONEY
     if isinstance(col_type, Numeric) and col_type.precision is not None:
         limit = 10.0 ** (col_type.precision - (col_type.scale or 0))
         with np.errstate(invalid="ignore"):
@@ -371,3 +375,71 @@ def _check_duplicates(
             f"duplicate record: the same key as row {first[i]}{hint}",
         )
     errors.count_more(len(shown) - min(len(shown), _MAX_REPORTED))
+
+
+def _merge_repeated(
+    spec: EntitySpec, mapping: Mapping, table: pa.Table, errors: ErrorList
+) -> pa.Table:
+    """A dimension repeated in one file (a flat sheet names its customer on every line):
+    rows identical in every mapped field are one record; rows whose key repeats with other
+    values follow ``on_duplicate`` — ``error`` (one error: how many keys, two rows that differ
+    and how), ``first`` or ``last`` (that row of each key is kept). Returns the rows to load."""
+    if not table.num_rows:
+        return table
+    keys = [staging_name(k) for k in spec.key]
+    fields = [c for c in table.schema.names if c not in ("_row", "_idx")]
+    frame = pd.DataFrame({c: table.column(c).to_pandas() for c in fields})
+    if not frame.duplicated(keys).any():
+        return table
+    keep_side: Literal["first", "last"] = "last" if mapping.on_duplicate == "last" else "first"
+    keep = ~frame.duplicated(keep=keep_side).to_numpy()  # identical rows: one stays
+    rest = frame[keep]
+    conflict = rest.duplicated(keys, keep=False).to_numpy()
+    if conflict.any() and mapping.on_duplicate == "error":
+        _report_conflicts(spec, mapping, table, rest, conflict, keys, errors)
+        return table
+    if conflict.any():
+        keep[np.nonzero(keep)[0][rest.duplicated(keys, keep=keep_side).to_numpy()]] = False
+    return table.filter(pa.array(keep))
+
+
+def _report_conflicts(
+    spec: EntitySpec,
+    mapping: Mapping,
+    table: pa.Table,
+    rest: pd.DataFrame,
+    conflict: np.ndarray,
+    keys: list[str],
+    errors: ErrorList,
+) -> None:
+    """One error for all keys that repeat with different values, with one example pair."""
+    clash = rest[conflict]
+    n_keys = len(clash[keys].drop_duplicates())
+    first_key = clash[keys].iloc[0]
+    pair = clash[(clash[keys] == first_key).all(axis=1)].iloc[:2]
+    rows = table.column("_row").to_numpy()
+    a, b = (int(rows[i]) for i in pair.index[:2])
+
+    def label(column: str) -> str:
+        name = column[2:]  # f_<field>
+        cspec = mapping.columns.get(name)
+        return cspec.column if cspec and cspec.column else name
+
+    def shown(value: object) -> str:
+        return "empty" if value is None or value != value else repr(str(value))
+
+    differ = [
+        f"{label(c)} ({shown(pair[c].iloc[0])} / {shown(pair[c].iloc[1])})"
+        for c in pair.columns
+        if c not in keys and pair[c].iloc[0] != pair[c].iloc[1] and not (pair[c].isna().all())
+    ]
+    key_label = label(keys[0])
+    noun = "key repeats" if n_keys == 1 else "keys repeat"
+    errors.add(
+        b,
+        key_label,
+        first_key.iloc[0],
+        f"{n_keys} {spec.name} {noun} with different values, e.g. rows {a} and {b} differ "
+        f"in {', '.join(differ)}; set on_duplicate: first or last in the mapping to keep the "
+        "first or the last row of each (identical repeated rows are merged by themselves)",
+    )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import DBAPIError
 
@@ -32,6 +33,7 @@ from salesops.ingest.mapping import (
     with_overrides,
 )
 from salesops.ingest.progress import NoProgress, ProgressSink
+from salesops.ingest.quality import QualityReport, quality_report
 from salesops.ingest.readers import RawTable, read_table
 
 
@@ -49,6 +51,7 @@ class ImportReport:
     history: int = 0  # opportunity_change rows written
     created: dict[str, int] = field(default_factory=dict)  # records created by references
     nulled: int = 0  # unknown references left empty (on_unknown_reference: null)
+    merged: int = 0  # repeated rows of a dimension merged into another row of the same key
     errors: list[RowError] = field(default_factory=list)
     errors_total: int = 0
     encoding: str | None = None
@@ -56,6 +59,7 @@ class ImportReport:
     run_id: int | None = None
     data_version: int | None = None
     seconds: float = 0.0
+    quality: QualityReport | None = None  # checks of the whole database after an import
 
     @property
     def ok(self) -> bool:
@@ -130,7 +134,7 @@ def import_file(
         report.status = "failed"
     report.seconds = time.perf_counter() - started
     if report.status != "ok":  # an ok run was logged inside its own transaction
-        _log_separately(engine, report, started_at, actor)
+        log_separately(engine, report, started_at, actor)
     return report
 
 
@@ -200,41 +204,24 @@ def _run(
     table = convert_table(raw, mapping, errors, timezone=timezone, on_progress=progress.advance)
     if table is None:
         return report
+    report.merged = raw.n_rows - table.num_rows
     changed_at = utc_naive(as_of, timezone) if as_of else started_at
     progress.phase("loading", 6)
     with engine.connect() as conn:
         trans = conn.begin()
         try:
-            loader = Loader(
-                conn, mapping, errors, changed_at=changed_at, as_of_given=as_of is not None
+            load_section(
+                conn, mapping, table, errors, report, changed_at, as_of is not None, progress
             )
-            loader.stage(table)
-            progress.advance()
-            loader.resolve_references()
-            progress.advance()
-            loader.prepare()
-            loader.check_required()
-            progress.advance()
-            if not errors:
-                loader.upsert()
-                progress.advance()
-                loader.self_references()
-                progress.advance()
-            if not errors:
-                loader.finish(raw.n_rows)
-            result = loader.result
-            report.inserted, report.updated = result.inserted, result.updated
-            report.unchanged, report.history = result.unchanged, result.history
-            report.created, report.nulled = dict(result.refs.created), result.refs.nulled
-            report.data_version = result.data_version
+            if not errors:  # the database as the import leaves it (or, dry, would leave it)
+                report.quality = quality_report(conn, created=report.created)
             if errors or dry_run:
                 trans.rollback()
                 report.status = "failed" if errors else "dry-run"
                 report.data_version = None
             else:
                 report.status = "ok"
-                loader.cleanup()
-                report.run_id = _log(conn, report, started_at, actor, errors_total=0)
+                report.run_id = log_run(conn, report, started_at, actor, errors_total=0)
                 trans.commit()
             progress.advance()
         except BaseException:
@@ -243,7 +230,42 @@ def _run(
     return report
 
 
-def _log(
+def load_section(
+    conn: Connection,
+    mapping: Mapping,
+    table: pa.Table,
+    errors: ErrorList,
+    report: ImportReport,
+    changed_at: dt.datetime,
+    as_of_given: bool,
+    progress: ProgressSink,
+) -> None:
+    """Load one converted table into ``mapping``'s entity in the caller's transaction, and put
+    the counts in ``report``; writes nothing once ``errors`` has any (the caller rolls back)."""
+    loader = Loader(conn, mapping, errors, changed_at=changed_at, as_of_given=as_of_given)
+    loader.stage(table)
+    progress.advance()
+    loader.resolve_references()
+    progress.advance()
+    loader.prepare()
+    loader.check_required()
+    progress.advance()
+    if not errors:
+        loader.upsert()
+        progress.advance()
+        loader.self_references()
+        progress.advance()
+    if not errors:
+        loader.finish(table.num_rows)
+        loader.cleanup()
+    result = loader.result
+    report.inserted, report.updated = result.inserted, result.updated
+    report.unchanged, report.history = result.unchanged, result.history
+    report.created, report.nulled = dict(result.refs.created), result.refs.nulled
+    report.data_version = result.data_version
+
+
+def log_run(
     conn: Connection,
     report: ImportReport,
     started_at: dt.datetime,
@@ -293,12 +315,13 @@ def _log(
     return int(run_id)
 
 
-def _log_separately(
+def log_separately(
     engine: Engine, report: ImportReport, started_at: dt.datetime, actor: str
 ) -> None:
     """Log a failed or dry run in a transaction of its own (the import's was rolled back)."""
     try:
         with engine.begin() as conn:
-            report.run_id = _log(conn, report, started_at, actor, errors_total=report.errors_total)
+            total = report.errors_total
+            report.run_id = log_run(conn, report, started_at, actor, errors_total=total)
     except DBAPIError:
         pass  # e.g. a database without our schema: the report still says what went wrong

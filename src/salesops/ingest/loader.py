@@ -207,7 +207,11 @@ class Loader:
         """Entity rules: sales region, cost from profit, status from stage, stage position."""
         spec = self.spec
         if spec.name == "order_line" and self._has("profit"):
-            profit = f"CAST(s.{staging_name('profit')} AS NUMERIC(18, 2))"
+            money = self.spec.table.c["amount"].type
+            assert isinstance(money, Numeric)
+            profit = (
+                f"CAST(s.{staging_name('profit')} AS NUMERIC({money.precision}, {money.scale}))"
+            )
             from_profit = f"({exprs['amount']} - {profit})"
             exprs["cost"] = (
                 f"COALESCE({exprs['cost']}, {from_profit})" if self._has("cost") else from_profit

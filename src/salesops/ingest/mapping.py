@@ -13,7 +13,19 @@ columns:
   pipeline: {default: default}
 ```
 
-Optional keys beyond the SPEC: ``delimiter`` (CSV; sniffed by default) and ``sheet``.
+Optional keys beyond the SPEC: ``delimiter`` (CSV; sniffed by default), ``sheet`` and
+``on_duplicate`` (``error`` | ``first`` | ``last``: which row of a dimension — org unit, rep,
+product, customer — wins when one file repeats a key with different values; identical repeated
+rows are merged always).
+
+A *sheet mapping* reads several entities from one file (``salesops import sheet``); its
+file-level keys apply to every section, a section's own keys win::
+
+    date_format: "%d/%m/%Y"
+    entities:
+      customer:   {on_duplicate: last, columns: {external_id: 客户编号, name: 客户名称}}
+      order_line: {columns: {order_no: 订单号, order_date: 下单日期, customer: 客户编号,
+                             amount: 金额}}
 """
 
 from __future__ import annotations
@@ -24,9 +36,27 @@ from typing import Any
 
 import yaml
 
-from salesops.ingest.fields import EntitySpec, entity_spec
+from salesops.ingest.fields import ENTITIES, EntitySpec, entity_spec
 
 POLICIES = ("reject", "create", "null")
+DUPLICATE_POLICIES = ("error", "first", "last")
+#: Entities whose repeated keys within one file are merged (identical rows) or resolved by
+#: ``on_duplicate``: the dimensions a flat sheet repeats on every line. Facts with a repeated
+#: key are always an error (two order lines with one number are two lines, not one).
+DIMENSIONS = ("org_unit", "rep", "product", "customer")
+#: The pseudo-entity of ``salesops import sheet`` (several entities from one file).
+SHEET = "sheet"
+_SECTION_KEYS = {"columns", "date_format", "decimal", "on_unknown_reference", "on_duplicate"}
+_SHEET_KEYS = {
+    "entities",
+    "encoding",
+    "date_format",
+    "decimal",
+    "on_unknown_reference",
+    "on_duplicate",
+    "delimiter",
+    "sheet",
+}
 _TOP_KEYS = {
     "entity",
     "encoding",
@@ -36,6 +66,7 @@ _TOP_KEYS = {
     "columns",
     "delimiter",
     "sheet",
+    "on_duplicate",
 }
 _SPEC_KEYS = {"column", "map", "format", "default"}
 
@@ -66,6 +97,7 @@ class Mapping:
     on_unknown_reference: str = "reject"
     delimiter: str | None = None
     sheet: str | None = None
+    on_duplicate: str = "error"
 
     @property
     def spec(self) -> EntitySpec:
@@ -115,6 +147,11 @@ def parse_mapping(data: Any, *, entity: str | None = None) -> Mapping:
     """Validate a mapping document (already parsed from YAML) for ``entity``."""
     if not isinstance(data, dict):
         raise MappingError("a mapping file must be a YAML mapping with a 'columns' key")
+    if "entities" in data:
+        raise MappingError(
+            "this mapping has several entities ('entities:'); import it with "
+            "`salesops import sheet FILE --mapping MAPPING.yaml`"
+        )
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise MappingError(
@@ -152,6 +189,14 @@ def parse_mapping(data: Any, *, entity: str | None = None) -> Mapping:
     delimiter = data.get("delimiter")
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise MappingError("delimiter must be one character")
+    on_duplicate = _text(data.get("on_duplicate") or "error")
+    if on_duplicate not in DUPLICATE_POLICIES:
+        raise MappingError(f"on_duplicate must be one of {', '.join(DUPLICATE_POLICIES)}")
+    if on_duplicate != "error" and spec.name not in DIMENSIONS:
+        raise MappingError(
+            f"on_duplicate applies to {', '.join(DIMENSIONS)}; a repeated {spec.name} key "
+            "is always an error"
+        )
     return Mapping(
         entity=spec.name,
         columns=columns,
@@ -161,16 +206,91 @@ def parse_mapping(data: Any, *, entity: str | None = None) -> Mapping:
         on_unknown_reference=policy,
         delimiter=delimiter,
         sheet=None if data.get("sheet") is None else _text(data["sheet"]),
+        on_duplicate=on_duplicate,
     )
+
+
+@dataclass(frozen=True)
+class SheetMapping:
+    """A parsed sheet mapping: one :class:`Mapping` per entity, in import order."""
+
+    sections: tuple[Mapping, ...]
+    encoding: str = "auto"
+    delimiter: str | None = None
+    sheet: str | None = None
+
+    @property
+    def entities(self) -> list[str]:
+        """The entities of the sections, in import order."""
+        return [m.entity for m in self.sections]
+
+
+def parse_sheet_mapping(data: Any) -> SheetMapping:
+    """Validate a sheet mapping (several entities read from one file)."""
+    if not isinstance(data, dict) or not isinstance(data.get("entities"), dict):
+        raise MappingError(
+            "a sheet mapping needs an 'entities:' section mapping each entity to its columns"
+        )
+    unknown = set(data) - _SHEET_KEYS
+    if unknown:
+        raise MappingError(
+            f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            f"a sheet mapping has {', '.join(sorted(_SHEET_KEYS))}"
+        )
+    shared = {k: v for k, v in data.items() if k in _SECTION_KEYS and v is not None}
+    sections = []
+    for raw_name, section in data["entities"].items():
+        name = _text(raw_name)
+        where = f"entities.{name}"
+        if name not in ENTITIES:
+            raise MappingError(f"{where}: unknown entity; one of: {', '.join(ENTITIES)}")
+        if not isinstance(section, dict) or not section.get("columns"):
+            raise MappingError(f"{where}: give the section's columns ('columns:')")
+        extra = set(section) - _SECTION_KEYS
+        if extra:
+            raise MappingError(
+                f"{where}: unknown key(s) {', '.join(sorted(map(str, extra)))}; "
+                f"a section has {', '.join(sorted(_SECTION_KEYS))}"
+            )
+        merged = dict(shared)
+        if name not in DIMENSIONS:
+            merged.pop("on_duplicate", None)  # the file-level option is for the dimensions
+        merged.update(section)
+        merged["entity"] = name
+        try:
+            sections.append(parse_mapping(merged))
+        except MappingError as exc:
+            raise MappingError(f"{where}: {exc}") from None
+    if not sections:
+        raise MappingError("the sheet mapping's 'entities:' section is empty")
+    order = list(ENTITIES)
+    sections.sort(key=lambda m: order.index(m.entity))
+    delimiter = data.get("delimiter")
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise MappingError("delimiter must be one character")
+    return SheetMapping(
+        sections=tuple(sections),
+        encoding=_text(data.get("encoding") or "auto"),
+        delimiter=delimiter,
+        sheet=None if data.get("sheet") is None else _text(data["sheet"]),
+    )
+
+
+def load_sheet_mapping(path: Path) -> SheetMapping:
+    """Read and validate a sheet mapping YAML file."""
+    return parse_sheet_mapping(_read_yaml(path))
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise MappingError(f"cannot read mapping {path}: {exc}") from None
 
 
 def load_mapping(path: Path, *, entity: str | None = None) -> Mapping:
     """Read and validate a mapping YAML file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise MappingError(f"cannot read mapping {path}: {exc}") from None
-    return parse_mapping(data, entity=entity)
+    return parse_mapping(_read_yaml(path), entity=entity)
 
 
 def _norm(name: str) -> str:

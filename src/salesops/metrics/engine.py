@@ -28,6 +28,7 @@ from salesops.db.schema import Opportunity as OpportunityModel
 from salesops.db.schema import (
     OpportunityChange,
     OpportunityMonthEndCover,
+    OrderHeader,
     OrderLine,
     Payment,
     PaymentMonthEndCover,
@@ -61,7 +62,9 @@ __all__ = [
 #: :meth:`MetricsEngine._month_ends` answers for them.
 _COVERS = (OpportunityMonthEndCover, PaymentMonthEndCover)
 
-_DIGITS = {"money": 2, "money_per_day": 2, "days": 4, "score": 4, "ratio": 6, "count": 4}
+#: Places of each unit in answers; money keeps the four it is stored with (a file's total to the
+#: last digit), and pages round it for display per locale.
+_DIGITS = {"money": 4, "money_per_day": 2, "days": 4, "score": 4, "ratio": 6, "count": 4}
 
 
 class ResultRow(dict[str, Any]):
@@ -155,6 +158,7 @@ class MetricsEngine:
         self._summary_table: bool | None = None
         self._tables: dict[str, bool] = {}
         self._month_ends_seen: list[tuple[dt.date, dt.date] | None] = [None] * len(_COVERS)
+        self._shared_seen = False
         self.cache = ResultCache(cache_size)
         # Built statements by query shape (like prepared statements): results are cached
         # separately and keyed by data version; a statement only depends on the query.
@@ -294,6 +298,7 @@ class MetricsEngine:
         visits = self.summary and (conn is None or self._has_table(conn, "visit_conversion"))
         headers = self.summary and (conn is None or self._has_table(conn, "order_header_month"))
         payments = self.summary and (conn is None or self._has_table(conn, "payment_open"))
+        shared = self._shared_orders(conn)
         key = (
             tuple(queries),
             scope,
@@ -307,6 +312,7 @@ class MetricsEngine:
             visits,
             headers,
             payments,
+            shared,
         )
         found = self._statements.get(key)
         if found is not None:
@@ -324,6 +330,7 @@ class MetricsEngine:
             visits=visits,
             header_months=headers,
             kept_payments=payments,
+            shared_orders=shared,
         )
         self._statements.put(key, compiled)
         return compiled
@@ -362,6 +369,20 @@ class MetricsEngine:
             for first, last in (held.get(c, (None, None)) for c in _COVERS)
         ]
         return list(self._month_ends_seen)
+
+    def _shared_orders(self, conn: Any = None) -> bool:
+        """Whether some order's normal lines name several customers (``order_header.shared``;
+        a partial index on PostgreSQL, zone maps on DuckDB answer without reading the
+        headers) — on every query. Without a connection: what the last query found."""
+        if conn is None:
+            return self._shared_seen
+        if not self._has_table(conn, "order_header"):
+            return False
+        found = conn.execute(
+            select(OrderHeader.id).where(OrderHeader.shared.is_(True)).limit(1)
+        ).first()
+        self._shared_seen = found is not None
+        return self._shared_seen
 
     def _has_table(self, conn: Any, name: str) -> bool:
         found = self._tables.get(name)

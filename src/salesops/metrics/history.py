@@ -66,7 +66,7 @@ def cutoff_of(day: dt.date) -> dt.datetime:
 
 def _typed(field: str, text: Any) -> ColumnElement[Any]:
     if field in ("amount",):
-        return cast(safe_numeric(text), Numeric(18, 2))
+        return cast(safe_numeric(text), Opportunity.amount.type)
     if field == "probability":
         return cast(safe_numeric(text), Numeric(9, 4))
     if field == "expected_close_on":

@@ -73,6 +73,7 @@ def compile_queries(
     visits: bool = True,
     header_months: bool = True,
     kept_payments: bool = True,
+    shared_orders: bool = False,
 ) -> Compiled:
     """Compile queries that differ only in their metric into one statement (shared passes).
 
@@ -86,7 +87,9 @@ def compile_queries(
     read time in stage from ``opportunity_stage_stay`` (False: from history); ``visits``: read
     visit conversion from ``visit_conversion`` (False: from visits, deals and orders);
     ``header_months``: read order and customer counts through ``order_header_month`` where
-    exact (False: from the order headers); ``kept_payments``: the collection rate's sums
+    exact (False: from the order headers); ``shared_orders``: some order's lines name several
+    customers, so order and customer counts read the lines (every customer counts);
+    ``kept_payments``: the collection rate's sums
     through ``payment_month`` and overdue amounts through ``payment_open`` where exact (False:
     from all payments).
     """
@@ -131,6 +134,7 @@ def compile_queries(
         visits=visits,
         header_months=header_months,
         kept_payments=kept_payments,
+        shared_orders=shared_orders,
     )
     parts = [
         Part(build_group(ctx, g), tuple(m.name for m in g.measures))
@@ -168,6 +172,7 @@ def compile_query(
     visits: bool = True,
     header_months: bool = True,
     kept_payments: bool = True,
+    shared_orders: bool = False,
 ) -> Compiled:
     """Compile one query (see :func:`compile_queries`)."""
     return compile_queries(
@@ -183,4 +188,5 @@ def compile_query(
         visits=visits,
         header_months=header_months,
         kept_payments=kept_payments,
+        shared_orders=shared_orders,
     )

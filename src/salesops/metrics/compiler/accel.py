@@ -1,7 +1,8 @@
 """Faster, equivalent sources for measures — the compiler's business, never the catalog's.
 
 * Order and customer counts over normal order lines are counts over ``order_header`` (one row
-  per order, kept exact by the loader) when no product dimension is involved: a
+  per order, kept exact by the loader) when no product dimension is involved and no order's
+  lines name several customers (a header has one; the lines count each of them): a
   ``count(distinct order_id)`` over millions of lines becomes a ``count(*)`` over headers.
 * Sums over order lines (revenue, gross profit, costed revenue) by month, quarter or year,
   region, rep, team, product, product line and channel come from the monthly summary
@@ -30,7 +31,10 @@ def _customer(t: FromClause, ctx: RowCtx) -> ColumnElement[int]:
 
 
 def header_ok(ctx: BuildCtx) -> bool:
-    """Whether every grouped and filtered dimension exists on order headers."""
+    """Whether every grouped and filtered dimension exists on order headers, and a header's
+    one customer is every customer of its order (no order's lines name several)."""
+    if ctx.shared_orders:
+        return False
     return all(applies("order_header", d) for d in (*ctx.dims, *ctx.filters))
 
 

@@ -51,6 +51,9 @@ class BuildCtx:
     visits: bool = True
     #: read order and customer counts through ``order_header_month`` where exact (:mod:`.summary`)
     header_months: bool = True
+    #: some order's normal lines name several customers (``order_header.shared``): customer
+    #: and order counts read the lines, where every customer of such an order counts
+    shared_orders: bool = False
     #: read the collection rate's sums through ``payment_month`` (:mod:`.summary`) and overdue
     #: amounts through ``payment_open`` (:mod:`.stocks`) where exact
     kept_payments: bool = True

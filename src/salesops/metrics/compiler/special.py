@@ -65,7 +65,8 @@ def build_retention(ctx: BuildCtx, measures: Sequence[Measure]) -> Select[Any]:
     # orders for nothing).
     lookback = 0 if frame.mode == "single" else 1
     line_dims = any(not dims_mod.applies("order_header", d) for d in (*ctx.dims, *ctx.filters))
-    fact = "order_line" if line_dims else "order_header"
+    # an order whose lines name several customers retains each of them: read the lines
+    fact = "order_line" if line_dims or ctx.shared_orders else "order_header"
     if inner_frame is None:  # no period to look back from: nothing is retained or lost
         return empty_part(ctx, measures)
     counted = inner_frame.periods(lookback=lookback)
