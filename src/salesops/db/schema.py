@@ -666,7 +666,7 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(200), unique=True)
     prefix: Mapped[str | None] = mapped_column(String(20))  # shown in lists to tell tokens apart
-    read_only: Mapped[bool] = mapped_column(Boolean, default=True)
+    read_only: Mapped[bool | None] = mapped_column(Boolean, default=True)  # None: before 0009
     created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_by: Mapped[str | None] = mapped_column(String(100))
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
