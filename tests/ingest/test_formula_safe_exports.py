@@ -20,10 +20,10 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from salesops.app import create_app
 from salesops.cli.main import app
 from salesops.db.derived import refresh_after_write
 from salesops.formula_safety import csv_cell, unguard, xlsx_cell
+from tests.auth_helpers import admin_client
 from tests.conftest import Db
 from tests.ingest.helpers import rows, write_csv
 from tests.web.data import ASOF, seed
@@ -60,7 +60,9 @@ def test_cli_csv_export_is_text_and_imports_back(db: Db, tmp_path: Path) -> None
         exported = {r["external_id"]: r for r in csv.DictReader(fh)}
     for i, cell in enumerate(RISKY.values(), start=1):
         assert exported[f"C{i}"]["name"] == cell
-        assert exported[f"C{i}"]["credit_limit"] == "-100.50"  # a number stays a number
+        assert (
+            exported[f"C{i}"]["credit_limit"] == "-100.5000"
+        )  # a number stays a number (money keeps 4 places)
     assert exported["C9"]["name"] == "Plain Co"
     # Importing the export changes nothing: the apostrophes come off again.
     result = runner.invoke(app, ["import", "customer", str(out)])
@@ -92,7 +94,7 @@ def _board(db: Db) -> TestClient:
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE customer SET name = :n WHERE external_id = 'C4'"), {"n": EVIL})
         refresh_after_write(conn)
-    return TestClient(create_app(db.engine), raise_server_exceptions=True)
+    return admin_client(db.engine, raise_server_exceptions=True)
 
 
 def _csv_cells(content: bytes) -> list[str]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from salesops.app import create_app
 from salesops.db.schema import Target
 from tests.analysis.data import build
+from tests.auth_helpers import admin_client
 from tests.conftest import Db
 
 
@@ -32,7 +31,7 @@ def test_coverage_mid_month_is_against_next_months_target(db: Db) -> None:
                      period_start=dt.date(2026, 7, 1), scope_kind="company",
                      value=Decimal(1000)))  # fmt: skip
         s.commit()
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     url = "/api/v1/panels/pipeline?cards=pipeline_coverage&period=month&asof=2026-06-15&lang=en"
     (card,) = client.get(url).json()["cards"]
     assert card["value"] == 0.3

@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from salesops.app import create_app
 from salesops.config import get_settings
 from salesops.db.schema import Target
 from salesops.web.filters import parse_filters
+from tests.auth_helpers import admin_client
 from tests.conftest import Db
 from tests.web.data import seed
 
@@ -50,7 +49,7 @@ def test_the_overview_finds_the_fiscal_year_target(db: Db, april: None) -> None:
                      period_start=dt.date(2026, 4, 1), scope_kind="company",
                      value=Decimal(2_000_000)))  # fmt: skip
         s.commit()
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     page = client.get("/?period=fiscal_year&asof=2026-12-07&lang=en").text
     # the bar offers the fiscal periods, the fiscal year is picked
     assert re.search(r'value="fiscal_year" checked', page)
@@ -63,5 +62,5 @@ def test_the_overview_finds_the_fiscal_year_target(db: Db, april: None) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SALESOPS_FISCAL_YEAR_START_MONTH", "1")
         get_settings.cache_clear()
-        plain = TestClient(create_app(db.engine)).get("/?asof=2026-12-07&lang=en").text
+        plain = admin_client(db.engine).get("/?asof=2026-12-07&lang=en").text
     assert 'value="fiscal_year"' not in plain

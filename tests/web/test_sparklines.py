@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from fastapi.testclient import TestClient
-
-from salesops.app import create_app
+from tests.auth_helpers import admin_client
 from tests.conftest import Db
 from tests.web.data import seed
 
@@ -15,7 +13,7 @@ CARDS = "revenue,open_pipeline,weighted_pipeline,overdue_receivables"
 
 def test_stock_sparklines_and_the_month_to_date_point(db: Db) -> None:
     seed(db.engine)
-    client = TestClient(create_app(db.engine))
+    client = admin_client(db.engine)
     url = f"/api/v1/panels/overview?cards={CARDS}&asof=2026-06-15"
     en = {c["metric"]: c for c in client.get(url + "&lang=en").json()["cards"]}
     zh = {c["metric"]: c for c in client.get(url + "&lang=zh").json()["cards"]}
