@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from salesops.cli import data_cmds, demo_cmds, metric_cmds, server_cmds, targets_cmds, web_cmds
+from salesops.cli import (
+    backup_cmds,
+    data_cmds,
+    demo_cmds,
+    metric_cmds,
+    server_cmds,
+    targets_cmds,
+    web_cmds,
+)
 
 app = typer.Typer(
     name="salesops",
@@ -20,6 +28,7 @@ demo_cmds.register(app)
 metric_cmds.register(app)
 targets_cmds.register(app)
 web_cmds.register(app)
+backup_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover
