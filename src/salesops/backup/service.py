@@ -249,10 +249,12 @@ def restore_database(
         manifest, files = _verified(path, Path(tmp), passphrase, progress)
         occupied = _target_rows(engine)
         if occupied and not force:
-            listed = ", ".join(f"{name} ({rows:,})" for name, rows in list(occupied.items())[:4])
+            largest = sorted(occupied.items(), key=lambda kv: -kv[1])[:3]
             raise BackupError(
-                f"the target database is not empty ({listed} rows ...): "
-                "use --force to replace its content"
+                f"the target database is not empty ({sum(occupied.values()):,} rows in "
+                f"{len(occupied)} tables, e.g. "
+                + ", ".join(f"{name}: {rows:,}" for name, rows in largest)
+                + "): use --force to replace its content"
             )
         report = RestoreReport(
             manifest=manifest,

@@ -126,8 +126,8 @@ def backup(
         typer.echo("Error: --keep-daily/--keep-weekly need FILE to be a directory.", err=True)
         raise typer.Exit(2)
     passphrase = _passphrase(confirm=True) if encrypt else None
+    engine = open_database(migrate=False)
     try:
-        engine = open_database(migrate=False)
         with RichProgress(console) as progress:
             manifest = backup_database(engine, file, passphrase=passphrase, progress=progress)
     except BackupError as exc:
@@ -140,6 +140,8 @@ def backup(
                 "through the running board's scheduler, or stop the board for the backup",
             ) from None
         raise
+    finally:
+        engine.dispose()
     console.print(
         f"[green]Backed up[/green] {len(manifest.tables)} tables, {manifest.row_total:,} rows "
         f"(schema {manifest.schema_revision}) to {file} ({_size(file.stat().st_size)})"
@@ -170,8 +172,8 @@ def restore(
     if not file.is_file():
         raise _fail(console, f"{file}: no such file")
     passphrase = _passphrase(confirm=False) if is_encrypted(file) else None
+    engine = make_engine()
     try:
-        engine = make_engine()
         with RichProgress(console) as progress:
             report = restore_database(
                 engine, file, passphrase=passphrase, force=force, progress=progress
@@ -181,6 +183,8 @@ def restore(
         raise typer.Exit(2) from None
     except BackupError as exc:
         raise _fail(console, str(exc)) from None
+    finally:
+        engine.dispose()
     upgraded = (
         f", upgraded from schema {report.upgraded_from} to {report.revision}"
         if report.upgraded_from
