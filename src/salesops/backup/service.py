@@ -108,45 +108,43 @@ def _snapshot(
     import pyarrow.parquet as pq
 
     files: dict[str, Path] = {}
-    with engine.connect() as conn:
+    with engine.connect() as conn, conn.begin():
         if conn.dialect.name == "postgresql":
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SET TRANSACTION READ ONLY"))
-            revision = _revision(conn)
-            if revision is None:
-                raise BackupError("the database has no SalesOps schema: nothing to back up")
-            if not is_known_revision(revision):
-                raise BackupError(
-                    f"the database is at schema revision {revision}, newer than this version "
-                    f"of SalesOps ({head_revision()}): back it up with the newer version"
-                )
-            manifest = Manifest(
-                app_version=salesops.__version__,
-                schema_revision=revision,
-                created_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                database=conn.dialect.name,
+            # one snapshot for every table; DuckDB's transactions always are one
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        revision = _revision(conn)
+        if revision is None:
+            raise BackupError("the database has no SalesOps schema: nothing to back up")
+        if not is_known_revision(revision):
+            raise BackupError(
+                f"the database is at schema revision {revision}, newer than this version "
+                f"of SalesOps ({head_revision()}): back it up with the newer version"
             )
-            for table in existing_tables(conn):
-                columns = table_columns(conn, table.name)
-                total = _count(conn, table.name)
-                progress.phase(table.name, total)
-                name = f"tables/{table.name}.parquet"
-                file = work / f"{table.name}.parquet"
-                digest = TableHash()
-                schema = arrow_schema(columns)
-                with pq.ParquetWriter(file, schema, compression="zstd") as writer:
-                    for batch in read_batches(conn, table, columns):
-                        writer.write_batch(batch)
-                        digest.update(batch)
-                        progress.advance(batch.num_rows)
-                files[name] = file
-                manifest.tables.append(
-                    TableEntry(table.name, name, digest.rows, digest.hexdigest(), columns)
-                )
-                if after_table is not None:
-                    after_table(table.name)
+        manifest = Manifest(
+            app_version=salesops.__version__,
+            schema_revision=revision,
+            created_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            database=conn.dialect.name,
+        )
+        for table in existing_tables(conn):
+            columns = table_columns(conn, table.name)
+            total = _count(conn, table.name)
+            progress.phase(table.name, total)
+            name = f"tables/{table.name}.parquet"
+            file = work / f"{table.name}.parquet"
+            digest = TableHash()
+            schema = arrow_schema(columns)
+            with pq.ParquetWriter(file, schema, compression="zstd") as writer:
+                for batch in read_batches(conn, table, columns):
+                    writer.write_batch(batch)
+                    digest.update(batch)
+                    progress.advance(batch.num_rows)
+            files[name] = file
+            manifest.tables.append(
+                TableEntry(table.name, name, digest.rows, digest.hexdigest(), columns)
+            )
+            if after_table is not None:
+                after_table(table.name)
     return manifest, files
 
 
