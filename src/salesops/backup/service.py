@@ -43,6 +43,7 @@ from salesops.backup.tables import (
     sequences,
     table_columns,
 )
+from salesops.db.bulk import foreign_keys_checked_at_end
 from salesops.db.migrate import fill_added, head_revision, is_known_revision, migrate_connection
 from salesops.db.schema import metadata
 from salesops.ingest.progress import NoProgress, ProgressSink
@@ -265,13 +266,14 @@ def restore_database(
             _drop_schema(conn)
             migrate_connection(conn, manifest.schema_revision)
             pause = os.environ.get(PAUSE_ENV)
-            for index, entry in enumerate(manifest.tables):
-                progress.phase(f"load {entry.name}", entry.rows)
-                _load(conn, entry, files[entry.name], progress)
-                report.rows[entry.name] = entry.rows
-                if pause and index == 0:
-                    Path(pause).touch()
-                    time.sleep(600)
+            with foreign_keys_checked_at_end(conn, [t.name for t in manifest.tables]):
+                for index, entry in enumerate(manifest.tables):
+                    progress.phase(f"load {entry.name}", entry.rows)
+                    _load(conn, entry, files[entry.name], progress)
+                    report.rows[entry.name] = entry.rows
+                    if pause and index == 0:
+                        Path(pause).touch()
+                        time.sleep(600)
             head = head_revision()
             if manifest.schema_revision != head:
                 migrate_connection(conn, "head")

@@ -108,7 +108,7 @@ def backup(
         if file is not None:
             typer.echo("Error: give either FILE or --list DIR, not both.", err=True)
             raise typer.Exit(2)
-        _list(list_dir, fmt, console)
+        _list(list_dir, fmt, Console())
         return
     if file is None:
         typer.echo("Error: give the archive FILE (or a directory), or --list DIR.", err=True)
