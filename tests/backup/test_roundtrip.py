@@ -60,3 +60,49 @@ def test_checksum_sees_one_changed_value(db: Db, tmp_path: Path) -> None:
     after = checksums(backup_database(db.engine, tmp_path / "b.zip"))
     changed = [name for name in before if before[name] != after[name]]
     assert changed == ["order_line"]
+
+
+def test_awkward_values_survive_both_ways(db: Db, tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    awkward = [
+        # id, text_zh, text_en, valid_from
+        (1, '第一行\n第二行 "引号", 逗号', "", "2024-02-29"),
+        (2, "NULL", None, None),
+        (3, "\\N ~ 0:", "a\r\nb", "1999-12-31"),
+    ]
+    with db.engine.begin() as conn:
+        for id_, zh, en, day in awkward:
+            conn.execute(
+                text(
+                    "INSERT INTO announcement (id, external_id, kind, text_zh, text_en, "
+                    "valid_from) VALUES (:id, :ext, 'news', :zh, :en, CAST(:day AS DATE))"
+                ),
+                {"id": id_, "ext": f"A{id_}", "zh": zh, "en": en, "day": day},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO opportunity (id, external_id, pipeline, status) "
+                "VALUES (1, 'O1', 'default', 'open')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO opportunity_change (id, opportunity_id, field, new_value, "
+                "changed_at, source) VALUES (1, 1, 'amount', '1.5', "
+                "CAST('2024-03-01 08:09:10.123456' AS TIMESTAMP), 'import')"
+            )
+        )
+    first = backup_database(db.engine, tmp_path / "a.zip")
+    other = "postgresql" if db.kind == "duckdb" else "duckdb"
+    with fresh_database(other, tmp_path) as target:
+        restore_database(target, tmp_path / "a.zip")
+        with target.connect() as conn:
+            rows = conn.execute(
+                text("SELECT id, text_zh, text_en, valid_from FROM announcement ORDER BY id")
+            ).all()
+            changed_at = conn.execute(text("SELECT changed_at FROM opportunity_change")).scalar()
+        assert [(r[0], r[1], r[2], r[3] and r[3].isoformat()) for r in rows] == awkward
+        assert changed_at.isoformat() == "2024-03-01T08:09:10.123456"
+        second = backup_database(target, tmp_path / "b.zip")
+    assert checksums(second) == checksums(first)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy.exc import DataError, IntegrityError
 
 import salesops
 from salesops.backup import archive, crypto
@@ -261,29 +262,48 @@ def restore_database(
             upgraded_from=None,
             revision=manifest.schema_revision,
         )
-        with engine.begin() as conn:
-            old_version = _data_version(conn) if occupied else 0
-            _drop_schema(conn)
-            migrate_connection(conn, manifest.schema_revision)
-            pause = os.environ.get(PAUSE_ENV)
-            with foreign_keys_checked_at_end(conn, [t.name for t in manifest.tables]):
-                for index, entry in enumerate(manifest.tables):
-                    progress.phase(f"load {entry.name}", entry.rows)
-                    _load(conn, entry, files[entry.name], progress)
-                    report.rows[entry.name] = entry.rows
-                    if pause and index == 0:
-                        Path(pause).touch()
-                        time.sleep(600)
-            head = head_revision()
-            if manifest.schema_revision != head:
-                migrate_connection(conn, "head")
-                fill_added(conn, manifest.schema_revision, head)
-                report.upgraded_from, report.revision = manifest.schema_revision, head
-            _restart_sequences(conn)
-            if occupied:
-                _bump_version(conn, old_version)
+        try:
+            _write(engine, manifest, files, report, bool(occupied), progress)
+        except (IntegrityError, DataError) as exc:
+            detail = str(exc.orig).strip().splitlines()
+            raise BackupError(
+                "the archive's rows do not fit the target database, nothing was written: "
+                + " ".join(detail[:2])
+            ) from None
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write(
+    engine: Engine,
+    manifest: Manifest,
+    files: dict[str, Path],
+    report: RestoreReport,
+    occupied: bool,
+    progress: ProgressSink,
+) -> None:
+    """Replace the target's schema and content with the archive's, in one transaction."""
+    with engine.begin() as conn:
+        old_version = _data_version(conn) if occupied else 0
+        _drop_schema(conn)
+        migrate_connection(conn, manifest.schema_revision)
+        pause = os.environ.get(PAUSE_ENV)
+        with foreign_keys_checked_at_end(conn, [t.name for t in manifest.tables]):
+            for index, entry in enumerate(manifest.tables):
+                progress.phase(f"load {entry.name}", entry.rows)
+                _load(conn, entry, files[entry.name], progress)
+                report.rows[entry.name] = entry.rows
+                if pause and index == 0:
+                    Path(pause).touch()
+                    time.sleep(600)
+        head = head_revision()
+        if manifest.schema_revision != head:
+            migrate_connection(conn, "head")
+            fill_added(conn, manifest.schema_revision, head)
+            report.upgraded_from, report.revision = manifest.schema_revision, head
+        _restart_sequences(conn)
+        if occupied:
+            _bump_version(conn, old_version)
 
 
 def _target_rows(engine: Engine) -> dict[str, int]:

@@ -20,6 +20,7 @@ dates ``YYYY-MM-DD``, timestamps ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC), booleans
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -157,7 +158,6 @@ def order_by(table: Table, columns: list[Column]) -> str:
 def read_batches(conn: Connection, table: Table, columns: list[Column]) -> Iterator[pa.RecordBatch]:
     """The rows of ``table`` in primary-key order as Arrow batches of the portable schema,
     read on ``conn`` (inside its transaction, so all tables come from one snapshot)."""
-    import pyarrow as pa
 
     schema = arrow_schema(columns)
     select = ", ".join(quote(c.name) for c in columns)
@@ -168,11 +168,61 @@ def read_batches(conn: Connection, table: Table, columns: list[Column]) -> Itera
         for batch in reader:
             yield _cast(batch, schema)
         return
-    result = conn.execution_options(stream_results=True, yield_per=BATCH_ROWS).execute(text(sql))
-    for part in result.partitions(BATCH_ROWS):
-        values = list(zip(*part, strict=True)) if part else [() for _ in columns]
-        arrays = [pa.array(list(v), type=f.type) for v, f in zip(values, schema, strict=True)]
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+    yield from _copy_batches(conn, sql, schema)
+
+
+def _copy_batches(conn: Connection, sql: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """PostgreSQL: the rows through ``COPY (query) TO STDOUT`` as CSV, parsed by Arrow (about
+    ten times faster than rows through the driver). The CSV is unambiguous: NULL is an
+    unquoted empty field, an empty string is quoted; booleans are ``t``/``f``; dates ISO
+    (set for the transaction); floats in their shortest exact form (PostgreSQL >= 12)."""
+    import pyarrow.csv as pcsv
+
+    raw: Any = conn.connection.dbapi_connection
+    conn.execute(text("SET LOCAL datestyle = 'ISO, YMD'"))
+    conn.execute(text("SET LOCAL extra_float_digits = 1"))
+    with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        stream = _CopyStream(copy)
+        if not stream.peek():
+            return
+        reader = pcsv.open_csv(
+            stream,
+            read_options=pcsv.ReadOptions(column_names=schema.names, block_size=8 << 20),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types=schema,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                true_values=["t"],
+                false_values=["f"],
+            ),
+        )
+        for batch in reader:
+            yield _cast(batch, schema)
+
+
+class _CopyStream(io.RawIOBase):
+    """A psycopg COPY TO as a readable binary file."""
+
+    def __init__(self, copy: Any) -> None:
+        self._chunks = iter(copy)
+        self._buffer = b""
+
+    def peek(self) -> bytes:
+        if not self._buffer:
+            self._buffer = bytes(next(self._chunks, b""))
+        return self._buffer
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        data = self.peek()
+        n = min(len(target), len(data))
+        target[:n] = data[:n]
+        self._buffer = data[n:]
+        return n
 
 
 def _cast(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
