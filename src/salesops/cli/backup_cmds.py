@@ -48,6 +48,17 @@ def _fail(console: Console, message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
+def _locked(console: Console, exc: Exception) -> Exception:
+    """A DuckDB file held by another process gets a clear error; anything else goes on."""
+    if "could not set lock" not in str(exc).lower():
+        return exc
+    return _fail(
+        console,
+        "the database file is in use by another process (DuckDB allows one process per "
+        "file): stop the board (salesops serve) for this command, then start it again",
+    )
+
+
 def _size(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
@@ -133,13 +144,7 @@ def backup(
     except BackupError as exc:
         raise _fail(console, str(exc)) from None
     except Exception as exc:
-        if "lock" in str(exc).lower():
-            raise _fail(
-                console,
-                "the database file is in use by another process (DuckDB allows one): back up "
-                "through the running board's scheduler, or stop the board for the backup",
-            ) from None
-        raise
+        raise _locked(console, exc) from None
     finally:
         engine.dispose()
     console.print(
@@ -183,6 +188,8 @@ def restore(
         raise typer.Exit(2) from None
     except BackupError as exc:
         raise _fail(console, str(exc)) from None
+    except Exception as exc:
+        raise _locked(console, exc) from None
     finally:
         engine.dispose()
     upgraded = (
