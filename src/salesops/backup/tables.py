@@ -172,8 +172,8 @@ def read_batches(conn: Connection, table: Table, columns: list[Column]) -> Itera
 
 
 def _copy_batches(conn: Connection, sql: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-    """PostgreSQL: the rows through ``COPY (query) TO STDOUT`` as CSV, parsed by Arrow (about
-    ten times faster than rows through the driver). The CSV is unambiguous: NULL is an
+    """PostgreSQL: the rows through ``COPY (query) TO STDOUT`` as CSV, parsed by Arrow (rows
+    through the driver took minutes at medium). The CSV is unambiguous: NULL is an
     unquoted empty field, an empty string is quoted; booleans are ``t``/``f``; dates ISO
     (set for the transaction); floats in their shortest exact form (PostgreSQL >= 12)."""
     import pyarrow.csv as pcsv
@@ -203,25 +203,34 @@ def _copy_batches(conn: Connection, sql: str, schema: pa.Schema) -> Iterator[pa.
 
 
 class _CopyStream(io.RawIOBase):
-    """A psycopg COPY TO as a readable binary file."""
+    """A psycopg COPY TO as a readable binary file. psycopg hands over one row per chunk, so
+    reads gather rows until the reader's buffer is full (Arrow asks for megabytes)."""
 
     def __init__(self, copy: Any) -> None:
         self._chunks = iter(copy)
-        self._buffer = b""
+        self._buffer = bytearray()
+        self._done = False
+
+    def _fill(self, size: int) -> None:
+        while not self._done and len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._done = True
+            else:
+                self._buffer += chunk
 
     def peek(self) -> bytes:
-        if not self._buffer:
-            self._buffer = bytes(next(self._chunks, b""))
-        return self._buffer
+        self._fill(1)
+        return bytes(self._buffer[:1])
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, target: Any) -> int:
-        data = self.peek()
-        n = min(len(target), len(data))
-        target[:n] = data[:n]
-        self._buffer = data[n:]
+        self._fill(len(target))
+        n = min(len(target), len(self._buffer))
+        target[:n] = self._buffer[:n]
+        del self._buffer[:n]
         return n
 
 
