@@ -11,6 +11,7 @@ import typer
 
 from salesops.cli import (
     auth_cmds,
+    backup_cmds,
     check_cmds,
     common,
     data_cmds,
@@ -38,6 +39,7 @@ web_cmds.register(app)
 targets_cmds.register(app)
 check_cmds.register(app)
 auth_cmds.register(app)
+backup_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

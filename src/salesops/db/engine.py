@@ -59,6 +59,9 @@ def _set_utc(engine: Engine) -> None:
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         with dbapi_conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
+        # psycopg opened a transaction for the SET: end it, so the setting survives a first
+        # transaction that rolls back and the connection can still change isolation level.
+        dbapi_conn.commit()
 
 
 def is_duckdb(engine: Engine) -> bool:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -32,21 +32,51 @@ _FILLED_AFTER = {
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database behind ``engine`` to ``revision`` (default: the latest), then fill
     the derived tables that the migrations just added to a database holding data."""
-    from salesops.db import derived
-
     before = current_revision(engine)
-    cfg = alembic_config()
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        migrate_connection(conn, revision)
     after = current_revision(engine)
     if before is None or after is None:
         return  # a new database: its first write fills everything
     with engine.begin() as conn:
-        for added, fills in _FILLED_AFTER.items():
-            if before < added <= after:
-                for fill in fills:
-                    getattr(derived, fill)(conn)
+        fill_added(conn, before, after)
+
+
+def migrate_connection(conn: Connection, revision: str = "head") -> None:
+    """Run the migrations up to ``revision`` on ``conn``, inside its transaction (no fills)."""
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, revision)
+
+
+def fill_added(conn: Connection, before: str, after: str) -> None:
+    """Fill the derived tables that the migrations after ``before`` up to ``after`` added."""
+    from salesops.db import derived
+
+    for added, fills in _FILLED_AFTER.items():
+        if before < added <= after:
+            for fill in fills:
+                getattr(derived, fill)(conn)
+
+
+def head_revision() -> str:
+    """The latest revision this version of SalesOps knows."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def is_known_revision(revision: str) -> bool:
+    """True when ``revision`` is one of this version's migrations."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def current_revision(engine: Engine) -> str | None:

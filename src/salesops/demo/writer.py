@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, text
 
+from salesops.db.bulk import foreign_keys_checked_at_end
 from salesops.demo.frame import Frame, to_arrow
 from salesops.ingest.progress import NoProgress, ProgressSink
 
@@ -123,7 +123,7 @@ def write_frames(
     sink = progress or NoProgress()
     bases = {frame.table: reserve_ids(conn, frame.table, frame.rows) for frame in frames}
     counts: dict[str, int] = {}
-    with _foreign_keys_checked_at_end(conn, [f.table for f in frames]):
+    with foreign_keys_checked_at_end(conn, [f.table for f in frames]):
         for frame in frames:
             sink.phase(frame.table, frame.rows)
             for start in range(0, frame.rows, chunk_rows):
@@ -132,33 +132,6 @@ def write_frames(
                 sink.advance(stop - start)
             counts[frame.table] = frame.rows
     return counts
-
-
-@contextmanager
-def _foreign_keys_checked_at_end(conn: Connection, tables: Sequence[str]) -> Iterator[None]:
-    """PostgreSQL: drop the tables' foreign keys for the load and add them back after it.
-
-    A foreign key checks every copied row with its own lookup (measured here: 200k order
-    lines took 11 s); adding the constraint back checks all rows in one join (PostgreSQL's
-    "Populating a Database" advice). DDL is transactional, so a failed check rolls back the
-    whole load and the constraints come back exactly as they were (same names, same text).
-    """
-    if conn.dialect.name != "postgresql":
-        yield
-        return
-    keys = conn.execute(
-        text(
-            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
-            "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = ANY("
-            "SELECT to_regclass(t) FROM unnest(CAST(:tables AS text[])) AS t)"
-        ),
-        {"tables": list(tables)},
-    ).all()
-    for table, name, _ in keys:
-        conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
-    yield
-    for table, name, definition in keys:
-        conn.execute(text(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'))
 
 
 def insert_arrow(conn: Connection, table: str, data: pa.Table) -> None:

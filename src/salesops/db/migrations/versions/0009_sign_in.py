@@ -114,7 +114,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             """
-            CREATE FUNCTION audit_event_append_only() RETURNS trigger AS $$
+            CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
             BEGIN
                 RAISE EXCEPTION 'audit_event is append-only';
             END;
@@ -129,8 +129,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER audit_event_append_only ON audit_event")
-        op.execute("DROP FUNCTION audit_event_append_only()")
+        op.execute("DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event")
+        op.execute("DROP FUNCTION IF EXISTS audit_event_append_only()")
     for table in ("login_failure", "wall_link", "user_session"):
         op.drop_table(table)
         op.execute(sa.schema.DropSequence(sa.Sequence(f"{table}_id_seq")))
