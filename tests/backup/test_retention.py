@@ -57,7 +57,7 @@ def test_list_and_prune_a_directory(tmp_path: Path, archives: Archives) -> None:
     assert set(listed) == {"a.zip", "b.zip.enc"}
     assert listed["b.zip.enc"]["encrypted"] and not listed["a.zip"]["encrypted"]
     assert listed["a.zip"]["row_total"] == archives.manifest.row_total
-    assert listed["a.zip"]["schema_revision"] == "0008"
+    assert listed["a.zip"]["schema_revision"] == archives.manifest.schema_revision
 
     # both were made within seconds: one day and one week, so only the newer one is kept
     dropped = prune(tmp_path, keep_daily=1, keep_weekly=1)
