@@ -27,10 +27,11 @@ from salesops.analysis.rfm import RfmResult, rfm
 from salesops.analysis.stuck import StuckDealsResult, stuck_deals
 from salesops.analysis.tiers import TiersResult, value_tiers
 from salesops.api.deps import EngineDep, Require, ScopeDep
+from salesops.api.errors import responses
 from salesops.auth.roles import Permission as P
 from salesops.metrics.query import DIMENSIONS
 
-router = APIRouter(prefix="/analysis", tags=["analysis"])
+router = APIRouter(prefix="/analysis", tags=["analysis"], responses=responses(400))
 
 T = TypeVar("T")
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from salesops.api.deps import ActorDep, EngineDep, Require, ScopeDep
+from salesops.api.errors import responses
 from salesops.auth.roles import Permission as P
 from salesops.targets.attainment import evaluate, today
 from salesops.targets.calendar import Period, PeriodError, parse_period, period_containing
@@ -210,7 +211,9 @@ BasisQ = Annotated[Basis, Query(description="pacing by calendar or working days"
 # --------------------------------------------------------------------------- routes
 
 
-@router.get("", dependencies=[Require(P.VIEW_BOARD)], summary="List targets")
+@router.get(
+    "", dependencies=[Require(P.VIEW_BOARD)], summary="List targets", responses=responses(422)
+)
 def list_route(
     engine: EngineDep,
     scope: ScopeDep,
@@ -238,6 +241,7 @@ def list_route(
     "/tree",
     dependencies=[Require(P.VIEW_BOARD)],
     summary="The target tree with attainment, pacing and add-up checks",
+    responses=responses(422),
 )
 def tree_route(
     engine: EngineDep,
@@ -258,7 +262,12 @@ def tree_route(
     return [TargetNodeOut.model_validate(_plain(r.to_dict())) for r in roots]
 
 
-@router.get("/flags", dependencies=[Require(P.VIEW_BOARD)], summary="Reps far below their team")
+@router.get(
+    "/flags",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="Reps far below their team",
+    responses=responses(422),
+)
 def flags_route(
     engine: EngineDep,
     scope: ScopeDep,
@@ -296,6 +305,7 @@ def flags_route(
     dependencies=[Require(P.EDIT_TARGETS)],
     status_code=201,
     summary="Set a target (create, or update its value)",
+    responses=responses(404, 422),
 )
 def create_route(
     body: TargetIn, engine: EngineDep, scope: ScopeDep, actor: ActorDep, response: Response
@@ -323,7 +333,10 @@ def create_route(
 
 
 @router.get(
-    "/{target_id}", dependencies=[Require(P.VIEW_BOARD)], summary="One target with its attainment"
+    "/{target_id}",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="One target with its attainment",
+    responses=responses(404, 422),
 )
 def read_route(
     target_id: int,
@@ -347,6 +360,7 @@ def read_route(
     "/{target_id}",
     dependencies=[Require(P.EDIT_TARGETS)],
     summary="Edit a target's value or parent",
+    responses=responses(404, 422),
 )
 def update_route(
     target_id: int, body: TargetPatch, engine: EngineDep, scope: ScopeDep, actor: ActorDep
@@ -370,6 +384,7 @@ def update_route(
     "/{target_id}",
     dependencies=[Require(P.EDIT_TARGETS)],
     summary="Delete a target (cascade: with its subtree)",
+    responses=responses(404, 409, 422),
 )
 def delete_route(
     target_id: int, engine: EngineDep, scope: ScopeDep, actor: ActorDep, cascade: bool = False
@@ -387,6 +402,7 @@ def delete_route(
     "/{target_id}/decompose",
     dependencies=[Require(P.EDIT_TARGETS)],
     summary="Split a target over time or the organisation",
+    responses=responses(404, 422),
 )
 def decompose_route(
     target_id: int, body: DecomposeIn, engine: EngineDep, scope: ScopeDep, actor: ActorDep
@@ -423,6 +439,7 @@ def decompose_route(
     "/{target_id}/decompose-children",
     dependencies=[Require(P.EDIT_TARGETS)],
     summary="Split every child of a target the same way",
+    responses=responses(404, 422),
 )
 def decompose_children_route(
     target_id: int,
