@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from salesops.api.deps import ActorDep, EngineDep, Require, ScopeDep
@@ -205,6 +205,8 @@ def _bad(exc: Exception) -> HTTPException:
 
 
 AsOf = Annotated[dt.date | None, Query(description="evaluate as of this date (default today)")]
+# Ids are 32-bit integers in the database: a larger one is a 422, not a PostgreSQL error.
+TargetId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 BasisQ = Annotated[Basis, Query(description="pacing by calendar or working days")]
 
 
@@ -339,7 +341,7 @@ def create_route(
     responses=responses(404, 422),
 )
 def read_route(
-    target_id: int,
+    target_id: TargetId,
     engine: EngineDep,
     scope: ScopeDep,
     as_of: AsOf = None,
@@ -363,7 +365,7 @@ def read_route(
     responses=responses(404, 422),
 )
 def update_route(
-    target_id: int, body: TargetPatch, engine: EngineDep, scope: ScopeDep, actor: ActorDep
+    target_id: TargetId, body: TargetPatch, engine: EngineDep, scope: ScopeDep, actor: ActorDep
 ) -> TargetOut:
     try:
         t = update_target(
@@ -387,7 +389,7 @@ def update_route(
     responses=responses(404, 409, 422),
 )
 def delete_route(
-    target_id: int, engine: EngineDep, scope: ScopeDep, actor: ActorDep, cascade: bool = False
+    target_id: TargetId, engine: EngineDep, scope: ScopeDep, actor: ActorDep, cascade: bool = False
 ) -> dict[str, int]:
     try:
         count = delete_target(engine, target_id, cascade=cascade, scope=scope, actor=actor)
@@ -405,7 +407,7 @@ def delete_route(
     responses=responses(404, 422),
 )
 def decompose_route(
-    target_id: int, body: DecomposeIn, engine: EngineDep, scope: ScopeDep, actor: ActorDep
+    target_id: TargetId, body: DecomposeIn, engine: EngineDep, scope: ScopeDep, actor: ActorDep
 ) -> DecompositionOut:
     """Generate (or, with ``dry_run``, only plan) the children of a target."""
     try:
@@ -442,7 +444,7 @@ def decompose_route(
     responses=responses(404, 422),
 )
 def decompose_children_route(
-    target_id: int,
+    target_id: TargetId,
     body: DecomposeIn,
     engine: EngineDep,
     scope: ScopeDep,
