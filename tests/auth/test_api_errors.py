@@ -65,3 +65,23 @@ def test_stuck_deal_times_are_documented_as_stored(db: Db) -> None:
     assert rows and all("+" not in r["entered_at"] and "Z" not in r["entered_at"] for r in rows)
     field = _schema(db)["components"]["schemas"]["StuckDeal"]["properties"]["entered_at"]
     assert "date-time" not in str(field)
+
+
+def test_nul_characters_and_huge_ids_are_client_errors(db: Db) -> None:
+    """On PostgreSQL both were server errors (found by schemathesis): text cannot hold NUL,
+    and ids are 32-bit."""
+    seed(db.engine)
+    client = admin_client(db.engine)
+    for url in (
+        "/api/v1/analysis/source-channels?competitor=%00",
+        "/api/v1/analysis/lifecycle?channel=a%00b",
+        "/api/v1/analysis/credit?customer=%00",
+    ):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert "NUL" in response.json()["detail"]
+    huge = 2**31
+    assert client.get(f"/api/v1/targets/{huge}").status_code == 422
+    assert client.patch(f"/api/v1/targets/{huge}", json={"value": 1}).status_code == 422
+    assert client.delete(f"/api/v1/targets/{huge}").status_code == 422
+    assert client.get(f"/api/v1/targets/{huge - 1}").status_code == 404

@@ -31,7 +31,21 @@ from salesops.api.errors import responses
 from salesops.auth.roles import Permission as P
 from salesops.metrics.query import DIMENSIONS
 
-router = APIRouter(prefix="/analysis", tags=["analysis"], responses=responses(400))
+
+def _no_nul(request: Request) -> None:
+    """A NUL character in a query value is a 400 (PostgreSQL text cannot hold it: the query
+    would fail with a server error)."""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in value:
+            raise HTTPException(400, f"the value of {name!r} contains a NUL character")
+
+
+router = APIRouter(
+    prefix="/analysis",
+    tags=["analysis"],
+    responses=responses(400),
+    dependencies=[Depends(_no_nul)],
+)
 
 T = TypeVar("T")
 
