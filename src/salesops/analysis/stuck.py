@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import WithJsonSchema
 from sqlalchemy import (
     CompoundSelect,
     Date,
@@ -54,6 +55,14 @@ from salesops.analysis.pipeline_history import (
 from salesops.db.schema import Customer, Opportunity, Rep
 from salesops.metrics.scope import FULL_SCOPE, Scope
 
+#: A time as recorded in the CRM history: no UTC offset, so not an RFC 3339 ``date-time``.
+LocalDateTime = Annotated[
+    dt.datetime,
+    WithJsonSchema(
+        {"type": "string", "description": "YYYY-MM-DDTHH:MM:SS, as recorded (no UTC offset)"}
+    ),
+]
+
 
 class StuckDeal(Result):
     opportunity_id: int
@@ -62,7 +71,7 @@ class StuckDeal(Result):
     owner: str | None
     stage: str
     amount: Money | None
-    entered_at: dt.datetime | None
+    entered_at: LocalDateTime | None
     days_in_stage: int
     threshold_days: float
     median_dwell_days: float | None

@@ -27,10 +27,25 @@ from salesops.analysis.rfm import RfmResult, rfm
 from salesops.analysis.stuck import StuckDealsResult, stuck_deals
 from salesops.analysis.tiers import TiersResult, value_tiers
 from salesops.api.deps import EngineDep, Require, ScopeDep
+from salesops.api.errors import responses
 from salesops.auth.roles import Permission as P
 from salesops.metrics.query import DIMENSIONS
 
-router = APIRouter(prefix="/analysis", tags=["analysis"])
+
+def _no_nul(request: Request) -> None:
+    """A NUL character in a query value is a 400 (PostgreSQL text cannot hold it: the query
+    would fail with a server error)."""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in value:
+            raise HTTPException(400, f"the value of {name!r} contains a NUL character")
+
+
+router = APIRouter(
+    prefix="/analysis",
+    tags=["analysis"],
+    responses=responses(400),
+    dependencies=[Depends(_no_nul)],
+)
 
 T = TypeVar("T")
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from salesops.api.deps import EngineDep, Require, ScopeDep
+from salesops.api.errors import responses
 from salesops.auth.roles import Permission as P
 from salesops.metrics.compiler import MetricQueryError
 from salesops.metrics.engine import shared_engine
@@ -134,7 +135,10 @@ QueryDep = Annotated[MetricQuery, Depends(metric_query)]
 
 
 @router.get(
-    "/{metric}", dependencies=[Require(P.VIEW_BOARD)], summary="One KPI by dimensions and periods"
+    "/{metric}",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="One KPI by dimensions and periods",
+    responses=responses(400, 404),
 )
 def get_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> MetricRows:
     """The KPI's rows, computed in the database under the caller's data scope."""
@@ -149,6 +153,7 @@ def get_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> MetricRows:
     "/{metric}/explain",
     dependencies=[Require(P.VIEW_BOARD)],
     summary="A KPI's definition and the SQL it runs",
+    responses=responses(400, 404),
 )
 def explain_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> Explanation:
     """The definition in both languages and the SQL text (not run)."""

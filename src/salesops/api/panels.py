@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from salesops.api.deps import ActorDep, EngineDep, PrincipalDep, Require, ScopeDep
+from salesops.api.errors import responses
 from salesops.auth.audit import Actor, record_now
 from salesops.auth.principal import Principal
 from salesops.auth.roles import Permission as P
@@ -139,6 +140,7 @@ def _page(page: str, principal: Principal | None = None) -> Any:
     "/panels/{page}",
     dependencies=[Require(P.VIEW_BOARD, P.VIEW_WALL)],
     summary="All cards and panels of a page",
+    responses=responses(400, 404),
 )
 def page_panels(
     page: str,
@@ -158,7 +160,10 @@ def page_panels(
 
 
 @router.get(
-    "/panels/{page}/{panel}", dependencies=[Require(P.VIEW_BOARD, P.VIEW_WALL)], summary="One panel"
+    "/panels/{page}/{panel}",
+    dependencies=[Require(P.VIEW_BOARD, P.VIEW_WALL)],
+    summary="One panel",
+    responses=responses(400, 404),
 )
 def one_panel(page: str, panel: str, board: BoardDep, principal: PrincipalDep) -> dict[str, Any]:
     """One panel's payload (ECharts option or table) for these filters."""
@@ -213,6 +218,7 @@ def _attachment(filename: str) -> str:
     dependencies=[Require(P.EXPORT_RECORDS)],
     summary="The records behind a panel (JSON, CSV or XLSX)",
     response_class=Response,
+    responses=responses(400, 404),
 )
 def panel_records(
     page: str,
@@ -242,6 +248,7 @@ def panel_records(
     dependencies=[Require(P.EXPORT_RECORDS)],
     summary="The records behind a KPI (JSON, CSV or XLSX)",
     response_class=Response,
+    responses=responses(400, 404),
 )
 def metric_records(
     metric: str,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from salesops import __version__
 from salesops.api.analysis import router as analysis_router
 from salesops.api.deps import EngineDep, Require
+from salesops.api.errors import AUTH
 from salesops.api.metrics import router as metrics_router
 from salesops.api.panels import router as panels_router
 from salesops.api.targets import router as targets_router
@@ -58,8 +59,10 @@ router.get(
     tags=["system"],
     summary="Row counts per entity",
     dependencies=[Require(P.IMPORT_DATA)],
+    responses=AUTH,
 )(entity_counts)
-router.include_router(panels_router)
-router.include_router(analysis_router)
-router.include_router(targets_router)
-router.include_router(metrics_router)
+# Every route of these needs a signed-in caller with a permission: 401 and 403 are documented.
+router.include_router(panels_router, responses=AUTH)
+router.include_router(analysis_router, responses=AUTH)
+router.include_router(targets_router, responses=AUTH)
+router.include_router(metrics_router, responses=AUTH)

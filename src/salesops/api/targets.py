@@ -12,10 +12,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from salesops.api.deps import ActorDep, EngineDep, Require, ScopeDep
+from salesops.api.errors import responses
 from salesops.auth.roles import Permission as P
 from salesops.targets.attainment import evaluate, today
 from salesops.targets.calendar import Period, PeriodError, parse_period, period_containing
@@ -204,13 +205,17 @@ def _bad(exc: Exception) -> HTTPException:
 
 
 AsOf = Annotated[dt.date | None, Query(description="evaluate as of this date (default today)")]
+# Ids are 32-bit integers in the database: a larger one is a 422, not a PostgreSQL error.
+TargetId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 BasisQ = Annotated[Basis, Query(description="pacing by calendar or working days")]
 
 
 # --------------------------------------------------------------------------- routes
 
 
-@router.get("", dependencies=[Require(P.VIEW_BOARD)], summary="List targets")
+@router.get(
+    "", dependencies=[Require(P.VIEW_BOARD)], summary="List targets", responses=responses(422)
+)
 def list_route(
     engine: EngineDep,
     scope: ScopeDep,
@@ -238,6 +243,7 @@ def list_route(
     "/tree",
     dependencies=[Require(P.VIEW_BOARD)],
     summary="The target tree with attainment, pacing and add-up checks",
+    responses=responses(422),
 )
 def tree_route(
     engine: EngineDep,
@@ -258,7 +264,12 @@ def tree_route(
     return [TargetNodeOut.model_validate(_plain(r.to_dict())) for r in roots]
 
 
-@router.get("/flags", dependencies=[Require(P.VIEW_BOARD)], summary="Reps far below their team")
+@router.get(
+    "/flags",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="Reps far below their team",
+    responses=responses(422),
+)
 def flags_route(
     engine: EngineDep,
     scope: ScopeDep,
@@ -296,6 +307,7 @@ def flags_route(
     dependencies=[Require(P.EDIT_TARGETS)],
     status_code=201,
     summary="Set a target (create, or update its value)",
+    responses=responses(404, 422),
 )
 def create_route(
     body: TargetIn, engine: EngineDep, scope: ScopeDep, actor: ActorDep, response: Response
@@ -323,10 +335,13 @@ def create_route(
 
 
 @router.get(
-    "/{target_id}", dependencies=[Require(P.VIEW_BOARD)], summary="One target with its attainment"
+    "/{target_id}",
+    dependencies=[Require(P.VIEW_BOARD)],
+    summary="One target with its attainment",
+    responses=responses(404, 422),
 )
 def read_route(
-    target_id: int,
+    target_id: TargetId,
     engine: EngineDep,
     scope: ScopeDep,
     as_of: AsOf = None,
@@ -347,9 +362,10 @@ def read_route(
     "/{target_id}",
     dependencies=[Require(P.EDIT_TARGETS)],
     summary="Edit a target's value or parent",
+    responses=responses(404, 422),
 )
 def update_route(
-    target_id: int, body: TargetPatch, engine: EngineDep, scope: ScopeDep, actor: ActorDep
+    target_id: TargetId, body: TargetPatch, engine: EngineDep, scope: ScopeDep, actor: ActorDep
 ) -> TargetOut:
     try:
         t = update_target(
@@ -370,9 +386,10 @@ def update_route(
     "/{target_id}",
     dependencies=[Require(P.EDIT_TARGETS)],
     summary="Delete a target (cascade: with its subtree)",
+    responses=responses(404, 409, 422),
 )
 def delete_route(
-    target_id: int, engine: EngineDep, scope: ScopeDep, actor: ActorDep, cascade: bool = False
+    target_id: TargetId, engine: EngineDep, scope: ScopeDep, actor: ActorDep, cascade: bool = False
 ) -> dict[str, int]:
     try:
         count = delete_target(engine, target_id, cascade=cascade, scope=scope, actor=actor)
@@ -387,9 +404,10 @@ def delete_route(
     "/{target_id}/decompose",
     dependencies=[Require(P.EDIT_TARGETS)],
     summary="Split a target over time or the organisation",
+    responses=responses(404, 422),
 )
 def decompose_route(
-    target_id: int, body: DecomposeIn, engine: EngineDep, scope: ScopeDep, actor: ActorDep
+    target_id: TargetId, body: DecomposeIn, engine: EngineDep, scope: ScopeDep, actor: ActorDep
 ) -> DecompositionOut:
     """Generate (or, with ``dry_run``, only plan) the children of a target."""
     try:
@@ -423,9 +441,10 @@ def decompose_route(
     "/{target_id}/decompose-children",
     dependencies=[Require(P.EDIT_TARGETS)],
     summary="Split every child of a target the same way",
+    responses=responses(404, 422),
 )
 def decompose_children_route(
-    target_id: int,
+    target_id: TargetId,
     body: DecomposeIn,
     engine: EngineDep,
     scope: ScopeDep,

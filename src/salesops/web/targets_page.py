@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from salesops.api.deps import ActorDep, EngineDep, Require, ScopeDep
 from salesops.auth.roles import Permission as P
+from salesops.metrics.scope import Scope
 from salesops.targets.attainment import Attainment, Basis
 from salesops.targets.calendar import PeriodError, parse_period, period_containing
 from salesops.targets.decompose import ORG_METHODS, TIME_METHODS, Over, decompose, plan
@@ -210,18 +211,31 @@ def _metric_options(view: View) -> list[tuple[str, str]]:
     return out
 
 
-def _scope_options(view: View, directory: Directory) -> list[tuple[str, str]]:
-    opts = [("company", view.t("Company"))]
-    opts += [(f"region:{n}", f"{view.t('Region')} · {n}") for n in directory.regions.values()]
-    opts += [(f"team:{u.name}", f"{view.t('Team')} · {u.name}") for u in directory.units.values()]
+def _scope_options(view: View, directory: Directory, scope: Scope) -> list[tuple[str, str]]:
+    """The scopes a target can be set for; a scoped caller (manager, rep) sees only the units
+    and reps inside their data scope, never the names of other teams' reps."""
+    inside = set(directory.subtree(scope.org_unit_id)) if scope.org_unit_id else set()
+    opts: list[tuple[str, str]] = []
+    if scope.is_full:
+        opts = [("company", view.t("Company"))]
+        opts += [(f"region:{n}", f"{view.t('Region')} · {n}") for n in directory.regions.values()]
+    units = [u for u in directory.units.values() if scope.is_full or u.id in inside]
+    reps = [
+        r
+        for r in directory.reps.values()
+        if scope.is_full or r.id == scope.rep_id or (r.org_unit_id in inside)
+    ]
+    opts += [(f"team:{u.name}", f"{view.t('Team')} · {u.name}") for u in units]
     opts += [
         (f"rep:{r.name}", f"{view.t('Sales rep')} · {r.name}")
-        for r in directory.reps.values()
+        for r in reps
         if r.works_during(view.as_of, view.as_of) or r.active
     ]
-    opts += [
-        (f"product_line:{p}", f"{view.t('Product line')} · {p}") for p in directory.product_lines
-    ]
+    if scope.is_full:
+        opts += [
+            (f"product_line:{p}", f"{view.t('Product line')} · {p}")
+            for p in directory.product_lines
+        ]
     return opts
 
 
@@ -336,7 +350,7 @@ def targets_page(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLRe
             (s, view.t(STATUS_LABELS[s]), n, STATUS_TONE.get(s, "")) for s, n in counts.items() if n
         ],
         metric_options=_metric_options(view),
-        scope_options=_scope_options(view, directory),
+        scope_options=_scope_options(view, directory, scope),
         period_options=_period_options(view),
         wizard=_wizard(view, request, engine, scope),
         flags=[_flag(view, f) for f in flags],
