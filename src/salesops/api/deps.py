@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy import Engine
 
 from salesops.auth.audit import Actor
@@ -23,6 +23,9 @@ from salesops.auth.sessions import load_session
 from salesops.auth.tokens import verify_token
 from salesops.auth.walls import verify_wall_key
 from salesops.metrics.scope import Scope
+
+#: A row id in a path: a positive 32-bit integer (PostgreSQL refuses larger ones with a 500).
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 SESSION_COOKIE = "salesops_session"
 WALL_COOKIE = "salesops_wall"

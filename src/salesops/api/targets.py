@@ -12,10 +12,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from salesops.api.deps import ActorDep, EngineDep, Require, ScopeDep
+from salesops.api.deps import ActorDep, EngineDep, Require, RowId, ScopeDep
 from salesops.api.errors import responses
 from salesops.auth.roles import Permission as P
 from salesops.targets.attainment import evaluate, today
@@ -206,7 +206,7 @@ def _bad(exc: Exception) -> HTTPException:
 
 AsOf = Annotated[dt.date | None, Query(description="evaluate as of this date (default today)")]
 # Ids are 32-bit integers in the database: a larger one is a 422, not a PostgreSQL error.
-TargetId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+TargetId = RowId
 BasisQ = Annotated[Basis, Query(description="pacing by calendar or working days")]
 
 

@@ -20,6 +20,7 @@ from salesops.api.deps import (
     EngineDep,
     PrincipalDep,
     Require,
+    RowId,
     client_address,
 )
 from salesops.auth import audit, sessions, tokens, users, walls
@@ -285,7 +286,7 @@ def account_token_create(
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[Require(P.SIGNED_IN)])
 def account_token_revoke(
-    request: Request, engine: EngineDep, principal: PrincipalDep, actor: ActorDep, token_id: int
+    request: Request, engine: EngineDep, principal: PrincipalDep, actor: ActorDep, token_id: RowId
 ) -> Response:
     """Revoke one of my tokens."""
     try:
@@ -492,7 +493,7 @@ def admin_wall_create(
 
 @router.post("/admin/walls/{wall_id}/revoke", dependencies=[Require(P.MANAGE_WALLS)])
 def admin_wall_revoke(
-    request: Request, engine: EngineDep, actor: ActorDep, wall_id: int
+    request: Request, engine: EngineDep, actor: ActorDep, wall_id: RowId
 ) -> Response:
     """Revoke a wall link: the screen shows the sign-in page at its next refresh."""
     try:

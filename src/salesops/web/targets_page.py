@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from salesops.api.deps import ActorDep, EngineDep, Require, ScopeDep
+from salesops.api.deps import ActorDep, EngineDep, Require, RowId, ScopeDep
 from salesops.auth.roles import Permission as P
 from salesops.metrics.scope import Scope
 from salesops.targets.attainment import Attainment, Basis
@@ -440,7 +440,7 @@ def set_form(
 
 @router.post("/targets/{target_id}/edit", dependencies=[Require(P.EDIT_TARGETS)])
 def edit_form(
-    target_id: int,
+    target_id: RowId,
     engine: EngineDep,
     scope: ScopeDep,
     actor: ActorDep,
@@ -457,7 +457,7 @@ def edit_form(
 
 @router.post("/targets/{target_id}/decompose", dependencies=[Require(P.EDIT_TARGETS)])
 def decompose_form(
-    target_id: int,
+    target_id: RowId,
     engine: EngineDep,
     scope: ScopeDep,
     actor: ActorDep,
@@ -486,7 +486,7 @@ def decompose_form(
 
 @router.post("/targets/{target_id}/delete", dependencies=[Require(P.EDIT_TARGETS)])
 def delete_form(
-    target_id: int,
+    target_id: RowId,
     engine: EngineDep,
     scope: ScopeDep,
     actor: ActorDep,
