@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     login_lock_after_per_client: int = Field(default=20, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
     password_min_length: int = Field(default=10, ge=8)
+    #: where ``POST /api/v1/backups`` writes archives (the running board takes them itself:
+    #: an embedded DuckDB file cannot be opened by a second process while it serves)
+    backup_dir: Path = Path("backups")
     #: a rep's leaderboard shows other reps' names (else only their own rank and the average)
     leaderboard_names_for_reps: bool = False
 

@@ -30,6 +30,7 @@ _WHY = {
     404: "No such item, or it is outside the caller's data scope",
     409: "The request conflicts with the data (the message says how)",
     422: "A parameter or the body cannot be read",
+    500: "The server could not do it (the message says why; nothing was written)",
 }
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from salesops import __version__
 from salesops.api.analysis import router as analysis_router
+from salesops.api.backups import router as backups_router
 from salesops.api.deps import EngineDep, Require
 from salesops.api.errors import AUTH
 from salesops.api.metrics import router as metrics_router
@@ -66,3 +67,4 @@ router.include_router(panels_router, responses=AUTH)
 router.include_router(analysis_router, responses=AUTH)
 router.include_router(targets_router, responses=AUTH)
 router.include_router(metrics_router, responses=AUTH)
+router.include_router(backups_router)

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     MANAGE_WALLS = "manage_walls"
     MANAGE_USERS = "manage_users"  # users, roles, other users' tokens
     VIEW_AUDIT = "view_audit"
+    BACKUP = "backup"  # take a backup through the running board (admin)
 
 
 P = Permission

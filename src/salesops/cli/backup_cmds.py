@@ -55,7 +55,9 @@ def _locked(console: Console, exc: Exception) -> Exception:
     return _fail(
         console,
         "the database file is in use by another process (DuckDB allows one process per "
-        "file): stop the board (salesops serve) for this command, then start it again",
+        "file). While the board serves it, let the board take the backup: POST "
+        "/api/v1/backups with an admin's token (it writes to SALESOPS_BACKUP_DIR); or stop "
+        "the board (salesops serve) for this command",
     )
 
 
