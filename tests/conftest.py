@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 
 from salesops.config import get_settings
 from salesops.db.engine import make_engine
-from salesops.db.migrate import upgrade
+from salesops.db.migrate import current_revision, head_revision, upgrade
 from salesops.db.schema import metadata
 
 PG_URL = os.environ.get("SALESOPS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -88,6 +88,8 @@ def db(
     elif kind == "postgresql":
         url = request.getfixturevalue("_pg_schema_url")
         engine = make_engine(url)
+        if current_revision(engine) != head_revision():
+            upgrade(engine)  # a test before this one migrated the shared schema down
         _truncate_all(engine)
     else:
         raise ValueError(f"unknown test database {kind!r}")

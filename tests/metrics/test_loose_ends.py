@@ -36,11 +36,11 @@ def test_clv_of_a_rep_who_retained_no_customer(db: Db) -> None:
         b.order("O4", "2024-02-10", "Z", 50, rep="S", cost=25)
     engine = MetricsEngine(db.engine, today=dt.date(2024, 6, 1))
     by_rep = engine.query(MetricQuery("clv", by=("rep",), **Q1)).rows
-    assert by_rep == [{"rep": "R", "value": 320.88}, {"rep": "S", "value": 1002.75}]
+    assert by_rep == [{"rep": "R", "value": 320.8791}, {"rep": "S", "value": 1002.7473}]
     quarters = engine.query(MetricQuery("clv", by=("rep",), grain="quarter", **Q1)).rows
-    assert [r["value"] for r in quarters] == [320.88, 1002.75]
+    assert [r["value"] for r in quarters] == [320.8791, 1002.7473]
     compared = engine.query(MetricQuery("clv", where=(("rep", ("R",)),), compare="prev", **Q1))
-    assert compared.rows[0]["value"] == 320.88
+    assert compared.rows[0]["value"] == 320.8791
 
 
 @pytest.mark.parametrize(

@@ -114,8 +114,10 @@ def backup(
         None, "--keep-weekly", min=0, help="... and of M ISO weeks; delete the other archives."
     ),
 ) -> None:
-    """Back up the whole database to one archive (Parquet per table + manifest), consistent
-    while the board keeps serving."""
+    """Back up the whole database to one archive, from one snapshot.
+
+    One Parquet file per table plus a manifest with row counts and checksums; --encrypt
+    seals it with a passphrase. --list DIR shows what a folder keeps."""
     console = Console(stderr=True)
     if list_dir is not None:
         if file is not None:
@@ -168,8 +170,10 @@ def restore(
         False, "--force", help="Replace the content of a database that holds data."
     ),
 ) -> None:
-    """Restore an archive into the configured database (DuckDB or PostgreSQL): verified
-    first, schema created, all in one transaction."""
+    """Restore an archive into the configured database, all or nothing.
+
+    Verified first, schema created, upgraded through the migrations, in one transaction;
+    into DuckDB or PostgreSQL."""
     from salesops.backup import BackupError, PassphraseNeeded, restore_database
     from salesops.backup.crypto import is_encrypted
     from salesops.db.engine import make_engine
@@ -211,5 +215,7 @@ def restore(
 
 def register(app: typer.Typer) -> None:
     """Add ``backup`` and ``restore`` to the ``salesops`` command."""
-    app.command("backup")(backup)
-    app.command("restore")(restore)
+    from salesops.cli.common import OPERATIONS
+
+    app.command("backup", rich_help_panel=OPERATIONS)(backup)
+    app.command("restore", rich_help_panel=OPERATIONS)(restore)
