@@ -220,7 +220,7 @@ def _no_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _wait_ready(page: Page) -> None:
     if page.evaluate("() => !!window.SalesOpsBoard"):
-        page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        page.wait_for_selector("body[data-ready='1']", timeout=60_000)
 
 
 def _links(page: Page, base: str) -> list[str]:
@@ -246,7 +246,7 @@ class Crawler:
         self.base = base
         self.seen = seen
         self.context = browser.new_context(locale=locale, viewport={"width": 1440, "height": 900})
-        self.context.set_default_timeout(15_000)
+        self.context.set_default_timeout(60_000)  # a limit for a loaded machine, not a goal
         self.page = self.context.new_page()
         self.responses: list[Response] = []
         self.page.on("response", lambda r: self.responses.append(r))

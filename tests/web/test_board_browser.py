@@ -57,7 +57,7 @@ class Watch:
 
     def open(self, url: str) -> Page:
         self.page.goto(url)
-        self.page.wait_for_selector("body[data-ready='1']", timeout=15_000)
+        self.page.wait_for_selector("body[data-ready='1']", timeout=60_000)
         return self.page
 
     def card(self, metric: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from salesops.auth import audit
 from salesops.auth.audit import Actor
@@ -118,7 +118,6 @@ def sign_in(
             )
         raise SignInError("invalid")
 
-    token = new_token()
     with engine.begin() as conn:
         if replaces:
             conn.execute(
@@ -135,26 +134,37 @@ def sign_in(
                 .where(AppUser.id == row.id)
                 .values(password_hash=hash_password(password))
             )
-        session_id = conn.execute(
-            insert(UserSession)
-            .values(
-                token_hash=token_hash(token),
-                user_id=row.id,
-                csrf_token=new_token(),
-                kind="session",
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + dt.timedelta(hours=settings.session_absolute_hours),
-                client=(client or "")[:100] or None,
-                user_agent=(user_agent or "")[:300] or None,
-            )
-            .returning(UserSession.id)
-        ).scalar_one()
+        token = _start_session(conn, row.id, now, client, user_agent)
         user = get_user(conn, user_id=row.id)
         audit.record(conn, Actor(user.username, user.id, client), "sign_in", user.username)
     session = load_session(engine, token, touch=False)
-    assert session is not None and session.id == session_id
+    assert session is not None
     return token, session
+
+
+def _start_session(
+    conn: Connection,
+    user_id: int,
+    now: dt.datetime,
+    client: str | None,
+    user_agent: str | None,
+) -> str:
+    """Insert a new session of ``user_id``; returns its id for the cookie (kept hashed)."""
+    token = new_token()
+    conn.execute(
+        insert(UserSession).values(
+            token_hash=token_hash(token),
+            user_id=user_id,
+            csrf_token=new_token(),
+            kind="session",
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + dt.timedelta(hours=get_settings().session_absolute_hours),
+            client=(client or "")[:100] or None,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    return token
 
 
 #: last_seen_at is written at most this often per session (a read per request, not a write)
@@ -278,7 +288,6 @@ def use_sign_in_link(
     engine: Engine, token: str, *, client: str | None = None, user_agent: str | None = None
 ) -> tuple[str, Session]:
     """Trade a one-time link for a new session; the link is spent whether or not it works."""
-    settings = get_settings()
     now = utcnow()
     with engine.begin() as conn:
         row = conn.execute(
@@ -296,20 +305,7 @@ def use_sign_in_link(
         conn.execute(update(UserSession).where(UserSession.id == row.id).values(ended_at=now))
         if now >= row.expires_at or not row.active:
             raise SignInError("invalid")
-        session_token = new_token()
-        conn.execute(
-            insert(UserSession).values(
-                token_hash=token_hash(session_token),
-                user_id=row.user_id,
-                csrf_token=new_token(),
-                kind="session",
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + dt.timedelta(hours=settings.session_absolute_hours),
-                client=(client or "")[:100] or None,
-                user_agent=(user_agent or "")[:300] or None,
-            )
-        )
+        session_token = _start_session(conn, row.user_id, now, client, user_agent)
         user = get_user(conn, user_id=row.user_id)
         audit.record(
             conn, Actor(user.username, user.id, client), "sign_in", user.username, {"via": "link"}

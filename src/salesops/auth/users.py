@@ -64,20 +64,12 @@ class User:
 
 
 def _select_users():  # type: ignore[no-untyped-def]
+    """Users with their rep's and org unit's external ids and names (for lists)."""
     return (
         select(
-            AppUser.id,
-            AppUser.username,
-            AppUser.display_name,
-            AppUser.role,
-            AppUser.rep_id,
-            AppUser.org_unit_id,
-            AppUser.active,
-            AppUser.locale,
-            AppUser.email,
+            *USER_COLUMNS,
             (Rep.external_id + " (" + Rep.name + ")").label("rep"),
             (OrgUnit.external_id + " (" + OrgUnit.name + ")").label("org_unit"),
-            AppUser.created_at,
         )
         .outerjoin(Rep, Rep.id == AppUser.rep_id)
         .outerjoin(OrgUnit, OrgUnit.id == AppUser.org_unit_id)
