@@ -9,7 +9,8 @@ import csv
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -61,6 +62,19 @@ def _emit(rows: list[dict[str, Any]], columns: Sequence[str], fmt: str, title: s
         for row in rows:
             table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
         Console().print(table)
+
+
+@contextmanager
+def _database() -> Iterator[Any]:
+    """The configured database for one command: a refused change (unknown user, bad role,
+    weak password …) ends the command with its reason and exit 1; the engine is closed."""
+    engine = _engine()
+    try:
+        yield engine
+    except _user_errors() as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        engine.dispose()
 
 
 def _engine() -> Any:
@@ -124,8 +138,7 @@ def users_add(
     from salesops.auth import sessions, users
 
     password = _read_password(True) if password_stdin else None
-    engine = _engine()
-    try:
+    with _database() as engine:
         user = users.add_user(
             engine,
             login,
@@ -140,10 +153,6 @@ def users_add(
         link = None
         if password is None:
             link = sessions.create_sign_in_link(engine, user.username, actor=_actor())
-    except _user_errors() as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     _err().print(
         f"Added [bold]{user.username}[/bold] ({user.role}, scope: {user.describe_scope()})."
     )
@@ -160,11 +169,8 @@ def users_list(
     from salesops.auth import users
 
     _check_format(fmt)
-    engine = _engine()
-    try:
+    with _database() as engine:
         found = users.list_users(engine)
-    finally:
-        engine.dispose()
     rows = [
         {
             "login": u.username,
@@ -193,26 +199,16 @@ def users_set_role(
     """Change a user's role (and rep / org unit); their sessions end."""
     from salesops.auth import users
 
-    engine = _engine()
-    try:
+    with _database() as engine:
         user = users.set_role(engine, login, role, rep=rep, org_unit=org_unit, actor=_actor())
-    except _user_errors() as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     _err().print(f"{user.username} is now {user.role} (scope: {user.describe_scope()}).")
 
 
 def _set_active(login: str, active: bool) -> None:
     from salesops.auth import users
 
-    engine = _engine()
-    try:
+    with _database() as engine:
         user = users.set_active(engine, login, active, actor=_actor())
-    except _user_errors() as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     _err().print(f"{user.username} is {'enabled' if active else 'disabled'}.")
 
 
@@ -239,13 +235,8 @@ def users_reset_password(
     from salesops.auth import users
 
     password = _read_password(password_stdin)
-    engine = _engine()
-    try:
+    with _database() as engine:
         users.set_password(engine, login, password, actor=_actor())
-    except _user_errors() as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     _err().print(f"Password of {login} changed; their sessions ended.")
 
 
@@ -258,13 +249,8 @@ def users_link(
     """Print a one-time sign-in link for a user."""
     from salesops.auth import sessions
 
-    engine = _engine()
-    try:
+    with _database() as engine:
         token = sessions.create_sign_in_link(engine, login, hours=hours, actor=_actor())
-    except _user_errors() as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     print(_link(url, token))
 
 
@@ -273,13 +259,8 @@ def users_unlock(login: Annotated[str, typer.Argument(help="Login name.")]) -> N
     """Lift a lockout after failed sign-ins."""
     from salesops.auth import sessions
 
-    engine = _engine()
-    try:
+    with _database() as engine:
         sessions.unlock(engine, login, actor=_actor())
-    except _user_errors() as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     _err().print(f"{login} may sign in again.")
 
 
@@ -298,16 +279,11 @@ def tokens_create(
     """Create an API token and print it once (only its hash is kept)."""
     from salesops.auth import tokens
 
-    engine = _engine()
-    try:
+    with _database() as engine:
         expiry = None if expires_in == "never" else tokens.parse_duration(expires_in)
         secret, info = tokens.create_token(
             engine, user, name=name, read_only=read_only, expires_in=expiry, actor=_actor()
         )
-    except _user_errors() as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     expires = info.expires_at.strftime("%Y-%m-%d %H:%M UTC") if info.expires_at else "never"
     _err().print(
         f"Token {info.id} for {info.user} ({'read-only' if read_only else 'read-write'}, "
@@ -325,11 +301,8 @@ def tokens_list(
     from salesops.auth import tokens
 
     _check_format(fmt)
-    engine = _engine()
-    try:
+    with _database() as engine:
         found = tokens.list_tokens(engine, username=user)
-    finally:
-        engine.dispose()
     rows = [
         {
             "id": t.id,
@@ -356,13 +329,8 @@ def tokens_revoke(token_id: Annotated[int, typer.Argument(help="Token id (tokens
     """Revoke a token: it opens nothing from now on."""
     from salesops.auth import tokens
 
-    engine = _engine()
-    try:
+    with _database() as engine:
         tokens.revoke_token(engine, token_id, actor=_actor())
-    except _user_errors() as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     _err().print(f"Token {token_id} revoked.")
 
 
@@ -381,8 +349,7 @@ def walls_create(
     """Create a wall link and print it once."""
     from salesops.auth import tokens, walls
 
-    engine = _engine()
-    try:
+    with _database() as engine:
         key, wall = walls.create_wall_link(
             engine,
             name,
@@ -392,10 +359,6 @@ def walls_create(
             query=f"rotate={rotate}" if rotate else None,
             actor=_actor(),
         )
-    except _user_errors() as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     _err().print(f"Wall link {wall.id} ({wall.scope_kind}), expires {wall.expires_at:%Y-%m-%d}:")
     print(f"{url.rstrip('/')}/wall/k/{key}")
 
@@ -408,11 +371,8 @@ def walls_list(
     from salesops.auth import walls
 
     _check_format(fmt)
-    engine = _engine()
-    try:
+    with _database() as engine:
         found = walls.list_wall_links(engine)
-    finally:
-        engine.dispose()
     rows = [
         {
             "id": w.id,
@@ -432,13 +392,8 @@ def walls_revoke(wall_id: Annotated[int, typer.Argument(help="Wall link id.")]) 
     """Revoke a wall link."""
     from salesops.auth import walls
 
-    engine = _engine()
-    try:
+    with _database() as engine:
         walls.revoke_wall_link(engine, wall_id, actor=_actor())
-    except _user_errors() as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        engine.dispose()
     _err().print(f"Wall link {wall_id} revoked.")
 
 
@@ -475,11 +430,8 @@ def audit(
 
     _check_format(fmt)
     start, end = _when(since, "--since"), _when(until, "--until")
-    engine = _engine()
-    try:
+    with _database() as engine:
         events = list_events(engine, since=start, until=end, actor=user, action=action, limit=limit)
-    finally:
-        engine.dispose()
     rows = [
         {
             "id": e.id,
