@@ -27,3 +27,5 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   for _ in $(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
 fi
 pg_isready -h 127.0.0.1 -p 5432 || { echo "system-deps: PostgreSQL at 127.0.0.1:5432 is not reachable" >&2; exit 1; }
+# A streaming read replica of that server on 127.0.0.1:5433 (the read-replica tests).
+bash "$(dirname "$0")/pg-replica.sh"

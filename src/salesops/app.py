@@ -13,9 +13,12 @@ from sqlalchemy import Engine
 
 from salesops import __version__
 from salesops.api.deps import AuthProblem, Require
+from salesops.api.read_after import ReadAfterWrite
 from salesops.api.routes import router as api_router
 from salesops.auth.roles import Permission
+from salesops.config import get_settings
 from salesops.db.engine import make_engine
+from salesops.db.replica import make_read_engine
 from salesops.web.auth_pages import router as auth_pages_router
 from salesops.web.pages import router as pages_router
 from salesops.web.security import SecurityHeaders
@@ -62,8 +65,9 @@ async def _auth_problem(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """Build the application; ``engine`` defaults to the configured database."""
+def create_app(engine: Engine | None = None, read_engine: Engine | None = None) -> FastAPI:
+    """Build the application; ``engine`` defaults to the configured database and
+    ``read_engine`` (a read replica) to ``SALESOPS_READ_DATABASE_URL`` when that is set."""
     app = FastAPI(
         title="SalesOps Board API",
         version=__version__,
@@ -77,6 +81,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         openapi_url=OPENAPI_URL,
     )
     app.state.engine = engine or make_engine()
+    if read_engine is None and engine is None:
+        read_engine = make_read_engine(app.state.engine, get_settings().read_database_url)
+    app.state.read_engine = read_engine
+    app.add_middleware(ReadAfterWrite)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(AuthProblem, _auth_problem)
     app.include_router(api_router, prefix="/api/v1")

@@ -25,6 +25,13 @@ class Settings(BaseSettings):
         default_factory=lambda: f"duckdb:///{Path.cwd() / DEFAULT_DATABASE_FILE}",
         description="SQLAlchemy URL; default: a DuckDB file in the working directory.",
     )
+    #: a streaming read replica of the PostgreSQL database: the board's and the API's reads go
+    #: there, writes (and a caller's reads right after their own write) to ``database_url``
+    read_database_url: str | None = None
+    #: each server process's PostgreSQL connection pool (``serve --workers`` sets them so
+    #: that all processes together stay inside the server's ``max_connections``)
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
     timezone: str = "Asia/Shanghai"
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     locale: str = "zh_CN"

@@ -8,6 +8,7 @@ loader reads ``request.node._nodeid``, which pytest 9 no longer has (schemathesi
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator
 
 import schemathesis
@@ -56,7 +57,8 @@ def fuzz(operation: schemathesis.APIOperation, headers: dict[str, str], writes: 
     # Every operation runs and all failures are reported together (schemathesis's FailureGroup
     # is a BaseExceptionGroup).
     except (Exception, BaseExceptionGroup) as exc:
-        return f"{operation.method.upper()} {operation.path}: {exc!s:.3000}"
+        detail = "".join(traceback.format_exception(exc))
+        return f"{operation.method.upper()} {operation.path}: {detail:.6000}"
     return ""
 
 

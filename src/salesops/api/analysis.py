@@ -26,7 +26,7 @@ from salesops.analysis.movement import MovementResult, pipeline_movement
 from salesops.analysis.rfm import RfmResult, rfm
 from salesops.analysis.stuck import StuckDealsResult, stuck_deals
 from salesops.analysis.tiers import TiersResult, value_tiers
-from salesops.api.deps import EngineDep, Require, ScopeDep
+from salesops.api.deps import ReadEngineDep, Require, ScopeDep
 from salesops.api.errors import responses
 from salesops.auth.roles import Permission as P
 from salesops.metrics.query import DIMENSIONS
@@ -103,7 +103,7 @@ def _run(call: Callable[[], T]) -> T:
     "/tiers", dependencies=[Require(P.VIEW_BOARD)], summary="ABC value tiers (trailing 12 months)"
 )
 def tiers_endpoint(
-    engine: EngineDep,
+    engine: ReadEngineDep,
     scope: ScopeDep,
     filters: FiltersDep,
     as_of: AsOf = None,
@@ -117,7 +117,7 @@ def tiers_endpoint(
     "/rfm", dependencies=[Require(P.VIEW_BOARD)], summary="RFM scores and the eight segments"
 )
 def rfm_endpoint(
-    engine: EngineDep,
+    engine: ReadEngineDep,
     scope: ScopeDep,
     filters: FiltersDep,
     as_of: AsOf = None,
@@ -132,7 +132,7 @@ def rfm_endpoint(
 
 @router.get("/lifecycle", dependencies=[Require(P.VIEW_BOARD)], summary="Customer lifecycle stages")
 def lifecycle_endpoint(
-    engine: EngineDep,
+    engine: ReadEngineDep,
     scope: ScopeDep,
     filters: FiltersDep,
     as_of: AsOf = None,
@@ -153,7 +153,7 @@ def lifecycle_endpoint(
     summary="Churn warnings with reasons and numbers",
 )
 def churn_endpoint(
-    engine: EngineDep,
+    engine: ReadEngineDep,
     scope: ScopeDep,
     filters: FiltersDep,
     as_of: AsOf = None,
@@ -181,7 +181,7 @@ def churn_endpoint(
     "/credit", dependencies=[Require(P.VIEW_BOARD)], summary="Credit grades and overdue ageing"
 )
 def credit_endpoint(
-    engine: EngineDep,
+    engine: ReadEngineDep,
     scope: ScopeDep,
     filters: FiltersDep,
     as_of: AsOf = None,
@@ -200,7 +200,7 @@ def credit_endpoint(
     summary="Cohort retention by first-order month",
 )
 def cohorts_endpoint(
-    engine: EngineDep,
+    engine: ReadEngineDep,
     scope: ScopeDep,
     filters: FiltersDep,
     start: From = None,
@@ -220,7 +220,7 @@ def cohorts_endpoint(
     "/source-channels", dependencies=[Require(P.VIEW_BOARD)], summary="Source-channel quality"
 )
 def source_channels_endpoint(
-    engine: EngineDep, scope: ScopeDep, filters: FiltersDep, start: From = None, end: To = None
+    engine: ReadEngineDep, scope: ScopeDep, filters: FiltersDep, start: From = None, end: To = None
 ) -> SourceChannelsResult:
     """Opportunities created in the period per source channel, their outcome and value."""
     return _run(lambda: source_channels(engine, scope, filters, start=start, end=end))
@@ -232,7 +232,7 @@ def source_channels_endpoint(
     summary="Win/loss by competitor and lost reason",
 )
 def win_loss_endpoint(
-    engine: EngineDep, scope: ScopeDep, filters: FiltersDep, start: From = None, end: To = None
+    engine: ReadEngineDep, scope: ScopeDep, filters: FiltersDep, start: From = None, end: To = None
 ) -> WinLossResult:
     """Deals closed in the period per competitor, and the reasons for the lost ones."""
     return _run(lambda: win_loss(engine, scope, filters, start=start, end=end))
@@ -244,7 +244,7 @@ def win_loss_endpoint(
     summary="Funnel: stage conversion and dwell time",
 )
 def funnel_endpoint(
-    engine: EngineDep,
+    engine: ReadEngineDep,
     scope: ScopeDep,
     filters: FiltersDep,
     pipeline: Pipeline = "default",
@@ -262,7 +262,7 @@ def funnel_endpoint(
     "/stuck-deals", dependencies=[Require(P.VIEW_BOARD)], summary="Open deals stuck in their stage"
 )
 def stuck_deals_endpoint(
-    engine: EngineDep,
+    engine: ReadEngineDep,
     scope: ScopeDep,
     filters: FiltersDep,
     pipeline: Pipeline = "default",
@@ -294,7 +294,7 @@ def stuck_deals_endpoint(
     "/movement", dependencies=[Require(P.VIEW_BOARD)], summary="Pipeline movement between two dates"
 )
 def movement_endpoint(
-    engine: EngineDep,
+    engine: ReadEngineDep,
     scope: ScopeDep,
     filters: FiltersDep,
     start: Annotated[dt.date, Query(alias="from", description="D1 (YYYY-MM-DD)")],

@@ -22,6 +22,7 @@ from salesops.auth.secrets import same
 from salesops.auth.sessions import load_session
 from salesops.auth.tokens import verify_token
 from salesops.auth.walls import verify_wall_key
+from salesops.db.replica import READ_AFTER_COOKIE, READ_AFTER_HEADER, engine_for_read
 from salesops.metrics.scope import Scope
 
 #: A row id in a path: a positive 32-bit integer (PostgreSQL refuses larger ones with a 500).
@@ -51,6 +52,22 @@ def get_engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_read_engine(request: Request) -> Engine:
+    """Where this request's reads go: the read replica when one is configured and has the
+    caller's own latest write (``SALESOPS_READ_DATABASE_URL``), else the primary. Routes
+    that write, or read to decide a write, use :data:`EngineDep`."""
+    primary: Engine = request.app.state.engine
+    replica: Engine | None = getattr(request.app.state, "read_engine", None)
+    if replica is None:
+        return primary
+    read_after = request.headers.get(READ_AFTER_HEADER) or request.cookies.get(READ_AFTER_COOKIE)
+    return engine_for_read(primary, replica, read_after)
+
+
+#: the engine for a read-only route (a replica when one is configured)
+ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
 
 
 def client_address(request: Request) -> str | None:

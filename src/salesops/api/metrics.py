@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from salesops.api.deps import EngineDep, Require, ScopeDep
+from salesops.api.deps import ReadEngineDep, Require, ScopeDep
 from salesops.api.errors import responses
 from salesops.auth.roles import Permission as P
 from salesops.metrics.compiler import MetricQueryError
@@ -92,7 +92,7 @@ TargetQ = Annotated[
 
 
 @router.get("", dependencies=[Require(P.VIEW_BOARD)], summary="The KPI catalog (both languages)")
-def list_metrics(engine: EngineDep) -> Catalog:
+def list_metrics(engine: ReadEngineDep) -> Catalog:
     """Every KPI with its names, unit, fact, time column, good direction and formula."""
     items = [KpiInfo(**k) for k in shared_engine(engine).catalog()]
     return Catalog(metrics=items, dimensions=list(DIMENSIONS))
@@ -140,7 +140,7 @@ QueryDep = Annotated[MetricQuery, Depends(metric_query)]
     summary="One KPI by dimensions and periods",
     responses=responses(400, 404),
 )
-def get_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> MetricRows:
+def get_metric(q: QueryDep, engine: ReadEngineDep, scope: ScopeDep) -> MetricRows:
     """The KPI's rows, computed in the database under the caller's data scope."""
     try:
         result = shared_engine(engine).query(q, scope)
@@ -155,7 +155,7 @@ def get_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> MetricRows:
     summary="A KPI's definition and the SQL it runs",
     responses=responses(400, 404),
 )
-def explain_metric(q: QueryDep, engine: EngineDep, scope: ScopeDep) -> Explanation:
+def explain_metric(q: QueryDep, engine: ReadEngineDep, scope: ScopeDep) -> Explanation:
     """The definition in both languages and the SQL text (not run)."""
     try:
         info = shared_engine(engine).explain(q, scope)

@@ -15,8 +15,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy import Engine
 
-from salesops.api.deps import ActorDep, EngineDep, PrincipalDep, Require, ScopeDep
+from salesops.api.deps import (
+    ActorDep,
+    EngineDep,
+    PrincipalDep,
+    ReadEngineDep,
+    Require,
+    ScopeDep,
+)
 from salesops.api.errors import responses
 from salesops.auth.audit import Actor, record_now
 from salesops.auth.principal import Principal
@@ -40,7 +48,7 @@ router = APIRouter(prefix="", tags=["board"])
 Format = Literal["json", "csv", "xlsx"]
 
 
-def _board_context(request: Request, engine: EngineDep, scope: ScopeDep) -> Board:
+def _board_context(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> Board:
     locale = request_locale(request)
     try:
         filters = parse_filters(multi_params(request.query_params.multi_items()))
@@ -49,7 +57,7 @@ def _board_context(request: Request, engine: EngineDep, scope: ScopeDep) -> Boar
     return Board(engine=engine, scope=scope, filters=filters, locale=locale)
 
 
-def _documented(request: Request, engine: EngineDep, scope: ScopeDep, **_: Any) -> Board:
+def _documented(request: Request, engine: ReadEngineDep, scope: ScopeDep, **_: Any) -> Board:
     return _board_context(request, engine, scope)
 
 
@@ -57,7 +65,7 @@ def _documented(request: Request, engine: EngineDep, scope: ScopeDep, **_: Any) 
 # the query string itself (dimensions may repeat).
 _PARAMS = [
     inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-    inspect.Parameter("engine", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=EngineDep),
+    inspect.Parameter("engine", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=ReadEngineDep),
     inspect.Parameter("scope", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=ScopeDep),
     *(
         inspect.Parameter(
@@ -122,7 +130,7 @@ def list_panels() -> PageList:
     dependencies=[Require(P.VIEW_BOARD)],
     summary="Values of the filter bar's selects",
 )
-def panel_options(engine: EngineDep, scope: ScopeDep) -> dict[str, list[str]]:
+def panel_options(engine: ReadEngineDep, scope: ScopeDep) -> dict[str, list[str]]:
     """Regions, teams, reps (those the caller may see), product lines and channels."""
     return filter_options(engine, scope)
 
@@ -175,11 +183,13 @@ def one_panel(page: str, panel: str, board: BoardDep, principal: PrincipalDep) -
     return safe_build(board, found)
 
 
-def _export(records: RecordSet, fmt: Format, board: Board, name: str, actor: Actor) -> Response:
+def _export(
+    records: RecordSet, fmt: Format, board: Board, name: str, actor: Actor, primary: Engine
+) -> Response:
     locale = board.locale
     if fmt in ("csv", "xlsx"):  # a file leaves the board: audited (records shown are not)
         record_now(
-            board.engine,
+            primary,  # the board may read from a replica; the audit log is written to the primary
             actor,
             "export.records",
             f"{name}.{fmt}",
@@ -225,6 +235,7 @@ def panel_records(
     panel: str,
     board: BoardDep,
     actor: ActorDep,
+    primary: EngineDep,
     format: Annotated[Format, Query(description="json | csv | xlsx")] = "json",
     sel: Annotated[
         str | None, Query(description="a panel-specific selection (a segment, a tier)")
@@ -240,7 +251,7 @@ def panel_records(
         records = found.records(board, sel)
     except EXPECTED_ERRORS as exc:
         raise HTTPException(400, str(exc)) from None
-    return _export(records, format, board, f"{page}-{panel}", actor)
+    return _export(records, format, board, f"{page}-{panel}", actor, primary)
 
 
 @router.get(
@@ -254,6 +265,7 @@ def metric_records(
     metric: str,
     board: BoardDep,
     actor: ActorDep,
+    primary: EngineDep,
     format: Annotated[Format, Query(description="json | csv | xlsx")] = "json",
 ) -> Response:
     """The fact rows a KPI is computed from, for these filters (at most 5,000)."""
@@ -264,4 +276,4 @@ def metric_records(
         records = engine_records(board, metric, label)
     except EXPECTED_ERRORS as exc:
         raise HTTPException(400 if not isinstance(exc, LookupError) else 404, str(exc)) from None
-    return _export(records, format, board, metric, actor)
+    return _export(records, format, board, metric, actor, primary)

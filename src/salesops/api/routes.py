@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from salesops import __version__
 from salesops.api.analysis import router as analysis_router
 from salesops.api.backups import router as backups_router
-from salesops.api.deps import EngineDep, Require
+from salesops.api.deps import EngineDep, ReadEngineDep, Require
 from salesops.api.errors import AUTH
 from salesops.api.metrics import router as metrics_router
 from salesops.api.panels import router as panels_router
@@ -43,7 +43,7 @@ def health(engine: EngineDep) -> Health:
     )
 
 
-def entity_counts(engine: EngineDep) -> EntityCounts:
+def entity_counts(engine: ReadEngineDep) -> EntityCounts:
     """Row counts of every entity (and derived orders)."""
     tables: dict[str, type[Base]] = {**ENTITY_TABLES, "order": OrderHeader}
     with engine.connect() as conn:

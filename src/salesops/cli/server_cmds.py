@@ -40,12 +40,17 @@ def serve(
         "--forwarded-allow-ips",
         help="Reverse proxies whose X-Forwarded-For/-Proto to trust (default 127.0.0.1).",
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="Server processes (PostgreSQL only; DuckDB: 1)."
+    ),
 ) -> None:
     """Serve the web board and the JSON API."""
     import uvicorn
 
     from salesops.app import create_app
     from salesops.config import get_settings
+    from salesops.db.engine import is_duckdb
+    from salesops.db.replica import ReplicaConfigError, make_read_engine
     from salesops.web import warmup
 
     if bool(ssl_certfile) != bool(ssl_keyfile):
@@ -53,24 +58,65 @@ def serve(
         raise typer.Exit(2)
     engine = open_database(migrate=True)
     settings = get_settings()
+    if workers > 1 and is_duckdb(engine):
+        console.print(
+            "[red]error:[/red] --workers needs PostgreSQL: an embedded DuckDB file is opened "
+            "by one process only (one process serves many people: its threads share the file)"
+        )
+        raise typer.Exit(2)
+    try:
+        read_engine = make_read_engine(engine, settings.read_database_url)
+    except ReplicaConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     scheme = "https" if ssl_certfile else "http"
     console.print(f"SalesOps Board on {scheme}://{host}:{port}  (database: {_safe(settings)})")
+    if read_engine is not None:
+        console.print(f"Reads from the replica at {_safe_url(str(settings.read_database_url))}")
     _first_admin(engine, f"{scheme}://{host}:{port}")
-    app = create_app(engine)
+    common = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "ssl_certfile": ssl_certfile,
+        "ssl_keyfile": ssl_keyfile,
+        "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "server_header": False,
+    }
+    if workers > 1:
+        # Several processes, each with its own engine and pool (sized so that all of them
+        # together stay inside the server's connection limit). Their caches stay right across
+        # processes: every cached result is keyed by the database's data version, which every
+        # write bumps. The start-up warm-up runs once, here, before the workers start: it
+        # fills PostgreSQL's shared buffers, which every worker then reads from.
+        _size_pools(engine, workers)
+        warmup.warm_at_start(engine)
+        engine.dispose()
+        console.print(f"{workers} server processes")
+        uvicorn.run("salesops.app:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        return
+    app = create_app(engine, read_engine)
     # The default view of every page is built while the server starts (web/warmup.py).
     warmup.warm_at_start(engine)
     # One process: an embedded DuckDB file allows one writer; threads share the engine.
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="info",
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-        server_header=False,
-    )
+    uvicorn.run(app, **common)  # type: ignore[arg-type]
+
+
+def _size_pools(engine: Engine, workers: int) -> None:
+    """Give each worker's connection pool its share of PostgreSQL's ``max_connections`` (a
+    fifth kept back for the CLI, backups and administrators), through the environment the
+    workers inherit."""
+    import os
+
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        limit = int(conn.execute(text("SHOW max_connections")).scalar_one())
+    share = max(2, int(limit * 0.8) // workers)
+    size = max(1, min(10, share // 2))
+    os.environ.setdefault("SALESOPS_DB_POOL_SIZE", str(size))
+    os.environ.setdefault("SALESOPS_DB_MAX_OVERFLOW", str(max(0, share - size)))
 
 
 def _first_admin(engine: Engine, url: str) -> None:
@@ -92,9 +138,13 @@ def _first_admin(engine: Engine, url: str) -> None:
 
 
 def _safe(settings: object) -> str:
+    return _safe_url(getattr(settings, "database_url", ""))
+
+
+def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
-    return make_url(getattr(settings, "database_url", "")).render_as_string(hide_password=True)
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -29,7 +29,10 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
         engine = create_engine(url, **kwargs)
         _enable_compiled_cache(engine)
     else:
+        settings = get_settings()
         kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", settings.db_pool_size)
+        kwargs.setdefault("max_overflow", settings.db_max_overflow)
         engine = create_engine(url, **kwargs)
         _set_utc(engine)
     return engine

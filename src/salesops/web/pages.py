@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.background import BackgroundTask
 
-from salesops.api.deps import EngineDep, Require, ScopeDep
+from salesops.api.deps import ReadEngineDep, Require, ScopeDep
 from salesops.api.routes import entity_counts
 from salesops.auth.roles import Permission as P
 from salesops.web import wall, warmup
@@ -78,31 +78,31 @@ def _announcements(engine: Any, filters: BoardFilters, locale: str) -> list[dict
 
 
 @router.get("/", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)
-def overview(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+def overview(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
     """总览: KPI cards, revenue trend with last year and target, announcements."""
     return render_board_page(request, engine, scope, pages()["overview"])
 
 
 @router.get("/orders", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)
-def orders(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+def orders(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
     """订单与销售额: trend by grain, composition, AOV, top customers and products."""
     return render_board_page(request, engine, scope, pages()["orders"])
 
 
 @router.get("/pipeline", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)
-def pipeline(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+def pipeline(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
     """商机漏斗: funnel, conversion, dwell time, stuck deals, channels, win/loss."""
     return render_board_page(request, engine, scope, pages()["pipeline"])
 
 
 @router.get("/team", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)
-def team(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+def team(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
     """团队绩效: leaderboard and each rep against the team average."""
     return render_board_page(request, engine, scope, pages()["team"])
 
 
 @router.get("/team/rep", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)
-def rep_detail(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+def rep_detail(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
     """One rep's page (``?rep=NAME`` plus the usual filters)."""
     locale = request_locale(request)
     rep = request.query_params.get("rep", "").strip()
@@ -113,13 +113,13 @@ def rep_detail(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResp
 
 
 @router.get("/customers", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)
-def customers(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+def customers(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
     """客户: value tiers, RFM, lifecycle, churn warnings, credit, cohorts."""
     return render_board_page(request, engine, scope, pages()["customers"])
 
 
 @router.get("/data", dependencies=[Require(P.IMPORT_DATA)], response_class=HTMLResponse)
-def data_page(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+def data_page(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
     """What the database holds, live (row counts per entity and the data version)."""
     counts = entity_counts(engine)
     rows = [(name, ENTITY_LABELS.get(name, name), n) for name, n in counts.counts.items()]

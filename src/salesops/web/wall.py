@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from salesops.api.deps import EngineDep, Require, ScopeDep
+from salesops.api.deps import ReadEngineDep, Require, ScopeDep
 from salesops.auth.roles import Permission as P
 from salesops.config import get_settings
 from salesops.web import warmup
@@ -106,7 +106,7 @@ def build_slides(
 
 
 @router.get("/wall", dependencies=[Require(P.VIEW_WALL)], response_class=HTMLResponse)
-def wall(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
+def wall(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
     """The wall: ``?rotate=`` seconds per slide (default 20), ``?refresh=`` seconds (60)."""
     locale = request_locale(request)
     filters, error = request_filters(request)
