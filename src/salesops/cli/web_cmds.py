@@ -333,7 +333,97 @@ def page_timings(
     Console().print(table)
 
 
+def loadtest(
+    users: int = typer.Option(50, min=1, max=1000, help="Simulated people browsing at once."),
+    duration: float = typer.Option(300.0, min=5, help="Seconds of load."),
+    warmup: float = typer.Option(30.0, min=0, help="Seconds at the start left out of 'warm'."),
+    workers: int = typer.Option(1, min=1, max=64, help="Server processes (PostgreSQL only)."),
+    login: list[str] = typer.Option(
+        [], "--as", help="Users to browse as (default: admin, manager, rep, viewer)."
+    ),
+    url: str | None = typer.Option(
+        None, help="A running board (default: start one on SALESOPS_DATABASE_URL)."
+    ),
+    token: list[str] = typer.Option(
+        [], "--token", help="LOGIN=TOKEN for a board given by --url; repeat for more users."
+    ),
+    think: str = typer.Option("1-3", help="Pause between one person's clicks (seconds, a-b)."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the report here."),
+) -> None:
+    """Many people browsing the board at once; p50/p95/p99 per route and the errors."""
+    import json
+
+    from rich.table import Table
+
+    from salesops.bench import loadtest as lt
+
+    try:
+        low, high = (float(x) for x in think.split("-", 1))
+    except ValueError:
+        raise typer.BadParameter("--think is two numbers of seconds, e.g. 1-3") from None
+    logins = login or ["admin", "manager", "rep", "viewer"]
+    server = None
+    if url is None:
+        tokens = lt.make_tokens(logins)
+        if not tokens:
+            console.print(
+                "[red]error:[/red] none of these users exists: "
+                f"{', '.join(logins)} (`salesops demo-data` makes the demo users)"
+            )
+            raise typer.Exit(2)
+        port = lt.free_port()
+        console.print(f"Starting the board on 127.0.0.1:{port} ({workers} process(es)) …")
+        server = lt.start_server(port, workers)
+        url = f"http://127.0.0.1:{port}"
+    else:
+        tokens = dict(t.split("=", 1) for t in token if "=" in t)
+        if not tokens:
+            raise typer.BadParameter("--url needs at least one --token LOGIN=TOKEN")
+    try:
+        from rich.progress import Progress
+
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"{users} people browsing", total=duration)
+            report = lt.run_load(
+                url,
+                tokens,
+                users=users,
+                duration_s=duration,
+                warmup_s=warmup,
+                think=(low, high),
+                tick=lambda elapsed: progress.update(task, completed=elapsed),
+            )
+    finally:
+        if server is not None:
+            lt.stop_server(server)
+    table = Table(title=f"{users} people, {duration:.0f} s, as {', '.join(sorted(tokens))}")
+    for col in ("route", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "max ms"):
+        table.add_column(col, justify="left" if col == "route" else "right", no_wrap=True)
+    for row in report.table(warm=False):
+        table.add_row(*(str(v) for v in row.values()))
+    Console().print(table)
+    summary = report.summary()
+    Console().print(summary)
+    if json_out is not None:
+        json_out.write_text(
+            json.dumps(
+                {
+                    "summary": summary,
+                    "all": report.table(warm=False),
+                    "warm": report.table(warm=True),
+                    "errors": [h.__dict__ for h in report.errors()[:200]],
+                },
+                ensure_ascii=False,
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+    if summary["errors"]:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``salesops`` app."""
     app.command(rich_help_panel=BOARD)(screenshots)
     app.command("page-timings", rich_help_panel=BOARD)(page_timings)
+    app.command(rich_help_panel=BOARD)(loadtest)
