@@ -56,7 +56,7 @@ def test_upgrade_widens_money_of_a_database_holding_data(db: Db) -> None:
         conn.execute(
             text("INSERT INTO payment (id, external_id, due_amount) VALUES (1, 'P1', 70.05)")
         )
-    upgrade(db.engine)
+    upgrade(db.engine, "0010_exact_money")
     assert current_revision(db.engine) == "0010_exact_money"
     assert _type(db, "order_line", "amount") == (20, 4)
     assert _type(db, "order_line", "cost") == (20, 4)

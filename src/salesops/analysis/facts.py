@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, func, literal_column, select, union_all
+from sqlalchemy import ColumnElement, Subquery, and_, func, literal_column, select, true, union_all
 
 from salesops.analysis.common import AnalysisError, NormalFilters
 from salesops.db.schema import Activity, Opportunity, OrderHeader, OrderLine, Payment
@@ -98,7 +98,7 @@ def orders(
         head.order_date.label("order_date"),
         func.coalesce(head.amount, literal_column("0")).label("amount"),
     ).where(and_(*where))
-    shared = select(head.id).where(head.shared.is_(True))
+    shared = select(head.id).where(head.shared == true())  # the partial index; "IS true" is not
     split = by_lines.where(and_(*line_where, line.order_id.in_(shared)))
     return union_all(query, split).subquery("orders")
     head = OrderHeader

@@ -763,6 +763,18 @@ _pg_index("ix_payment_due_date", Payment.due_date)
 _pg_index("ix_payment_month_due_date", PaymentMonth.due_date)
 _pg_index("ix_payment_month_end_as_of", PaymentMonthEnd.as_of)
 _pg_index("ix_activity_occurred_at", Activity.occurred_at)
+# Who counts as a seller in a period (per-rep KPIs: a rep with orders, deals or a quota then)
+# asks per rep and period; without these PostgreSQL scanned the deals once per rep and month.
+_pg_index("ix_opportunity_owner_created", Opportunity.owner_id, Opportunity.created_on)
+Index(
+    "ix_order_header_rep_date",
+    OrderHeader.rep_id,
+    OrderHeader.order_date,
+    postgresql_where=OrderHeader.normal_lines > 0,
+).ddl_if(dialect="postgresql")
+Index("ix_target_rep", Target.rep_id, postgresql_where=Target.rep_id.is_not(None)).ddl_if(
+    dialect="postgresql"
+)
 
 metadata = Base.metadata
 

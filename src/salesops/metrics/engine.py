@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from itertools import compress
 from typing import Any
 
-from sqlalchemy import Date, Engine, cast, func, inspect, select
+from sqlalchemy import Date, Engine, cast, func, inspect, select, true
 
 from salesops.config import get_settings, local_today
 from salesops.db.derived import data_version
@@ -379,7 +379,7 @@ class MetricsEngine:
         if not self._has_table(conn, "order_header"):
             return False
         found = conn.execute(
-            select(OrderHeader.id).where(OrderHeader.shared.is_(True)).limit(1)
+            select(OrderHeader.id).where(OrderHeader.shared == true()).limit(1)
         ).first()
         self._shared_seen = found is not None
         return self._shared_seen
