@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from salesops.config import get_settings
 from salesops.ingest.registry import get_saved
 from tests.auth_helpers import link_path
 from tests.browser import chromium, live_server
@@ -28,8 +29,12 @@ TIMEOUT = 60_000
 
 
 @pytest.fixture(autouse=True)
-def _no_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
+def _settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.setenv("SALESOPS_BOARD_WARMUP", "0")
+    monkeypatch.setenv("SALESOPS_UPLOAD_DIR", str(tmp_path / "uploads"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +73,7 @@ def _upload(page: Page, path: Path, entity: str) -> None:
 
 def _run(page: Page, button: str) -> str:
     page.click(button)
-    page.wait_for_selector(
-        "#result-summary[data-status]:not([data-status=''])", timeout=TIMEOUT
-    )
+    page.wait_for_selector("#result-summary[data-status]:not([data-status=''])", timeout=TIMEOUT)
     expect(page.locator("#import-progress")).to_have_attribute("data-phase", "done")
     status = page.locator("#result-summary").get_attribute("data-status") or ""
     page.evaluate("document.getElementById('result-summary').dataset.status = ''")
@@ -109,8 +112,9 @@ def test_flat_sheet_from_the_browser_zh(db: Db, browser: Browser, tmp_path: Path
         assert sorted(entities) == ["customer", "order_line", "product"]
         assert page.locator('.section[data-entity="order_line"] select[data-field="amount"]')
         assert (
-            page.locator('.section[data-entity="order_line"] select[data-field="amount"]')
-            .input_value()
+            page.locator(
+                '.section[data-entity="order_line"] select[data-field="amount"]'
+            ).input_value()
             == "金额"
         )
         offered = page.locator("#opt-date option").evaluate_all("els => els.map(e => e.value)")
@@ -131,20 +135,24 @@ def test_flat_sheet_from_the_browser_zh(db: Db, browser: Browser, tmp_path: Path
     assert _counts(db) == (5, 5, 30)
     amount, profit = _file_totals(sheet, "金额", "利润")
     [(stored, cost)] = rows(db, "SELECT sum(amount), sum(cost) FROM order_line")
-    assert (stored, stored - cost) == (amount, profit) == (
-        Decimal("238932.3059"),
-        Decimal("90068.2726"),
+    assert (
+        (stored, stored - cost)
+        == (amount, profit)
+        == (
+            Decimal("238932.3059"),
+            Decimal("90068.2726"),
+        )
     )
     actors = rows(db, "SELECT DISTINCT actor FROM import_run")
     assert actors == [("test-admin",)]
-    audit = rows(db, "SELECT action, actor FROM audit_event WHERE action LIKE 'import%' ORDER BY id")
+    audit = rows(
+        db, "SELECT action, actor FROM audit_event WHERE action LIKE 'import%' ORDER BY id"
+    )
     assert audit[0] == ("import.upload", "test-admin")
     assert [a for a, _ in audit[1:]] == ["import"] * 3
 
 
-def test_one_entity_mapped_by_hand_then_saved_en(
-    db: Db, browser: Browser, tmp_path: Path
-) -> None:
+def test_one_entity_mapped_by_hand_then_saved_en(db: Db, browser: Browser, tmp_path: Path) -> None:
     """Customers from the English flat sheet, columns picked by hand, repeated keys resolved
     with 'keep the last row'; the mapping is saved and the CLI sees it."""
     sheet = tmp_path / "sales.csv"
@@ -167,7 +175,9 @@ def test_one_entity_mapped_by_hand_then_saved_en(
         )
         page.fill("#mapping-name", "superstore customers")
         page.click("#mapping-save")
-        expect(page.locator('#mappings-table tr[data-mapping="superstore customers"]')).to_have_count(1)
+        expect(
+            page.locator('#mappings-table tr[data-mapping="superstore customers"]')
+        ).to_have_count(1)
         _shot(page, "data-import-en.png")
         assert errors == []
     assert _counts(db)[0] == 5
@@ -187,7 +197,9 @@ def test_an_upload_failing_in_the_middle_leaves_nothing(
     writer = csv.writer(out)
     writer.writerow(["Order ID", "Order Date", "Customer ID", "Product ID", "Product", "Sales"])
     for i in range(1, 7):
-        writer.writerow([f"SO{i}", "2026-01-0" + str(i), "C1", f"P{i % 2}", f"Item {i % 2}", "10.5"])
+        writer.writerow(
+            [f"SO{i}", "2026-01-0" + str(i), "C1", f"P{i % 2}", f"Item {i % 2}", "10.5"]
+        )
     sheet = tmp_path / "lines.csv"
     sheet.write_text(out.getvalue(), encoding="utf-8")
     broken = tmp_path / "broken.xlsx"
@@ -197,7 +209,9 @@ def test_an_upload_failing_in_the_middle_leaves_nothing(
         page.set_input_files("#import-file", str(broken))
         page.select_option("#import-entity", "sheet")
         page.click("#import-upload")
-        expect(page.locator("#upload-msg")).to_contain_text("broken.xlsx: not a readable .xlsx workbook")
+        expect(page.locator("#upload-msg")).to_contain_text(
+            "broken.xlsx: not a readable .xlsx workbook"
+        )
         _upload(page, sheet, "sheet")
         expect(page.locator("#suggestions")).to_contain_text("No saved or sample mapping")
         for entity, fields in (

@@ -184,9 +184,7 @@ class JobOut(BaseModel):
     summary="Dry-run or import an upload with a mapping; poll the job for progress",
     responses=responses(400, 404),
 )
-def run_upload(
-    upload_id: UploadId, body: RunRequest, actor: ActorDep, engine: EngineDep
-) -> JobOut:
+def run_upload(upload_id: UploadId, body: RunRequest, actor: ActorDep, engine: EngineDep) -> JobOut:
     """Start the import; the same importer as ``salesops import``: all rows or none."""
     document = dict(body.mapping)
     if body.sheet and "sheet" not in document:
@@ -204,9 +202,7 @@ def run_upload(
     summary="Progress and outcome of an import started from the browser",
     responses=responses(404),
 )
-def job_status(
-    job_id: Annotated[str, Path(max_length=64)], actor: ActorDep
-) -> JobOut:
+def job_status(job_id: Annotated[str, Path(max_length=64)], actor: ActorDep) -> JobOut:
     """The job's phase, progress (0–1) and, once finished, its report with every error."""
     try:
         return JobOut(**get_job(job_id, actor.name).to_json())
@@ -257,9 +253,7 @@ def import_history(engine: Any, limit: int = 50) -> list[RunOut]:
 
 
 @router.get("/imports/runs", summary="The history of imports, newest first")
-def list_runs(
-    engine: EngineDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
-) -> list[RunOut]:
+def list_runs(engine: EngineDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[RunOut]:
     """Who imported which file when, with its counts and first errors."""
     return import_history(engine, limit)
 

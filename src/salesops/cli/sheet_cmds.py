@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import typer

@@ -18,8 +18,8 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import DBAPIError
 
-from salesops.config import get_settings
 from salesops.auth.audit import Actor, record
+from salesops.config import get_settings
 from salesops.db.schema import ImportRun
 from salesops.ingest.convert import convert_table
 from salesops.ingest.errors import ErrorList, ImportFailed, RowError

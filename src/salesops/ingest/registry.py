@@ -28,8 +28,8 @@ from salesops.ingest.mapping import (
     MappingError,
     SheetMapping,
     parse_mapping,
-    read_yaml,
     parse_sheet_mapping,
+    read_yaml,
 )
 
 _TABLE = SavedMapping.__table__
@@ -111,9 +111,7 @@ def save_mapping(
     that name; raises :class:`MappingError` when the name or the mapping is wrong. Audited."""
     name = name.strip()
     if not _NAME.match(name):
-        raise MappingError(
-            "a mapping name has 1 to 100 letters, digits, spaces, '.', '-' or '_'"
-        )
+        raise MappingError("a mapping name has 1 to 100 letters, digits, spaces, '.', '-' or '_'")
     if isinstance(mapping, str):
         body = mapping
         _, parsed = _read_body(body)

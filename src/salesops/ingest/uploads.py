@@ -219,9 +219,9 @@ def preview(path: Path, *, sheet: str | None = None, rows: int = PREVIEW_ROWS) -
         "problems": [_plain(e) for e in raw.errors[:20]],
         "problems_total": len(raw.errors),
         "date_formats": {
-            h: found for h in raw.headers if (found := date_formats(
-                [v for v in columns[h] if v is not None]
-            ))
+            h: found
+            for h in raw.headers
+            if (found := date_formats([v for v in columns[h] if v is not None]))
         },
     }
 
@@ -351,8 +351,13 @@ def report_json(report: ImportReport | SheetReport) -> dict[str, Any]:
         ],
         "errors_total": report.errors_total,
         "quality": [
-            {"check": p.check, "count": p.count, "title": p.title, "fix": p.fix,
-             "examples": p.examples[:5]}
+            {
+                "check": p.check,
+                "count": p.count,
+                "title": p.title,
+                "fix": p.fix,
+                "examples": p.examples[:5],
+            }
             for p in (quality.problems if quality else [])
         ],
     }
