@@ -192,3 +192,42 @@ def test_bad_mappings_and_other_users(db: Db, uploads: Path) -> None:
         f"/api/v1/imports/uploads/{upload['upload_id']}/suggestions?entity=customer"
     ).json()
     assert [m["name"] for m in found["mappings"]] == ["cust"]
+
+
+def test_a_workbook_previews_each_sheet_and_imports_the_one_chosen(
+    db: Db, uploads: Path, tmp_path: Path
+) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "说明"
+    first.append(["这个工作表只有说明"])
+    sheet = book.create_sheet("客户")
+    sheet.append(["编号", "名称"])
+    sheet.append(["K1", "华东客户"])
+    sheet.append(["K2", "华南客户"])
+    path = tmp_path / "客户.xlsx"
+    book.save(path)
+    client = admin_client(db.engine)
+    shown = _upload(client, "客户.xlsx", path.read_bytes()).json()
+    assert (shown["format"], shown["sheets"], shown["headers"]) == (
+        "xlsx",
+        ["说明", "客户"],
+        ["这个工作表只有说明"],
+    )
+    chosen = client.get(f"/api/v1/imports/uploads/{shown['upload_id']}?sheet=客户").json()
+    assert (chosen["headers"], chosen["n_rows"], chosen["sheet"]) == (["编号", "名称"], 2, "客户")
+    missing = client.get(f"/api/v1/imports/uploads/{shown['upload_id']}?sheet=nope")
+    assert missing.status_code == 400 and "nope" in missing.json()["detail"]
+    doc = {"entity": "customer", "columns": {"external_id": "编号", "name": "名称"}}
+    job = client.post(
+        f"/api/v1/imports/uploads/{shown['upload_id']}/runs", json={"mapping": doc, "sheet": "客户"}
+    )
+    result = _wait(client, job.json())
+    assert result["status"] == "ok", result["errors"]
+    assert rows(db, "SELECT external_id, name FROM customer ORDER BY 1") == [
+        ("K1", "华东客户"),
+        ("K2", "华南客户"),
+    ]
