@@ -201,6 +201,7 @@ IMPORT_TEXT = {
     "too_large": "The file is larger than {mb} MB.",
     "add_entity": "Add an entity…",
     "no_runs": "No import yet.",
+    "no_mappings": "No mapping saved yet.",
     "more_errors": "… and {n} more (not kept).",
     "on_duplicate_error": "Stop with an error",
     "on_duplicate_first": "Keep the first row",

@@ -395,6 +395,7 @@
     const body = $("mappings-table").querySelector("tbody");
     const found = (await api("GET", "/api/v1/mappings")).filter((m) => m.source === "saved");
     body.replaceChildren();
+    if (!found.length) body.append(el("tr", {}, el("td", { colspan: "5", class: "muted", text: t("no_mappings") })));
     for (const m of found) {
       body.append(el("tr", { "data-mapping": m.name },
         el("td", { text: m.name }),
