@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     backup_dir: Path = Path("backups")
     #: a rep's leaderboard shows other reps' names (else only their own rank and the average)
     leaderboard_names_for_reps: bool = False
+    #: files uploaded on the data page wait here until they are imported (default: a folder
+    #: under the system's temporary directory); an upload larger than ``upload_max_mb`` stops
+    upload_dir: Path | None = None
+    upload_max_mb: int = Field(default=200, ge=1)
 
 
 @lru_cache

@@ -221,3 +221,34 @@ def test_the_kept_stays_give_the_stays_history_gives(db: Db) -> None:
     # stage change ends a stay, even after the close): 32 d; its Won stay, closed before it
     # began, lasts 0 d
     assert (proposal.completed_stays, proposal.mean_dwell_days) == (1, 32.0)
+
+
+def test_stuck_deal_amounts_keep_four_decimals(db: Db) -> None:
+    """Two deals stuck in Lead since 2025-03-01 (121 days, no completed stay: 30-day rule) with
+    amounts of four decimals: each row, the stage and the total are exact — 1000.0050 +
+    2000.0050 = 3000.0100 (rounded to cents the rows would read 1000.00 and 2000.00 and not
+    add up to the stage's 3000.01)."""
+    with build(db.engine) as b:
+        b.rep("R1")
+        b.customer("Acme")
+        b.stage("Lead", 1)
+        b.stage("Won", 2, "won")
+        for key, amount in (("s1", "1000.0050"), ("s2", "2000.0050")):
+            b.opportunity(
+                key,
+                customer="Acme",
+                owner="R1",
+                created="2025-03-01",
+                stage="Lead",
+                status="open",
+                amount=amount,
+            )
+    result = stuck_deals(db.engine, as_of=AS_OF)
+    assert [(r.opportunity, r.amount) for r in result.rows] == [
+        ("s2", Decimal("2000.0050")),
+        ("s1", Decimal("1000.0050")),
+    ]
+    assert [(s.stage, s.deals, s.amount) for s in result.stages] == [
+        ("Lead", 2, Decimal("3000.0100"))
+    ]
+    assert result.amount == Decimal("3000.0100") == sum(r.amount for r in result.rows)

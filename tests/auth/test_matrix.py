@@ -228,6 +228,9 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
             .replace("{token_id}", "999999")
             .replace("{username}", "victim")
             .replace("{wall_id}", str(fx.spare_wall_ids[0]))
+            .replace("{upload_id}", "no-such-upload-0123456789")
+            .replace("{job_id}", "no-such-job")
+            .replace("{name}", "no-such-mapping")
         )
         assert "{" not in path, path
         call = Call(ep.method, path, where)

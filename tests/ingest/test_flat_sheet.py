@@ -284,3 +284,43 @@ def test_cli_import_sheet(db: Db, tmp_path: Path) -> None:
     single = runner.invoke(app, ["import", "customer", sheet, "--mapping", mapping])
     assert single.exit_code == 1
     assert "import it with `salesops import sheet" in single.output
+
+
+@pytest.mark.parametrize(
+    ("variant", "amount", "profit"), [("", "金额", "利润"), ("-en", "Sales", "Profit")]
+)
+def test_a_new_user_imports_a_flat_export_with_one_command(
+    db: Db, variant: str, amount: str, profit: str
+) -> None:
+    """Tried as a new user would (issue 18): a public-style flat order-line export — customer
+    and product attributes on every line, day-first dates, a BOM, profit instead of cost —
+    goes in with one mapping file and one command, and the board's totals equal the file's,
+    summed exactly from its own text, to the last digit."""
+    import csv
+
+    from salesops.metrics.engine import MetricsEngine
+    from salesops.metrics.query import MetricQuery
+
+    sheet = DOCS / "samples" / f"flat-sales-sheet{variant}.csv"
+    assert sheet.read_bytes().startswith(b"\xef\xbb\xbf")  # the BOM a spreadsheet writes
+    with sheet.open(encoding="utf-8-sig", newline="") as fh:
+        lines = list(csv.DictReader(fh))
+    file_amount = sum(Decimal(r[amount]) for r in lines)
+    file_profit = sum(Decimal(r[profit]) for r in lines)
+    mapping = DOCS / "mappings" / f"flat-sales-sheet{variant}.yaml"
+    result = runner.invoke(app, ["import", "sheet", str(sheet), "--mapping", str(mapping)])
+    assert result.exit_code == 0, result.output
+    engine = MetricsEngine(db.engine)
+    board = {
+        metric: engine.query(MetricQuery(metric)).rows[0]["value"]
+        for metric in ("revenue", "gross_profit", "orders", "active_customers")
+    }
+    assert board == {
+        "revenue": float(file_amount),
+        "gross_profit": float(file_profit),
+        "orders": len({r[next(iter(r))] for r in lines}),
+        "active_customers": 5,
+    }
+    [(stored_amount, stored_cost)] = rows(db, "SELECT sum(amount), sum(cost) FROM order_line")
+    assert (stored_amount, stored_amount - stored_cost) == (file_amount, file_profit)
+    assert f"{board['revenue']:.4f}" == f"{file_amount:.4f}"  # every digit the file has

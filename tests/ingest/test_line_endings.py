@@ -50,8 +50,8 @@ def test_cr_only_header_picks_its_own_delimiter(tmp_path: Path) -> None:
 
 
 def test_a_field_over_the_csv_limit_is_an_error_of_its_row(tmp_path: Path) -> None:
-    path = tmp_path / "p.csv"  # a blank line sends the file down the exact (csv module) path
-    path.write_bytes(b"external_id,name\nP1,A\n\nP2," + b"x" * 200_000 + b"\nP3,C\n")
+    path = tmp_path / "p.csv"  # a ragged row sends the file down the exact (csv module) path
+    path.write_bytes(b"external_id,name\nP1,A,\n\nP2," + b"x" * 200_000 + b"\nP3,C\n")
     table = read_table(path)
     assert [e.row for e in table.errors] == [4]
     assert "unreadable" in table.errors[0].reason and "field larger" in table.errors[0].reason
@@ -64,3 +64,35 @@ def test_a_reader_failure_is_the_importers_error(tmp_path: Path) -> None:
         read_table(path)
     (error,) = failed.value.errors
     assert error.file == str(path) and "cannot read the file" in error.reason
+
+
+def test_blank_lines_keep_the_row_numbers_on_the_fast_path(tmp_path: Path) -> None:
+    """Arrow reads blank lines as empty records (dropped), so the rows after them keep their
+    spreadsheet numbers, in files of one and of several columns, LF and CR-only."""
+    for content in (
+        b"external_id,name\nP1,A\n\n\nP2,B\n",
+        b"external_id,name\rP1,A\r\r\rP2,B\r",
+        b"external_id\nP1\n\n\nP2\n",
+    ):
+        path = tmp_path / "p.csv"
+        path.write_bytes(content)
+        table = read_table(path)
+        assert (table.rows.tolist(), table.columns["external_id"].to_pylist(), table.errors) == (
+            [2, 5],
+            ["P1", "P2"],
+            [],
+        ), content
+
+
+def test_a_file_whose_first_lines_look_like_utf8_is_still_read_in_its_encoding(
+    tmp_path: Path,
+) -> None:
+    """UTF-8 is assumed without a check of its own (Arrow checks every cell); a GBK file whose
+    first 64 KiB are plain ASCII is still recognised once a later cell is not UTF-8."""
+    path = tmp_path / "p.csv"
+    ascii_rows = b"".join(b"P%05d,Item\n" % i for i in range(8000))  # > 64 KiB of ASCII
+    path.write_bytes(b"external_id,name\n" + ascii_rows + "P9,华东客户\n".encode("gbk"))
+    table = read_table(path)
+    assert table.encoding == "gb18030" and table.errors == []
+    assert table.columns["name"].to_pylist()[-1] == "华东客户"
+    assert table.rows.tolist()[-1] == 8002

@@ -20,6 +20,7 @@ from salesops.analysis.lifecycle import lifecycle
 from salesops.analysis.rfm import rfm
 from salesops.metrics.engine import MetricsEngine
 from salesops.metrics.query import MetricQuery
+from salesops.metrics.scope import Scope
 from tests.conftest import Db
 from tests.ingest.helpers import ok, rows, write_csv
 
@@ -111,3 +112,39 @@ def test_fixing_the_order_brings_the_fast_path_back(
     assert rows(db, "SELECT first_order_on FROM customer WHERE external_id = 'B'") == [
         (dt.date(2024, 4, 20),)
     ]
+
+
+def test_visit_conversion_counts_the_second_customer_of_a_shared_order(
+    db: Db, tmp_path: Path
+) -> None:
+    """A visited on 2024-01-10 and B on 2024-01-05; both bought in S1 on 2024-01-15 (B's own
+    next order, S2 on 2024-04-20, is 106 days after its visit: outside the 90-day window).
+    Both visits converted: 2 of 2 — in the full scope (kept conversions) and in the rep's
+    scope (computed from the scope's own orders). Before the fix B's visit did not convert
+    (the header of S1 names A only): 1 of 2."""
+    write_csv(tmp_path / "r.csv", [["external_id", "name"], ["R1", "Rita"]])
+    ok(db, "rep", tmp_path / "r.csv")
+    write_csv(
+        tmp_path / "c.csv",
+        [["external_id", "name", "region"], ["A", "Alpha", "East"], ["B", "Beta", "West"]],
+    )
+    ok(db, "customer", tmp_path / "c.csv")
+    lines = [[*row, "rep" if i == 0 else "R1"] for i, row in enumerate(_LINES)]
+    ok(db, "order_line", write_csv(tmp_path / "l.csv", lines))
+    visits = [
+        ["external_id", "kind", "customer", "rep", "at"],
+        ["V1", "visit", "A", "R1", "2024-01-10 10:00"],
+        ["V2", "visit", "B", "R1", "2024-01-05 15:00"],
+    ]
+    ok(db, "activity", write_csv(tmp_path / "a.csv", visits))
+    engine = MetricsEngine(db.engine, today=dt.date(2024, 7, 15))
+    assert rows(db, "SELECT customer_id IS NOT NULL, converts_on FROM visit_conversion") == [
+        (True, dt.date(2024, 1, 15)),
+        (True, dt.date(2024, 1, 15)),
+    ]
+    assert _value(engine, "visit_conversion", Q1) == 1.0
+    [(rep_id,)] = rows(db, "SELECT id FROM rep")
+    scoped = engine.query(
+        MetricQuery("visit_conversion", start=Q1[0], end=Q1[1]), Scope.single_rep(rep_id)
+    )
+    assert scoped.rows == [{"value": 1.0}]

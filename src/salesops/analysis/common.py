@@ -22,7 +22,9 @@ from salesops.metrics.query import DIMENSIONS
 Filters = Mapping[str, Sequence[str]] | Iterable[tuple[str, Sequence[str]]]
 NormalFilters = tuple[tuple[str, tuple[str, ...]], ...]
 
-CENT = Decimal("0.01")
+#: Money keeps the four decimal places it is stored with (issue 18, exact money); pages
+#: round it per locale when they show it.
+MONEY_STEP = Decimal("0.0001")
 
 #: Exact decimal in Python, a plain JSON number in the API (SPEC §5: money is a plain number).
 Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
@@ -82,12 +84,12 @@ def check_period(start: dt.date | None, end: dt.date | None) -> None:
 
 
 def money(value: Any) -> Decimal:
-    """A database number as an exact two-decimal :class:`Decimal` (None -> 0)."""
+    """A database number as an exact four-decimal :class:`Decimal` (None -> 0)."""
     if value is None:
-        return Decimal("0.00")
+        return Decimal("0.0000")
     if not isinstance(value, Decimal):
         value = Decimal(str(value))
-    return value.quantize(CENT)
+    return value.quantize(MONEY_STEP)
 
 
 def ratio(numerator: Any, denominator: Any, digits: int = 4) -> float | None:

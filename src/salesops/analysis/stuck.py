@@ -198,7 +198,7 @@ def stuck_statement(
         cast(null(), Integer),
         cast(null(), Float),
         cast(null(), Float),
-        cast(func.coalesce(func.sum(stuck.c.amount), zero), Numeric(18, 2)),
+        cast(func.coalesce(func.sum(stuck.c.amount), zero), Numeric(28, 4)),
         cast(null(), Date),
         cast(null(), Integer),
         func.count(),

@@ -29,6 +29,7 @@ _WHY = {
     403: "The caller's role does not allow this, or a read-only token tried to write",
     404: "No such item, or it is outside the caller's data scope",
     409: "The request conflicts with the data (the message says how)",
+    413: "The uploaded file is larger than the server accepts",
     422: "A parameter or the body cannot be read",
     500: "The server could not do it (the message says why; nothing was written)",
 }

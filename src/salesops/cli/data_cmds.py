@@ -14,7 +14,10 @@ from salesops.cli.common import DATA, open_database
 from salesops.cli.names import ENTITIES
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from salesops.ingest.importer import ImportReport
+    from salesops.ingest.mapping import Mapping
 
 #: formats of ``salesops export`` (ingest/export.py ``FORMATS``)
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -58,6 +61,30 @@ def _summary(report: ImportReport) -> str:
     return text + f" ({report.seconds:.1f} s)."
 
 
+def _saved_or_file(
+    engine: Engine, value: str | None, entity: str, console: Console
+) -> Mapping | Path | None:
+    """``--mapping``: a file is read by the importer (its errors go in the report); any other
+    value names a saved mapping."""
+    from salesops.ingest.mapping import MappingError, SheetMapping
+    from salesops.ingest.registry import resolve_mapping
+
+    if value is None or Path(value).is_file():
+        return None if value is None else Path(value)
+    try:
+        found = resolve_mapping(engine, value)
+        if isinstance(found, SheetMapping):
+            raise MappingError(
+                f"saved mapping {value!r} has several entities; import it with "
+                f"`salesops import sheet FILE --mapping {value}`"
+            )
+    except MappingError as exc:
+        engine.dispose()
+        console.print(f"[red]{exc}[/red]", soft_wrap=True, highlight=False)
+        raise typer.Exit(code=1) from None
+    return found
+
+
 def import_cmd(
     entity: str = typer.Argument(
         ...,
@@ -67,8 +94,11 @@ def import_cmd(
         autocompletion=complete.entity_names,
     ),
     file: Path = typer.Argument(..., help="CSV, XLSX, XLS or JSON-lines file."),
-    mapping: Path | None = typer.Option(
-        None, "--mapping", help="Column mapping YAML (see docs/import-guide.md)."
+    mapping: str | None = typer.Option(
+        None,
+        "--mapping",
+        help="Column mapping: a YAML file (see docs/import-guide.md) or the name of a saved "
+        "mapping (salesops mappings list).",
     ),
     map_: list[str] | None = typer.Option(
         None, "--map", help="Override one field's source column: field=Source Column."
@@ -83,6 +113,7 @@ def import_cmd(
     ),
 ) -> None:
     """Import FILE into ENTITY: all rows or none; re-importing updates, never duplicates."""
+    from salesops.auth.audit import Actor
     from salesops.ingest.errors import errors_table, write_errors_csv
     from salesops.ingest.importer import import_file
     from salesops.ingest.progress import RichProgress
@@ -106,29 +137,32 @@ def import_cmd(
     console = Console(stderr=True)  # created per call: it reads the terminal width (COLUMNS)
     engine = open_database(migrate=True)
     try:
+        chosen = _saved_or_file(engine, mapping, entity, console)
         if file.is_file() and file.stat().st_size >= PROGRESS_BYTES:
             with RichProgress(console) as progress:
                 report = import_file(
                     engine,
                     entity,
                     file,
-                    mapping,
+                    chosen,
                     overrides=map_ or [],
                     sheet=sheet,
                     dry_run=dry_run,
                     as_of=snapshot,
                     progress=progress,
+                    actor=Actor.cli(),
                 )
         else:
             report = import_file(
                 engine,
                 entity,
                 file,
-                mapping,
+                chosen,
                 overrides=map_ or [],
                 sheet=sheet,
                 dry_run=dry_run,
                 as_of=snapshot,
+                actor=Actor.cli(),
             )
     finally:
         engine.dispose()

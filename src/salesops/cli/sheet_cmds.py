@@ -7,14 +7,41 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from salesops.ingest.mapping import SheetMapping
+
+
+def _sheet_mapping(engine: Engine, value: str, console: Console) -> SheetMapping | Path:
+    """``--mapping``: a file (read by the importer) or the name of a saved sheet mapping."""
+    from salesops.ingest.mapping import MappingError, SheetMapping
+    from salesops.ingest.registry import resolve_mapping
+
+    if Path(value).is_file():
+        return Path(value)
+    try:
+        found = resolve_mapping(engine, value)
+        if not isinstance(found, SheetMapping):
+            raise MappingError(
+                f"saved mapping {value!r} is for one entity ({found.entity}); import it with "
+                f"`salesops import {found.entity} FILE --mapping {value}`"
+            )
+    except MappingError as exc:
+        engine.dispose()
+        console.print(f"[red]{exc}[/red]", soft_wrap=True, highlight=False)
+        raise typer.Exit(code=1) from None
+    return found
+
 
 def import_sheet_cmd(
     file: Path,
-    mapping: Path | None,
+    mapping: str | None,
     *,
     dry_run: bool,
     errors_out: Path | None,
@@ -22,6 +49,7 @@ def import_sheet_cmd(
     progress_bytes: int,
 ) -> None:
     """Import every section of the sheet mapping from FILE; exit 1 when nothing was written."""
+    from salesops.auth.audit import Actor
     from salesops.cli.check_cmds import print_quality
     from salesops.cli.common import open_database
     from salesops.ingest.errors import errors_table, write_errors_csv
@@ -36,13 +64,22 @@ def import_sheet_cmd(
     console = Console(stderr=True)
     engine = open_database(migrate=True)
     try:
+        chosen = _sheet_mapping(engine, mapping, console)
         if file.is_file() and file.stat().st_size >= progress_bytes:
             with RichProgress(console) as progress:
                 report = import_sheet(
-                    engine, file, mapping, dry_run=dry_run, as_of=as_of, progress=progress
+                    engine,
+                    file,
+                    chosen,
+                    dry_run=dry_run,
+                    as_of=as_of,
+                    progress=progress,
+                    actor=Actor.cli(),
                 )
         else:
-            report = import_sheet(engine, file, mapping, dry_run=dry_run, as_of=as_of)
+            report = import_sheet(
+                engine, file, chosen, dry_run=dry_run, as_of=as_of, actor=Actor.cli()
+            )
     finally:
         engine.dispose()
     if errors_out is not None and report.errors:

@@ -733,6 +733,9 @@ class ImportRun(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default="running")  # ok | failed | dry-run
+    # issue 18: who ran it and its first errors, for the data page's import history
+    actor: Mapped[str | None] = mapped_column(String(100))
+    error_sample: Mapped[str | None] = mapped_column(Text)  # JSON: the first errors
 
 
 class DataVersion(Base):
@@ -742,6 +745,24 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
     version: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+# --- issue 18: import from the browser ------------------------------------------------------
+
+
+class SavedMapping(Base):
+    """A column mapping kept by name (the web import page and ``salesops mappings`` share it);
+    ``body`` is the mapping's YAML, single-entity or a sheet mapping (``entity`` = "sheet")."""
+
+    __tablename__ = "saved_mapping"
+    id: Mapped[int] = _pk("saved_mapping")
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[str | None] = mapped_column(Text)  # JSON: the source columns it reads
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
 
 
 # Indexes that serve the time-filtered scans of the metrics engine on PostgreSQL.

@@ -18,8 +18,9 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import DBAPIError
 
+from salesops.auth.audit import Actor, record
 from salesops.config import get_settings
-from salesops.db.schema import AuditEvent, ImportRun
+from salesops.db.schema import ImportRun
 from salesops.ingest.convert import convert_table
 from salesops.ingest.errors import ErrorList, ImportFailed, RowError
 from salesops.ingest.fields import entity_spec
@@ -85,7 +86,7 @@ def import_file(
     dry_run: bool = False,
     as_of: dt.datetime | None = None,
     progress: ProgressSink | None = None,
-    actor: str = "cli",
+    actor: Actor | str = "cli",
 ) -> ImportReport:
     """Import ``path`` into ``entity`` as one transaction and report what happened.
 
@@ -171,7 +172,7 @@ def _run(
     errors: ErrorList,
     report: ImportReport,
     timezone: str,
-    actor: str,
+    actor: Actor | str,
     started_at: dt.datetime,
 ) -> ImportReport:
     mapping = _mapping_for(entity, mapping_arg, overrides)
@@ -269,7 +270,7 @@ def log_run(
     conn: Connection,
     report: ImportReport,
     started_at: dt.datetime,
-    actor: str,
+    actor: Actor | str,
     *,
     errors_total: int,
 ) -> int:
@@ -288,6 +289,8 @@ def log_run(
             unchanged=report.unchanged,
             errors=errors_total,
             status=report.status,
+            actor=(actor.name if isinstance(actor, Actor) else actor)[:100],
+            error_sample=error_sample(report.errors) if report.errors else None,
         )
         .returning(ImportRun.id)
     ).scalar_one()
@@ -303,20 +306,29 @@ def log_run(
             "created": report.created,
             "errors": errors_total,
         }
-        conn.execute(
-            insert(AuditEvent).values(
-                occurred_at=now,
-                actor=actor,
-                action="import",
-                target=f"{report.entity}:{Path(report.file).name}"[:300],
-                detail=json.dumps(detail, ensure_ascii=False),
-            )
-        )
+        outcome = "ok" if report.status == "ok" else "failed"
+        target = f"{report.entity}:{Path(report.file).name}"
+        record(conn, actor, "import", target, detail, outcome=outcome)
     return int(run_id)
 
 
+#: How many errors of a run ``import_run.error_sample`` keeps (the data page lists them).
+ERROR_SAMPLE = 20
+
+
+def error_sample(errors: list[RowError]) -> str:
+    """The first errors of a run as JSON: ``[{"row", "column", "value", "reason"}, ...]``."""
+    return json.dumps(
+        [
+            {"row": e.row, "column": e.column, "value": e.value, "reason": e.reason}
+            for e in errors[:ERROR_SAMPLE]
+        ],
+        ensure_ascii=False,
+    )
+
+
 def log_separately(
-    engine: Engine, report: ImportReport, started_at: dt.datetime, actor: str
+    engine: Engine, report: ImportReport, started_at: dt.datetime, actor: Actor | str
 ) -> None:
     """Log a failed or dry run in a transaction of its own (the import's was rolled back)."""
     try:

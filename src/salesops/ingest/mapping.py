@@ -278,10 +278,11 @@ def parse_sheet_mapping(data: Any) -> SheetMapping:
 
 def load_sheet_mapping(path: Path) -> SheetMapping:
     """Read and validate a sheet mapping YAML file."""
-    return parse_sheet_mapping(_read_yaml(path))
+    return parse_sheet_mapping(read_yaml(path))
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
+    """The parsed YAML of a mapping file; raises :class:`MappingError` when unreadable."""
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -290,7 +291,7 @@ def _read_yaml(path: Path) -> Any:
 
 def load_mapping(path: Path, *, entity: str | None = None) -> Mapping:
     """Read and validate a mapping YAML file."""
-    return parse_mapping(_read_yaml(path), entity=entity)
+    return parse_mapping(read_yaml(path), entity=entity)
 
 
 def _norm(name: str) -> str:

@@ -226,35 +226,62 @@ def read_csv(
 ) -> RawTable:
     """Read a delimited text file; every cell is text."""
     data = path.read_bytes()
+    auto = encoding in ("auto", "", None)
+    # A file without a BOM is read as UTF-8 first without decoding it here: Arrow checks
+    # every cell's UTF-8 itself, and only a file it refuses is decoded (and its encoding
+    # detected) below — the same outcome as detecting first, one pass over the bytes fewer.
+    optimistic = auto and not data.startswith(
+        (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    )
     try:
-        enc = detect_encoding(data) if encoding in ("auto", "", None) else encoding
-        if codecs.lookup(enc).name == "utf-8":
-            # Arrow reads UTF-8 bytes as they are: no decode / encode round trip.
-            utf8 = data.removeprefix(codecs.BOM_UTF8)
-            if enc not in ("utf-8-sig", "utf-8", "utf8"):
-                utf8.decode("utf-8")
-        else:
-            utf8 = data.decode(enc).removeprefix("\ufeff").encode("utf-8")
+        enc = "utf-8" if optimistic else detect_encoding(data) if auto else encoding
+        utf8 = _as_utf8(data, enc, checked=optimistic)
     except (UnicodeDecodeError, LookupError, ValueError) as exc:
         raise _fail(path, f"cannot decode the file as {encoding}: {exc}") from None
     if not utf8.strip():
         raise _fail(path, "the file is empty")
-    head = utf8[: 1 << 16].decode("utf-8", errors="ignore")
+    head_bytes = utf8[: 1 << 16]
+    if optimistic and not _utf8_head(head_bytes):
+        return read_csv(path, encoding=detect_encoding(data), delimiter=delimiter)
+    head = head_bytes.decode("utf-8", errors="ignore")
     delim = delimiter or sniff_delimiter(first_line(head))
     # newline="": the csv module sees LF, CRLF and CR-only line endings (Excel for Mac's
     # "CSV (Macintosh)") as line ends, and keeps line breaks inside quoted cells.
     header = unique_headers(next(csv.reader(io.StringIO(head, newline=""), delimiter=delim)))
     if on_progress:
         on_progress(0.2)
-    table: RawTable | None = None
-    # Blank lines would shift Arrow's row numbers; such files take the (slower) exact path.
-    if not any(blank in utf8 for blank in (b"\n\n", b"\r\r", b"\n\r")):
-        table = _read_csv_arrow(path, utf8, header, delim, enc)
+    table = _read_csv_arrow(path, utf8, header, delim, enc)
+    if table is None and optimistic:
+        try:
+            utf8.decode("utf-8")
+        except UnicodeDecodeError:  # not UTF-8 after all: detect, decode and read again
+            return read_csv(path, encoding=detect_encoding(data), delimiter=delimiter)
     if table is None:
         table = _read_csv_exact(path, utf8, header, delim, enc)
     if on_progress:
         on_progress(0.8)
     return table
+
+
+def _as_utf8(data: bytes, enc: str, *, checked: bool) -> bytes:
+    """The file's bytes as UTF-8 (``checked``: left to Arrow's own check of every cell)."""
+    if codecs.lookup(enc).name == "utf-8":
+        # Arrow reads UTF-8 bytes as they are: no decode / encode round trip.
+        utf8 = data.removeprefix(codecs.BOM_UTF8)
+        if not checked and enc not in ("utf-8-sig", "utf-8", "utf8"):
+            utf8.decode("utf-8")
+        return utf8
+    return data.decode(enc).removeprefix("\ufeff").encode("utf-8")
+
+
+def _utf8_head(head: bytes) -> bool:
+    """Whether the first bytes of a file are UTF-8 (a character cut at the end is fine)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_csv_exact(path: Path, utf8: bytes, header: list[str], delim: str, enc: str) -> RawTable:
@@ -290,7 +317,12 @@ def _read_csv_arrow(
         table = pacsv.read_csv(
             pa.py_buffer(utf8),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
-            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
+            # Blank lines are records here, so that the row numbers stay the spreadsheet's: in
+            # a file of several columns Arrow refuses them (too few cells) and the exact path
+            # reads the file; in a file of one column they are empty rows, dropped below.
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, newlines_in_values=True, ignore_empty_lines=False
+            ),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
                 strings_can_be_null=False,

@@ -20,6 +20,7 @@ import pyarrow as pa
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
+from salesops.auth.audit import Actor
 from salesops.config import get_settings
 from salesops.ingest.convert import convert_table
 from salesops.ingest.errors import ErrorList, ImportFailed, RowError
@@ -58,7 +59,7 @@ def import_sheet(
     dry_run: bool = False,
     as_of: dt.datetime | None = None,
     progress: ProgressSink | None = None,
-    actor: str = "cli",
+    actor: Actor | str = "cli",
 ) -> SheetReport:
     """Import every section of ``mapping`` from ``path`` as one transaction.
 
@@ -93,8 +94,10 @@ def import_sheet(
             status=report.status,
             rows_read=report.rows_read,
             errors_total=report.errors_total,
+            errors=report.errors,
         )
-        for section in report.sections:
+        for section in report.sections if report.status == "dry-run" else ():
+            # what a dry run would write; a failed import wrote nothing
             summary.inserted += section.inserted
             summary.updated += section.updated
         log_separately(engine, summary, started_at, actor)
@@ -114,7 +117,7 @@ def _run(
     dry_run: bool,
     as_of: dt.datetime | None,
     progress: ProgressSink,
-    actor: str,
+    actor: Actor | str,
     started_at: dt.datetime,
     report: SheetReport,
     errors: ErrorList,

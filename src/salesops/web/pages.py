@@ -127,8 +127,90 @@ def data_page(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLR
     locale = request_locale(request)
     context["page_title"] = translate(locale, "Data")
     return render(
-        request, "board/data.html", rows=rows, data_version=counts.data_version, **context
+        request,
+        "board/data.html",
+        rows=rows,
+        data_version=counts.data_version,
+        import_json=import_page_json(locale),
+        **context,
     )
+
+
+def import_page_json(locale: str) -> str:
+    """What the import form's script needs: entities, options and its texts in ``locale``."""
+    import json
+
+    from salesops.config import get_settings
+    from salesops.ingest.fields import ENTITIES
+    from salesops.ingest.mapping import DIMENSIONS
+
+    data = {
+        "entities": [
+            {"id": e, "label": translate(locale, ENTITY_LABELS.get(e, e))} for e in ENTITIES
+        ],
+        "dimensions": list(DIMENSIONS),
+        "labels": {
+            "sheet": translate(locale, "Several entities"),
+            "region": translate(locale, "Regions"),
+        },
+        "max_mb": get_settings().upload_max_mb,
+        "t": {k: translate(locale, v) for k, v in IMPORT_TEXT.items()},
+    }
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
+#: Texts of the import form's script (web/static/data.js), translated per page.
+IMPORT_TEXT = {
+    "uploading": "Uploading…",
+    "rows": "{n} rows",
+    "not_mapped": "— not mapped —",
+    "required": "required",
+    "use": "Use",
+    "saved": "saved mapping",
+    "sample": "sample mapping",
+    "same_name": "Columns named like the fields",
+    "no_suggestions": "No saved or sample mapping matches these columns.",
+    "auto_date": "Detect (stop if ambiguous)",
+    "dry_run_ok": "Dry run: the file would import without errors.",
+    "import_ok": "Imported.",
+    "failed": "Nothing was imported: {n} error(s).",
+    "new": "new",
+    "updated": "updated",
+    "unchanged": "unchanged",
+    "merged": "repeated rows merged",
+    "created": "created",
+    "saved_ok": "Mapping saved.",
+    "remove": "Remove",
+    "field": "Field",
+    "column": "Column in the file",
+    "row": "Row",
+    "value": "Value",
+    "reason": "Reason",
+    "quality": "Data quality",
+    "no_quality_problems": "Data quality: no problems found.",
+    "reading": "Reading",
+    "validating": "Checking",
+    "loading": "Loading",
+    "queued": "Waiting",
+    "done": "Done",
+    "status_ok": "Imported",
+    "status_failed": "Failed",
+    "status_dry-run": "Dry run",
+    "pick_entity": "Choose what the file holds first.",
+    "pick_file": "Choose a file first.",
+    "too_large": "The file is larger than {mb} MB.",
+    "add_entity": "Add an entity…",
+    "no_runs": "No import yet.",
+    "no_mappings": "No mapping saved yet.",
+    "more_errors": "… and {n} more (not kept).",
+    "on_duplicate_error": "Stop with an error",
+    "on_duplicate_first": "Keep the first row",
+    "on_duplicate_last": "Keep the last row",
+    "unknown_reject": "Stop with an error",
+    "unknown_create": "Create them",
+    "unknown_null": "Leave them empty",
+    "request_failed": "The server did not answer ({status}).",
+}
 
 
 ENTITY_LABELS = {

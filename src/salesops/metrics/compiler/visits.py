@@ -27,10 +27,11 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    union,
     union_all,
 )
 
-from salesops.db.schema import Activity, Opportunity, OrderHeader, VisitConversion
+from salesops.db.schema import Activity, Opportunity, OrderHeader, OrderLine, VisitConversion
 from salesops.metrics import dimensions as dims_mod
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, key_name
 from salesops.metrics.dialects import add_days
@@ -116,27 +117,46 @@ def _conversions(
     head = OrderHeader.__table__.alias("visit_order")
     won_where = [opp.c.status == "won", opp.c.customer_id.in_(visited)]
     won_where += dims_mod.conditions("opportunity", {}, ctx.scope, opp)
-    order_where = [head.c.normal_lines > 0, head.c.customer_id.in_(visited)]
-    order_where += dims_mod.conditions("order_header", {}, ctx.scope, head)
+    line = OrderLine.__table__.alias("visit_line")
+    order_where = [head.c.order_date >= lo] if lo is not None else []
+    line_where = [line.c.order_date >= lo] if lo is not None else []
     if lo is not None:
         won_where.append(opp.c.closed_on >= lo)
-        order_where.append(head.c.order_date >= lo)
     if until is not None:
         won_where.append(opp.c.closed_on <= until)
         order_where.append(head.c.order_date <= until)
+        line_where.append(line.c.order_date <= until)
+    order_where += dims_mod.conditions("order_header", {}, ctx.scope, head)
+    line_where += dims_mod.conditions("order_line", {}, ctx.scope, line)
     won = (
         select(opp.c.customer_id, opp.c.closed_on.label("d"))
         .where(*won_where)
         .distinct()
         .subquery("won_days")
     )
-    ordered = (
-        select(head.c.customer_id, head.c.order_date.label("d"))
-        .where(*order_where)
-        .distinct()
-        .subquery("order_days")
+    by_header, by_line = _order_days(visited, head, line)
+    ordered = union(by_header.where(*order_where), by_line.where(*line_where)).subquery(
+        "order_days"
     )
     return [(won.c.d, won), (ordered.c.d, ordered)]
+
+
+def _order_days(
+    visited: Select[Any], head: Any = None, line: Any = None
+) -> tuple[Select[Any], Select[Any]]:
+    """(customer, day) of the normal orders of the ``visited`` customers: from the headers,
+    and for the few orders whose lines name several customers (``order_header.shared``) from
+    their lines — every customer of such an order bought that day, not only the header's."""
+    head = OrderHeader.__table__ if head is None else head
+    line = OrderLine.__table__ if line is None else line
+    by_header = select(head.c.customer_id, head.c.order_date.label("d")).where(
+        head.c.normal_lines > 0, head.c.shared.is_(None), head.c.customer_id.in_(visited)
+    )
+    shared = select(OrderHeader.__table__.c.id).where(OrderHeader.__table__.c.shared)
+    by_line = select(line.c.customer_id, line.c.order_date.label("d")).where(
+        line.c.status == "normal", line.c.order_id.in_(shared), line.c.customer_id.in_(visited)
+    )
+    return by_header, by_line
 
 
 def _visits_in_period(ctx: BuildCtx, table: Any) -> tuple[Any, Any, list[Any], Any, list[Any]]:
@@ -188,14 +208,10 @@ def visit_conversion_rows(customers: Select[Any] | None = None) -> Select[Any]:
     visits = select(act.c.id, act.c.customer_id, day.label("day")).where(*where).subquery("v")
     visited = select(visits.c.customer_id)
     opp = Opportunity.__table__
-    head = OrderHeader.__table__
     won = select(opp.c.customer_id, opp.c.closed_on.label("d")).where(
         opp.c.status == "won", opp.c.closed_on.is_not(None), opp.c.customer_id.in_(visited)
     )
-    ordered = select(head.c.customer_id, head.c.order_date.label("d")).where(
-        head.c.normal_lines > 0, head.c.customer_id.in_(visited)
-    )
-    days = union_all(won, ordered).subquery("conversion_days")
+    days = union_all(won, *_order_days(visited)).subquery("conversion_days")
     no_day = cast(null(), Date)
     events = union_all(
         select(
