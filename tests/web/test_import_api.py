@@ -231,3 +231,26 @@ def test_a_workbook_previews_each_sheet_and_imports_the_one_chosen(
         ("K1", "华东客户"),
         ("K2", "华南客户"),
     ]
+
+
+def test_another_server_process_answers_the_progress_polls(db: Db, uploads: Path) -> None:
+    """With ``serve --workers N`` the page's polls reach any process: a job's state is kept
+    beside the uploads, and only its owner may read it there too."""
+    from salesops.ingest import uploads as jobs
+
+    client = admin_client(db.engine)
+    upload = _upload(client, "c.csv", b"external_id,name\nC1,A\n").json()
+    runs = f"/api/v1/imports/uploads/{upload['upload_id']}/runs"
+    mapping = {"entity": "customer", "columns": {"external_id": "external_id", "name": "name"}}
+    job = client.post(runs, json={"mapping": mapping, "dry_run": True}).json()
+    here = _wait(client, job)
+    with jobs._JOBS_LOCK:  # as if the poll reached a process that did not run the job
+        jobs._JOBS.clear()
+    there = client.get(f"/api/v1/imports/jobs/{job['id']}")
+    assert there.status_code == 200
+    assert there.json()["result"] == here and there.json()["finished"] is True
+    other = TestClient(client.app)
+    other.headers.update(bearer(db.engine, "ops3", "ops"))
+    assert other.get(f"/api/v1/imports/jobs/{job['id']}").status_code == 404
+    assert client.get("/api/v1/imports/jobs/..%2F..%2Fetc").status_code == 404
+    assert not list((uploads / "_jobs").glob("*.part"))

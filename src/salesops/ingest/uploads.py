@@ -265,15 +265,38 @@ class ImportJob:
     finished: bool = False
     result: dict[str, Any] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    saved_at: float = 0.0
 
     # ProgressSink
     def phase_(self, name: str, total: float) -> None:
         with self.lock:
             self.phase, self.done, self.total = name, 0.0, max(total, 1.0)
+        self.save(force=True)
 
     def advance(self, steps: float = 1) -> None:
         with self.lock:
             self.done = min(self.total, self.done + steps)
+        self.save()
+
+    def finish(self, result: dict[str, Any]) -> None:
+        with self.lock:
+            self.result = result
+            self.finished = True
+        self.save(force=True)
+
+    def save(self, *, force: bool = False) -> None:
+        """Write the job's state beside the uploads (at most four times a second), so that
+        every server process can answer the page's polls (``serve --workers N``)."""
+        now = time.monotonic()
+        if not force and now - self.saved_at < 0.25:
+            return
+        self.saved_at = now
+        state = {"owner": self.owner, **self.to_json()}
+        folder = _jobs_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        part = folder / f"{self.id}.json.part"
+        part.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        part.replace(folder / f"{self.id}.json")  # atomic: a reader never sees half of it
 
     @property
     def progress(self) -> float:
@@ -312,15 +335,54 @@ class _Sink:
 _JOBS: dict[str, ImportJob] = {}
 _JOBS_LOCK = threading.Lock()
 _KEEP_JOBS = 50
+_JOB_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_KEEP_JOB_FILES_S = 24 * 3600
 
 
-def get_job(job_id: str, owner: str) -> ImportJob:
-    """The job ``job_id`` of ``owner``; raises :class:`UploadError` (404) otherwise."""
+def _jobs_folder() -> Path:
+    return upload_root() / "_jobs"
+
+
+@dataclass(frozen=True)
+class JobState:
+    """A job as another server process wrote it down (see :meth:`ImportJob.save`)."""
+
+    owner: str
+    state: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.state)
+
+
+def get_job(job_id: str, owner: str) -> ImportJob | JobState:
+    """The job ``job_id`` of ``owner`` — run by this process, or by another one of the same
+    server; raises :class:`UploadError` (404) otherwise."""
     with _JOBS_LOCK:
         job = _JOBS.get(job_id)
-    if job is None or job.owner != owner:
+    if job is not None:
+        if job.owner != owner:
+            raise UploadError("no such import", 404)
+        return job
+    path = _jobs_folder() / f"{job_id}.json"
+    if not _JOB_ID.match(job_id) or not path.is_file():
         raise UploadError("no such import", 404)
-    return job
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise UploadError("no such import", 404) from None
+    if state.pop("owner", None) != owner:
+        raise UploadError("no such import", 404)
+    return JobState(owner, state)
+
+
+def _forget_old_job_files() -> None:
+    cutoff = time.time() - _KEEP_JOB_FILES_S
+    for path in _jobs_folder().glob("*.json"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            pass
 
 
 def _section_json(report: ImportReport) -> dict[str, Any]:
@@ -380,6 +442,8 @@ def start_import(
         for old in list(_JOBS)[:-_KEEP_JOBS]:
             if _JOBS[old].finished:
                 del _JOBS[old]
+    job.save(force=True)
+    _forget_old_job_files()
 
     def run() -> None:
         sink = _Sink(job)
@@ -413,9 +477,7 @@ def start_import(
                 "errors_total": 1,
                 "quality": [],
             }
-        with job.lock:
-            job.result = result
-            job.finished = True
+        job.finish(result)
 
     threading.Thread(target=run, name=f"import-{job.id}", daemon=True).start()
     return job
