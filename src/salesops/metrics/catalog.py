@@ -126,6 +126,14 @@ KPIS: tuple[Kpi, ...] = (
        M("orders"),
        sums=True,
     ),
+    # issue #28: 销售量
+    _k("units_sold", "销售量", "Units sold", "count", "order_line", "order_date", "up",
+       "Sum of order line quantities with status normal, order date in the period (lines "
+       "without a quantity count nothing).",
+       "期间内订单日期、状态为正常的订单行数量之和（无数量的订单行不计）。",
+       M("units_sold"),
+       sums=True,
+    ),
     _k("aov", "客单价", "Average order value", "money", "order_line", "order_date", "up",
        "Revenue / orders.",
        "销售额 / 订单数。",

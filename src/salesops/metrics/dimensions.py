@@ -34,7 +34,10 @@ from sqlalchemy import (
     FromClause,
     Select,
     Table,
+    case,
     false,
+    func,
+    literal,
     select,
 )
 
@@ -54,6 +57,7 @@ from salesops.db.schema import (
     Region,
     Rep,
 )
+from salesops.metrics.dialects import safe_numeric
 from salesops.metrics.query import DIMENSIONS
 from salesops.metrics.scope import Scope, visible_reps
 
@@ -212,6 +216,25 @@ LOOKUPS: dict[str, Table] = {
 
 _CUSTOMER_ATTRS = {"industry": "industry", "segment": "segment", "source_channel": "source_channel"}
 
+#: Customer size bands (employees): (upper bound exclusive, band label); the last is open.
+SIZE_BANDS: tuple[tuple[int | None, str], ...] = (
+    (50, "1-49"),
+    (200, "50-199"),
+    (1000, "200-999"),
+    (5000, "1000-4999"),
+    (None, "5000+"),
+)
+
+
+def size_band(size: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The band of a customer's ``size`` text: a number ("350"), or a band ("200-999",
+    "5000+") read by its lower bound; NULL when the text holds no number ("大型")."""
+    head = func.split_part(func.replace(func.trim(size), literal("+"), literal("")), "-", 1)
+    n = safe_numeric(head)
+    whens = [(n < bound, literal(label)) for bound, label in SIZE_BANDS if bound is not None]
+    whens.append((n >= SIZE_BANDS[-2][0], literal(SIZE_BANDS[-1][1])))
+    return case(*whens, else_=None)
+
 
 def fact(name: str) -> Fact:
     """The fact called ``name``; raises :class:`DimensionError` for an unknown one."""
@@ -265,6 +288,8 @@ def _key(f: Fact, src: FromClause, dim: str) -> tuple[ColumnElement[Any], tuple[
         return src.c.id, ()
     if f.name == "customer" and dim == "customer_region":
         return src.c.region_id, ()
+    if f.name == "customer" and dim == "customer_size":
+        return size_band(src.c.size), ()
     if f.name == "rep" and dim == "rep":
         return src.c.id, ()
     if f.name == "rep" and dim == "team":
@@ -289,6 +314,8 @@ def _key(f: Fact, src: FromClause, dim: str) -> tuple[ColumnElement[Any], tuple[
             return _DIM_CUSTOMER.c.region_id, (_customer_join(f, src),)
         if dim in _CUSTOMER_ATTRS:
             return _DIM_CUSTOMER.c[_CUSTOMER_ATTRS[dim]], (_customer_join(f, src),)
+        if dim == "customer_size":
+            return size_band(_DIM_CUSTOMER.c.size), (_customer_join(f, src),)
     return None
 
 
@@ -432,6 +459,8 @@ def filter_condition(
     if dim == "customer_region":
         regions = select(Region.id).where(Region.name.in_(vals))
         cond: ColumnElement[bool] = Customer.region_id.in_(regions)
+    elif dim == "customer_size":
+        cond = size_band(Customer.__table__.c.size).in_(vals)
     else:
         cond = getattr(Customer, _CUSTOMER_ATTRS[dim]).in_(vals)
     return src.c[f.customer_column].in_(select(Customer.id).where(cond))

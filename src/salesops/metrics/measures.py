@@ -284,6 +284,7 @@ def _all_measures() -> tuple[Measure, ...]:
     return (
         # ---------------------------------------------------------------- orders
         Measure("revenue", ol, time="order_date", value=_c("amount"), where=_normal),
+        Measure("units_sold", ol, time="order_date", value=_c("quantity"), where=_normal),
         Measure(
             "gross_profit",
             ol,
