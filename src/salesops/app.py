@@ -17,6 +17,7 @@ from salesops.api.routes import router as api_router
 from salesops.auth.roles import Permission
 from salesops.db.engine import make_engine
 from salesops.web.auth_pages import router as auth_pages_router
+from salesops.web.customer_page import router as customer_pages_router
 from salesops.web.pages import router as pages_router
 from salesops.web.security import SecurityHeaders
 from salesops.web.targets_page import router as targets_pages_router
@@ -81,6 +82,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.add_exception_handler(AuthProblem, _auth_problem)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(auth_pages_router)
+    app.include_router(customer_pages_router)  # before pages: /customers/{id}
     app.include_router(pages_router)
     app.include_router(targets_pages_router)
 

@@ -33,6 +33,7 @@ CASES: list[tuple[str, Any]] = [
     ("gross_profit", 350.0),  # costed lines: 40 + 80 + 200 + 30
     ("gross_margin", 0.514706),  # 350 / (100 + 200 + 300 + 80): O1's service line has no cost
     ("orders", 4),  # O1, O2, O3, O4 (O8 was entirely returned)
+    ("units_sold", 5.0),  # normal Q1 lines of quantity 1: O1 x2, O2, O3 line 1, O4
     ("aov", 182.5),  # 730 / 4
     ("active_customers", 3),  # Acme, Beta, Gamma
     ("new_customers", 1),  # Beta: first normal order 2024-02-20 (its January order was returned)

@@ -19,6 +19,7 @@ from salesops.cli import (
     metric_cmds,
     server_cmds,
     targets_cmds,
+    tasks_cmds,
     web_cmds,
 )
 
@@ -40,6 +41,7 @@ targets_cmds.register(app)
 check_cmds.register(app)
 auth_cmds.register(app)
 backup_cmds.register(app)
+tasks_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,7 @@ KPIS: dict[str, str] = {
     "gross_profit": "Gross profit",
     "gross_margin": "Gross margin",
     "orders": "Orders",
+    "units_sold": "Units sold",
     "aov": "Average order value",
     "active_customers": "Active customers",
     "new_customers": "New customers",

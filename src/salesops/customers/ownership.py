@@ -112,13 +112,13 @@ def history(conn: Connection, customer_id: int) -> list[dict[str, Any]]:
     )
     return [
         {
-            "rep_id": r.CustomerOwnerHistory.rep_id,
+            "rep_id": r.rep_id,
             "rep": r.rep_name,
-            "valid_from": r.CustomerOwnerHistory.valid_from,
-            "valid_to": r.CustomerOwnerHistory.valid_to,
-            "reason": r.CustomerOwnerHistory.reason,
-            "changed_by": r.CustomerOwnerHistory.changed_by,
-            "changed_at": r.CustomerOwnerHistory.changed_at,
+            "valid_from": r.valid_from,
+            "valid_to": r.valid_to,
+            "reason": r.reason,
+            "changed_by": r.changed_by,
+            "changed_at": r.changed_at,
         }
         for r in rows
     ]

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from salesops.auth.audit import Actor, record
 from salesops.auth.secrets import utcnow
@@ -344,7 +344,7 @@ def _rule(name: str) -> Rule:
 
 def rule_configs(conn: Connection) -> list[RuleConfig]:
     """Every rule with its settings as in force (defaults overridden by ``task_rule``)."""
-    stored = {r.name: r for r in conn.execute(select(TaskRule)).scalars()}
+    stored = {r.name: r for r in conn.execute(select(TaskRule))}
     out = []
     for rule in RULES.values():
         row = stored.get(rule.name)
@@ -394,22 +394,22 @@ def configure_rule(
     with engine.begin() as conn:
         current = conn.execute(select(TaskRule).where(TaskRule.name == name)).first()
         merged: dict[str, Any] = {}
-        if current is not None and current.TaskRule.settings:
-            merged.update(json.loads(current.TaskRule.settings))
+        if current is not None and current.settings:
+            merged.update(json.loads(current.settings))
         merged.update(typed)
         values = {
             "enabled": enabled
             if enabled is not None
-            else (current.TaskRule.enabled if current else rule.enabled),
+            else (current.enabled if current else rule.enabled),
             "due_days": due_days
             if due_days is not None
-            else (current.TaskRule.due_days if current else None),
+            else (current.due_days if current else None),
             "settings": json.dumps(merged) if merged else None,
             "changed_at": utcnow(),
             "changed_by": actor.name[:100],
         }
         if current is None:
-            conn.execute(TaskRule.__table__.insert().values(name=name, **values))
+            conn.execute(insert(TaskRule).values(name=name, **values))
         else:
             conn.execute(update(TaskRule).where(TaskRule.name == name).values(**values))
         record(conn, actor, "task_rule.change", f"task_rule:{name}", values)
@@ -443,9 +443,7 @@ def run_rules(
 def _run_one(engine: Engine, rule: Rule, cfg: RuleConfig, day: dt.date, who: Actor) -> RuleRun:
     with engine.begin() as conn:
         raised = rule.find(conn, engine, day, cfg.settings)
-        known = set(
-            conn.execute(select(Task.source_ref).where(Task.source == rule.name)).scalars()
-        )
+        known = set(conn.execute(select(Task.source_ref).where(Task.source == rule.name)).scalars())
         holder = Task.customer_id if rule.per_customer else Task.opportunity_id
         busy_cond = [Task.source == rule.name, holder.is_not(None)]
         cooldown = int(cfg.settings.get("cooldown_days", 0))

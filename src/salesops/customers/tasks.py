@@ -281,7 +281,7 @@ def list_tasks(
     def run(conn: Connection) -> list[TaskView]:
         out = []
         for row in conn.execute(query):
-            t = row.Task
+            t = row
             out.append(
                 TaskView(
                     id=t.id,

@@ -744,8 +744,7 @@ class DataVersion(Base):
     changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
-
-# --------------------------------------------------------------------------- issue #28: customer 360
+# ------------------------------------------------------------------- issue #28: customer 360
 
 
 class CustomerOwnerHistory(Base):
@@ -821,6 +820,7 @@ class TaskRule(Base):
     settings: Mapped[str | None] = mapped_column(Text)  # JSON of the rule's own parameters
     changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     changed_by: Mapped[str | None] = mapped_column(String(100))
+
 
 # Indexes that serve the time-filtered scans of the metrics engine on PostgreSQL.
 _pg_index("ix_order_line_order_date", OrderLine.order_date)
