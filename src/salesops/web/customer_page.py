@@ -15,6 +15,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from salesops.analysis.churn import REASONS as CHURN_REASONS
+from salesops.analysis.rfm import SEGMENTS
 from salesops.api.deps import ActorDep, EngineDep, PrincipalDep, Require, RowId, ScopeDep
 from salesops.auth.audit import record_now
 from salesops.auth.roles import Permission as P
@@ -142,12 +144,21 @@ def customer_page(
             **context,
         )
     context["page_title"] = profile.customer["name"]
+    zh = locale.startswith("zh")
+    segment = profile.standing.rfm_segment
+    segment_name = SEGMENTS[segment][0 if zh else 1] if segment in SEGMENTS else None
+    reasons = [
+        (CHURN_REASONS[r.reason][0 if zh else 1], ", ".join(f"{k} {v}" for k, v in r.params.items()))
+        for r in (profile.churn.reasons if profile.churn else [])
+    ]
     can_tasks = principal.can(P.MANAGE_TASKS)
     can_move = principal.can(P.REASSIGN_CUSTOMERS)
     return render(
         request,
         "board/customer.html",
         p=profile,
+        segment_name=segment_name,
+        churn_reasons=reasons,
         notice=_notice(locale, request.query_params.get("done")),
         error=request.query_params.get("error"),
         kinds=tasks.KINDS,
