@@ -117,6 +117,30 @@ def test_a_warning_creates_one_task_not_one_per_run(db: Db) -> None:
         tasks.complete_task(db.engine, ACTOR, FULL_SCOPE, churn.id, result="again")
 
 
+def test_a_task_made_by_hand_can_follow_up_a_warning(db: Db) -> None:
+    as_of = D(2026, 3, 1)
+    with build(db.engine) as b:
+        b.rep("Ann")
+        b.customer("Slipping", owner="Ann")
+        b.order("S1", "2026-01-01", "Slipping", 100, rep="Ann")
+        b.order("S2", "2026-01-11", "Slipping", 100, rep="Ann")
+    cid = b.ids["customer:Slipping"]
+    ref = rules.churn_warning_ref(db.engine, cid, as_of)
+    assert ref == f"{cid}:2026-01-11"
+    tasks.create_task(
+        db.engine, ACTOR, FULL_SCOPE, customer_id=cid, kind="visit", due_on=as_of,
+        follows=("churn_warning", ref),
+    )  # fmt: skip
+    # The rule sees its warning followed up already: no second task.
+    assert rules.run_rules(db.engine, as_of=as_of, names=["churn_warning"])[0].created == 0
+    with pytest.raises(tasks.TaskError):
+        tasks.create_task(
+            db.engine, ACTOR, FULL_SCOPE, customer_id=cid, kind="visit", due_on=as_of,
+            follows=("churn_warning", ref),
+        )  # fmt: skip
+    assert rules.churn_warning_ref(db.engine, cid, D(2026, 1, 12)) is None  # not warned then
+
+
 def test_rule_settings_and_unknown_rules(db: Db) -> None:
     with pytest.raises(rules.RuleError):
         rules.run_rules(db.engine, names=["nope"])

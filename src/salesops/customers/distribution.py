@@ -109,9 +109,9 @@ def customer_distribution(
             if r.rep_id is not None and int(r.rep_id) in reps:
                 owned[int(r.rep_id)].append(int(r.customer_id))
         per_customer: dict[int, list[Decimal]] = defaultdict(list)
-        for r in conn.execute(revenue_q):
-            if int(r.rep_id) in reps:
-                per_customer[int(r.rep_id)].append(Decimal(r.revenue or 0))
+        for sold in conn.execute(revenue_q):
+            if int(sold.rep_id or 0) in reps:
+                per_customer[int(sold.rep_id or 0)].append(Decimal(sold.revenue or 0))
         without_owner = 0
         if scope.is_full:
             without_owner = int(

@@ -143,6 +143,22 @@ def _churn(conn: Connection, engine: Engine, day: dt.date, s: dict[str, Any]) ->
     return out
 
 
+def churn_warning_ref(engine: Engine, customer_id: int, day: dt.date) -> str | None:
+    """The key of the customer's churn warning as of ``day`` (what ``churn_warning`` tasks
+    carry as ``source_ref``), or None when the customer is not warned."""
+    from salesops.analysis.churn import churn_warnings
+
+    with engine.connect() as conn:
+        name = conn.execute(select(Customer.name).where(Customer.id == customer_id)).scalar()
+    if name is None:
+        return None
+    result = churn_warnings(engine, FULL_SCOPE, {"customer": [name]}, as_of=day)
+    for w in result.warnings:
+        if w.customer_id == customer_id:
+            return f"{w.customer_id}:{w.last_order_on.isoformat()}"
+    return None
+
+
 def _overdue(conn: Connection, engine: Engine, day: dt.date, s: dict[str, Any]) -> list[Raised]:
     grace = int(s.get("grace_days", 30))
     p = Payment

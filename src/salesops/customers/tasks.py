@@ -139,9 +139,14 @@ def create_task(
     notes: str | None = None,
     owner_rep_id: int | None = None,
     opportunity_id: int | None = None,
+    follows: tuple[str, str] | None = None,
 ) -> int:
     """A task made by hand for a customer the caller sees; the owner defaults to the
-    customer's owner and must be a rep the caller sees. Audited as ``task.create``."""
+    customer's owner and must be a rep the caller sees. Audited as ``task.create``.
+
+    ``follows`` = (rule name, warning key): the task follows up that warning, as if the rule
+    had made it (the rule then makes none for it); a warning already followed up is an error.
+    """
     check_kind(kind)
     today = local_today()
     if due_on is not None and not (today - dt.timedelta(days=3660) <= due_on):
@@ -159,10 +164,17 @@ def create_task(
             ).first()
             if found is None:
                 raise NotFound(f"deal {opportunity_id} of customer {customer_id} not found")
+        if follows is not None:
+            taken = conn.execute(
+                select(Task.id).where(Task.source == follows[0], Task.source_ref == follows[1])
+            ).first()
+            if taken is not None:
+                raise TaskError("this warning already has a follow-up task")
         task_id = insert_task(
             conn,
             kind=kind,
-            source=MANUAL,
+            source=follows[0] if follows else MANUAL,
+            source_ref=follows[1] if follows else None,
             created_by=actor.name,
             customer_id=customer_id,
             opportunity_id=opportunity_id,
@@ -177,7 +189,12 @@ def create_task(
             actor,
             "task.create",
             f"task:{task_id}",
-            {"customer_id": customer_id, "kind": kind, "owner_rep_id": owner},
+            {
+                "customer_id": customer_id,
+                "kind": kind,
+                "owner_rep_id": owner,
+                "follows": list(follows) if follows else None,
+            },
         )
         bump_data_version(conn)
     return task_id

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from salesops.analysis.churn import REASONS as CHURN_REASONS
+from salesops.analysis.lifecycle import STAGES as LIFECYCLE_STAGES
 from salesops.analysis.rfm import SEGMENTS
 from salesops.api.deps import ActorDep, EngineDep, PrincipalDep, Require, RowId, ScopeDep
 from salesops.auth.audit import record_now
@@ -26,7 +27,9 @@ from salesops.customers.profile import customer_profile
 from salesops.db.schema import Rep
 from salesops.metrics.engagement import BANDS
 from salesops.metrics.scope import visible_reps
+from salesops.web.formatting import format_value
 from salesops.web.i18n import translate
+from salesops.web.panels.customers import reason_text
 from salesops.web.render import render, request_filters, request_locale, shell
 
 router = APIRouter(include_in_schema=False)
@@ -61,13 +64,6 @@ TIMELINE_LABELS = {
     "task_done": "Task done",
     "task_cancelled": "Task cancelled",
     "owner": "Owner changed",
-}
-LIFECYCLE_LABELS = {
-    "potential": "Potential",
-    "new": "New",
-    "active": "Active",
-    "dormant": "Dormant",
-    "churned": "Churned",
 }
 ENGAGEMENT_LABELS = {b[1]: b[2] for b in BANDS} | {"none": "None"}
 
@@ -148,9 +144,11 @@ def customer_page(
     segment = profile.standing.rfm_segment
     segment_name = SEGMENTS[segment][0 if zh else 1] if segment in SEGMENTS else None
     reasons = [
-        (CHURN_REASONS[r.reason][0 if zh else 1], ", ".join(f"{k} {v}" for k, v in r.params.items()))
+        (CHURN_REASONS[r.reason][0 if zh else 1], reason_text(_Words(locale), r.reason, r.params))  # type: ignore[arg-type]
         for r in (profile.churn.reasons if profile.churn else [])
     ]
+    life = LIFECYCLE_STAGES.get(profile.lifecycle or "")
+    lifecycle_name = (life[0] if zh else life[1]) if life else None
     can_tasks = principal.can(P.MANAGE_TASKS)
     can_move = principal.can(P.REASSIGN_CUSTOMERS)
     return render(
@@ -158,6 +156,7 @@ def customer_page(
         "board/customer.html",
         p=profile,
         segment_name=segment_name,
+        lifecycle_name=lifecycle_name,
         churn_reasons=reasons,
         notice=_notice(locale, request.query_params.get("done")),
         error=request.query_params.get("error"),
@@ -166,17 +165,33 @@ def customer_page(
         STATUS_LABELS=STATUS_LABELS,
         ACTIVITY_LABELS=ACTIVITY_LABELS,
         TIMELINE_LABELS=TIMELINE_LABELS,
-        LIFECYCLE_LABELS=LIFECYCLE_LABELS,
         ENGAGEMENT_LABELS=ENGAGEMENT_LABELS,
         source_label=lambda s: source_label(locale, s),
         can_tasks=can_tasks,
         can_move=can_move,
+        churn_open=bool(profile.churn)
+        and not any(t.source == "churn_warning" and t.status == "open" for t in profile.tasks),
+        from_warning=request.query_params.get("from") == "churn_warning",
         can_export=principal.can(P.EXPORT_RECORDS),
         reps=_reps(engine, scope) if (can_tasks or can_move) else [],
         today=filters.today.isoformat(),
         trend_json=_trend_json(profile),
         **context,
     )
+
+
+class _Words:
+    """What :func:`salesops.web.panels.customers.reason_text` needs of a board: the words and
+    number formats of one language."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def t(self, message: str, **params: object) -> str:
+        return translate(self.locale, message, **params)
+
+    def fmt(self, value: Any, unit: str) -> str:
+        return format_value(value, unit, self.locale)
 
 
 def _trend_json(profile: Any) -> str:
@@ -221,11 +236,18 @@ def create_task_form(
     title: str = Form(""),
     notes: str = Form(""),
     owner_rep_id: str = Form(""),
+    follows: str = Form(""),
 ) -> Response:
-    """A task made by hand on the customer page."""
+    """A task made by hand on the customer page (``follows=churn_warning``: it follows up
+    the customer's churn warning, which then shows the task's result)."""
     path = f"/customers/{customer_id}"
     try:
         owner = int(owner_rep_id) if owner_rep_id.strip() else None
+        warning: tuple[str, str] | None = None
+        if follows == "churn_warning":
+            filters, _ = request_filters(request)
+            ref = rules.churn_warning_ref(engine, customer_id, filters.end)
+            warning = ("churn_warning", ref) if ref else None
         tasks.create_task(
             engine,
             actor,
@@ -236,6 +258,7 @@ def create_task_form(
             title=title,
             notes=notes,
             owner_rep_id=owner,
+            follows=warning,
         )
     except NotFound:
         return Response("not found", status_code=404)

@@ -299,7 +299,7 @@ def churn_panel(board: Board) -> Panel:
             count=f"{result.warnings_count:,}",
             revenue=board.fmt(result.revenue_at_risk, "money"),
         ),
-        href=lambda r: f"/customers/{r['customer_id']}",
+        href=lambda r: f"/customers/{r['customer_id']}?from=churn_warning",
     )
     panel["table"]["columns"][3]["cls"] = "wrap"
     panel["table"]["columns"][4]["cls"] = "wrap"
