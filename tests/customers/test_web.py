@@ -164,3 +164,42 @@ def test_reassigning_is_for_managers_in_their_scope(world: World) -> None:
     # Ann no longer sees the customer; Bob does.
     assert world.client("ann", "rep", rep="Ann").get(f"/customers/{acme}").status_code == 404
     assert world.client("bob", "rep", rep="Bob").get(f"/customers/{acme}").status_code == 200
+
+
+def test_the_json_api(world: World) -> None:
+    acme, beta = world.ids["customer:Acme"], world.ids["customer:Beta"]
+    ann = world.client("ann", "rep", rep="Ann")
+    got = ann.get(f"/api/v1/customers/{acme}")
+    assert got.status_code == 200
+    body = got.json()
+    assert body["customer"]["name"] == "Acme" and body["customer"]["size_band"] == "200-999"
+    assert [r["reason"] for r in body["churn_reasons"]] == ["no_contact"]
+    assert body["engagement"]["interactions"] == 3  # two orders and a web visit
+    assert ann.get(f"/api/v1/customers/{beta}").status_code == 404
+    made = ann.post(f"/api/v1/customers/{acme}/tasks", json={"kind": "call", "title": "Call"})
+    assert made.status_code == 201
+    task_id = made.json()["id"]
+    assert ann.post(f"/api/v1/customers/{acme}/tasks", json={"kind": "dance"}).status_code == 422
+    assert ann.post(f"/api/v1/customers/{acme}/tasks", json={"title": "a\x00b"}).status_code == 400
+    assert ann.post(f"/api/v1/tasks/{task_id}/complete", json={}).status_code == 400  # no result
+    done = ann.post(f"/api/v1/tasks/{task_id}/complete", json={"result": "Reached them"})
+    assert done.status_code == 200
+    listed = ann.get("/api/v1/tasks?status=done").json()
+    assert [(t["id"], t["result"]) for t in listed] == [(task_id, "Reached them")]
+    # Reassign a filtered set: Ann's Retail customers (Acme only) to Bob.
+    manager = world.client("north", "manager", org_unit="North")
+    form = {"to_rep_id": world.ids["rep:Bob"], "reason": "retail desk"}
+    bad = manager.post(
+        "/api/v1/customers/reassign",
+        json={**form, "from_rep_id": world.ids["rep:Ann"], "filters": {"colour": ["red"]}},
+    )
+    assert bad.status_code == 400
+    moved = manager.post(
+        "/api/v1/customers/reassign",
+        json={**form, "from_rep_id": world.ids["rep:Ann"], "filters": {"industry": ["Retail"]}},
+    )
+    assert moved.status_code == 200 and moved.json()["moved"] == [acme]
+    assert (
+        ann.post("/api/v1/customers/reassign", json={**form, "customer_ids": [acme]}).status_code
+        == 403
+    )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from salesops import __version__
 from salesops.api.analysis import router as analysis_router
 from salesops.api.backups import router as backups_router
+from salesops.api.customers import router as customers_router
 from salesops.api.deps import EngineDep, Require
 from salesops.api.errors import AUTH
 from salesops.api.metrics import router as metrics_router
@@ -67,4 +68,5 @@ router.include_router(panels_router, responses=AUTH)
 router.include_router(analysis_router, responses=AUTH)
 router.include_router(targets_router, responses=AUTH)
 router.include_router(metrics_router, responses=AUTH)
+router.include_router(customers_router, responses=AUTH)
 router.include_router(backups_router)

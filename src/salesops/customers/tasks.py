@@ -147,12 +147,12 @@ def create_task(
     ``follows`` = (rule name, warning key): the task follows up that warning, as if the rule
     had made it (the rule then makes none for it); a warning already followed up is an error.
     """
-    check_kind(kind)
     today = local_today()
-    if due_on is not None and not (today - dt.timedelta(days=3660) <= due_on):
-        raise TaskError(f"due date {due_on} is too far in the past")
     with engine.begin() as conn:
-        customer = get_customer(conn, scope, customer_id)
+        customer = get_customer(conn, scope, customer_id)  # scope first, then the input
+        check_kind(kind)
+        if due_on is not None and not (today - dt.timedelta(days=3660) <= due_on):
+            raise TaskError(f"due date {due_on} is too far in the past")
         owner = owner_rep_id if owner_rep_id is not None else customer.owner_id
         if owner is not None and not rep_visible(conn, scope, owner):
             raise NotFound(f"rep {owner} not found")
@@ -212,17 +212,18 @@ def complete_task(
 ) -> None:
     """Close an open task the caller sees: ``done`` needs a result (what happened), ``cancelled``
     may give one. Audited as ``task.complete`` / ``task.cancel``."""
-    if status not in ("done", "cancelled"):
-        raise TaskError("a task is closed as done or cancelled")
-    text = _text(result, TEXT_MAX, "result")
-    if status == "done" and not text:
-        raise TaskError("say what came of it: a done task needs a result")
     with engine.begin() as conn:
+        # Scope first: a task outside it does not exist, whatever the input.
         row = conn.execute(
             select(Task.id, Task.status).where(Task.id == task_id, task_visible(scope, user_id))
         ).first()
         if row is None:
             raise NotFound(f"task {task_id} not found")
+        if status not in ("done", "cancelled"):
+            raise TaskError("a task is closed as done or cancelled")
+        text = _text(result, TEXT_MAX, "result")
+        if status == "done" and not text:
+            raise TaskError("say what came of it: a done task needs a result")
         if row.status != "open":
             raise TaskError(f"task {task_id} is already {row.status}")
         now = utcnow()

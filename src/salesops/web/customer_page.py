@@ -22,7 +22,7 @@ from salesops.api.deps import ActorDep, EngineDep, PrincipalDep, Require, RowId,
 from salesops.auth.audit import record_now
 from salesops.auth.roles import Permission as P
 from salesops.customers import ownership, rules, tasks
-from salesops.customers.access import NotFound
+from salesops.customers.access import NotFound, get_customer
 from salesops.customers.profile import customer_profile
 from salesops.db.schema import Rep
 from salesops.metrics.engagement import BANDS
@@ -305,6 +305,8 @@ def reassign_form(
     """Move this customer to another rep from a date, with a reason."""
     path = f"/customers/{customer_id}"
     try:
+        with engine.connect() as conn:
+            get_customer(conn, scope, customer_id)  # outside the scope: 404, whatever the form
         if not to_rep_id.strip().isdigit():
             raise ownership.ReassignError("choose the rep to move the customer to")
         ownership.reassign(
