@@ -321,3 +321,32 @@ def test_customer_size_band_dimension(db: Db) -> None:
     where = (("customer_size", ("200-999",)),)
     q = MetricQuery("active_customers", where=where, **period)  # type: ignore[arg-type]
     assert engine.query(q).rows == [{"value": 2}]  # Mid and Band
+
+
+@pytest.mark.parametrize("as_of", [D(2026, 6, 30), D(2026, 3, 31)])
+def test_the_page_standing_agrees_with_the_tier_and_rfm_analyses(db: Db, as_of: dt.date) -> None:
+    """The customer page reads tier and RFM segment from one shared aggregate (with a fast
+    path over the trailing year when no order is later than the day); on every customer it
+    must say what the analyses say. 2026-03-31 is before the last orders: the full path."""
+    from salesops.analysis.rfm import rfm
+    from salesops.analysis.tiers import value_tiers
+    from salesops.customers.profile import standing
+
+    with build(db.engine) as b:
+        b.rep("Ann")
+        amounts = {"K1": 900, "K2": 500, "K3": 100, "K4": 100, "K5": 40, "K6": 10}
+        for i, (name, amount) in enumerate(amounts.items()):
+            b.customer(name, owner="Ann")
+            b.order(f"{name}-a", f"2026-0{1 + i % 5}-1{i}", name, amount, rep="Ann")
+            if i % 2 == 0:
+                b.order(f"{name}-b", "2026-06-20", name, amount // 2 or 1, rep="Ann")
+        b.customer("Old", owner="Ann")
+        b.order("Old-a", "2024-02-01", "Old", 700, rep="Ann")  # outside both windows
+        b.customer("Never", owner="Ann")
+    tiers = {r.customer_id: r.tier for r in value_tiers(db.engine, as_of=as_of).rows}
+    segments = {r.customer_id: r.segment for r in rfm(db.engine, as_of=as_of).rows}
+    with db.engine.connect() as conn:
+        for name in (*amounts, "Old", "Never"):
+            cid = b.ids[f"customer:{name}"]
+            got = standing(conn, cid, as_of)
+            assert (got.tier, got.rfm_segment) == (tiers.get(cid), segments.get(cid)), name

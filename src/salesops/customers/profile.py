@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from salesops.analysis.common import money, years_before
 from salesops.analysis.facts import orders
-from salesops.analysis.rfm import _BY_FLAGS, SEGMENTS
+from salesops.analysis.rfm import _BY_FLAGS
 from salesops.analysis.rfm import WINDOW_DAYS as RFM_DAYS
 from salesops.customers import ownership
 from salesops.customers.access import get_customer
@@ -103,13 +103,41 @@ def size_band_of(size: str | None) -> str | None:
     return None  # pragma: no cover
 
 
-def standing(conn: Connection, customer_id: int, day: dt.date) -> Standing:
-    """The customer's ABC tier and RFM segment among all customers (definitions of
-    :mod:`salesops.analysis.tiers` and :mod:`salesops.analysis.rfm`), from one aggregate."""
-    o = orders(FULL_SCOPE, (), until=day)
+@dataclass(frozen=True)
+class _Population:
+    """Every ordering customer's numbers for the tier and RFM definitions, as of one day."""
+
+    ids: list[int]
+    rev_t: list[Decimal]  # revenue in the tier window (12 calendar months)
+    n_t: list[int]
+    rev_r: list[Decimal]  # revenue and orders in the RFM window (365 days)
+    n_r: list[int]
+    last: list[dt.date]  # last order on or before the day
+
+
+#: (engine, day) -> (data version, population): the company-wide figures are the same for
+#: every customer page of a day, so one page pays for them and the others read them.
+_POPULATIONS: dict[tuple[int, dt.date], tuple[int, _Population]] = {}
+
+
+def _population(conn: Connection, day: dt.date) -> _Population:
+    from salesops.db.derived import data_version
+    from salesops.db.schema import Customer
+
+    version = data_version(conn)
+    key = (id(conn.engine), day)
+    cached = _POPULATIONS.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
     tier_start = years_before(day)
     rfm_start = day - dt.timedelta(days=RFM_DAYS - 1)
+    since = min(tier_start + dt.timedelta(days=1), rfm_start)
     zero = literal(Decimal("0"))
+    # The customers' own last-order day (kept by the loader) is exact when no order is later
+    # than the day: then only the trailing year of orders is read, not the whole history.
+    latest = conn.execute(select(func.max(Customer.last_order_on))).scalar()
+    fast = latest is None or latest <= day
+    o = orders(FULL_SCOPE, (), since=since if fast else None, until=day)
     per = select(
         o.c.customer_id,
         func.sum(case((o.c.order_date > tier_start, o.c.amount), else_=zero)).label("rev_t"),
@@ -118,21 +146,50 @@ def standing(conn: Connection, customer_id: int, day: dt.date) -> Standing:
         func.count(case((o.c.order_date >= rfm_start, literal(1)))).label("n_r"),
         func.max(o.c.order_date).label("last"),
     ).group_by(o.c.customer_id)
-    rows = conn.execute(per).all()
+    found = {int(r.customer_id): r for r in conn.execute(per)}
+    pop = _Population([], [], [], [], [], [])
+    if fast:
+        everyone = conn.execute(
+            select(Customer.id, Customer.last_order_on).where(
+                Customer.first_order_on.is_not(None), Customer.first_order_on <= day
+            )
+        ).all()
+        lasts = [(int(r.id), r.last_order_on) for r in everyone]
+    else:
+        lasts = [(cid, r.last) for cid, r in found.items()]
+    for cid, last in lasts:
+        r = found.get(cid)
+        pop.ids.append(cid)
+        pop.rev_t.append(Decimal(r.rev_t) if r is not None else Decimal(0))
+        pop.n_t.append(int(r.n_t) if r is not None else 0)
+        pop.rev_r.append(Decimal(r.rev_r) if r is not None else Decimal(0))
+        pop.n_r.append(int(r.n_r) if r is not None else 0)
+        pop.last.append(last)
+    if len(_POPULATIONS) > 8:
+        _POPULATIONS.clear()
+    _POPULATIONS[key] = (version, pop)
+    return pop
+
+
+def standing(conn: Connection, customer_id: int, day: dt.date) -> Standing:
+    """The customer's ABC tier and RFM segment among all customers (definitions of
+    :mod:`salesops.analysis.tiers` and :mod:`salesops.analysis.rfm`), from one aggregate
+    shared by every customer of the day (:data:`_POPULATIONS`)."""
+    pop = _population(conn, day)
     out = Standing()
-    mine = next((r for r in rows if r.customer_id == customer_id), None)
-    if mine is None:
+    try:
+        i = pop.ids.index(customer_id)
+    except ValueError:
         return out
-    total = sum((Decimal(r.rev_t) for r in rows), Decimal("0"))
-    out.revenue_12m = money(mine.rev_t)
-    out.orders_12m = int(mine.n_t)
-    mine_rev = Decimal(mine.rev_t)
+    mine_rev = pop.rev_t[i]
+    out.revenue_12m = money(mine_rev)
+    out.orders_12m = pop.n_t[i]
+    total = sum(pop.rev_t, Decimal("0"))
     before = sum(
         (
-            Decimal(r.rev_t)
-            for r in rows
-            if Decimal(r.rev_t) > mine_rev
-            or (Decimal(r.rev_t) == mine_rev and r.customer_id < customer_id)
+            rev
+            for cid, rev in zip(pop.ids, pop.rev_t, strict=True)
+            if rev > mine_rev or (rev == mine_rev and cid < customer_id)
         ),
         Decimal("0"),
     )
@@ -144,15 +201,14 @@ def standing(conn: Connection, customer_id: int, day: dt.date) -> Standing:
         out.tier = "B"
     else:
         out.tier = "C"
-    n = len(rows)
-    sum_r = sum((day - r.last).days for r in rows)
-    sum_f = sum(int(r.n_r) for r in rows)
-    sum_m = sum((Decimal(r.rev_r) for r in rows), Decimal("0"))
-    recency = (day - mine.last).days
-    flags = (recency * n < sum_r, int(mine.n_r) * n > sum_f, Decimal(mine.rev_r) * n > sum_m)
+    n = len(pop.ids)
+    sum_r = sum((day - last).days for last in pop.last)
+    sum_f = sum(pop.n_r)
+    sum_m = sum(pop.rev_r, Decimal("0"))
+    recency = (day - pop.last[i]).days
+    flags = (recency * n < sum_r, pop.n_r[i] * n > sum_f, pop.rev_r[i] * n > sum_m)
     out.rfm_segment = _BY_FLAGS.get(flags, "general_win_back")
     out.recency_days = recency
-    assert out.rfm_segment in SEGMENTS
     return out
 
 
