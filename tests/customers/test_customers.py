@@ -350,3 +350,54 @@ def test_the_page_standing_agrees_with_the_tier_and_rfm_analyses(db: Db, as_of: 
             cid = b.ids[f"customer:{name}"]
             got = standing(conn, cid, as_of)
             assert (got.tier, got.rfm_segment) == (tiers.get(cid), segments.get(cid)), name
+
+
+def test_task_kpis(db: Db) -> None:
+    """Task completion (done by the due date / due, cancelled ones aside) and the share of
+    warnings followed up within 7 days, by owner rep."""
+    from sqlalchemy import insert
+
+    with build(db.engine) as b:
+        b.rep("Ann")
+        b.rep("Bob")
+        b.customer("Acme", owner="Ann")
+    ann, bob, acme = b.ids["rep:Ann"], b.ids["rep:Bob"], b.ids["customer:Acme"]
+    now = dt.datetime(2026, 3, 1)
+
+    def task(owner: int, source: str, created: str, due: str, status: str, done: str | None):
+        return {
+            "customer_id": acme,
+            "owner_rep_id": owner,
+            "kind": "visit",
+            "status": status,
+            "source": source,
+            "source_ref": None if source == "manual" else f"{source}:{created}:{due}:{owner}",
+            "created_on": D.fromisoformat(created),
+            "created_at": now,
+            "due_on": D.fromisoformat(due),
+            "done_on": D.fromisoformat(done) if done else None,
+        }
+
+    rows = [
+        task(
+            ann, "churn_warning", "2026-03-01", "2026-03-08", "done", "2026-03-05"
+        ),  # on time, 4 d
+        task(
+            ann, "overdue_receivable", "2026-03-02", "2026-03-09", "done", "2026-03-12"
+        ),  # late, 10 d
+        task(ann, "manual", "2026-03-03", "2026-03-10", "open", None),  # due, not done
+        task(ann, "manual", "2026-03-03", "2026-03-10", "cancelled", "2026-03-04"),  # not counted
+        task(bob, "stuck_deal", "2026-03-05", "2026-03-20", "done", "2026-03-12"),  # on time, 7 d
+        task(bob, "churn_warning", "2026-02-20", "2026-02-27", "done", "2026-02-21"),  # February
+    ]
+    with db.engine.begin() as conn:
+        conn.execute(insert(Task), rows)
+    engine = MetricsEngine(db.engine, today=D(2026, 12, 1))
+    march = {"start": D(2026, 3, 1), "end": D(2026, 3, 31)}
+    # due in March, not cancelled: Ann 3, Bob 1; done by the due date: Ann 1, Bob 1
+    q = MetricQuery("task_completion", by=("rep",), **march)  # type: ignore[arg-type]
+    assert engine.query(q).rows == [{"rep": "Ann", "value": 0.333333}, {"rep": "Bob", "value": 1.0}]
+    # warnings raised in March: Ann 2, Bob 1 (manual tasks are not warnings); followed up
+    # within 7 days: Ann's churn task (4 days), Bob's stuck deal (7 days) -> 2 / 3
+    q = MetricQuery("warning_follow_up", **march)  # type: ignore[arg-type]
+    assert engine.query(q).rows == [{"value": 0.666667}]

@@ -74,8 +74,12 @@ CASES: list[tuple[str, Any]] = [
 ]
 
 
+#: KPIs over follow-up tasks, which the world has none of: tests/customers/test_customers.py
+TASK_KPIS = {"task_completion", "warning_follow_up"}
+
+
 def test_every_kpi_has_a_case() -> None:
-    assert {m for m, _ in CASES} | {"market_share"} == set(catalog.ids())
+    assert {m for m, _ in CASES} | {"market_share"} | TASK_KPIS == set(catalog.ids())
 
 
 @pytest.mark.parametrize(("metric", "expected"), CASES, ids=[c[0] for c in CASES])

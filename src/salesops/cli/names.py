@@ -17,6 +17,8 @@ KPIS: dict[str, str] = {
     "gross_margin": "Gross margin",
     "orders": "Orders",
     "units_sold": "Units sold",
+    "task_completion": "Task completion",
+    "warning_follow_up": "Warnings followed up",
     "aov": "Average order value",
     "active_customers": "Active customers",
     "new_customers": "New customers",

@@ -56,6 +56,7 @@ from salesops.db.schema import (
     Product,
     Region,
     Rep,
+    Task,
 )
 from salesops.metrics.dialects import safe_numeric
 from salesops.metrics.query import DIMENSIONS
@@ -193,6 +194,8 @@ FACTS: dict[str, Fact] = {
             },
         ),
         Fact("rep", _table(Rep), "id", "region_id", None, None, {}),
+        # issue #28: follow-up tasks, attributed to their owner rep
+        Fact("task", _table(Task), "owner_rep_id", None, "customer_id", None, {"kind": "kind"}),
     )
 }
 
