@@ -327,10 +327,12 @@ def test_customer_size_band_dimension(db: Db) -> None:
 def test_the_page_standing_agrees_with_the_tier_and_rfm_analyses(db: Db, as_of: dt.date) -> None:
     """The customer page reads tier and RFM segment from one shared aggregate (with a fast
     path over the trailing year when no order is later than the day); on every customer it
-    must say what the analyses say. 2026-03-31 is before the last orders: the full path."""
+    must say what the analyses say; so must the lifecycle stage read from the customer's own
+    rows. 2026-03-31 is before the last orders: the full path."""
+    from salesops.analysis.lifecycle import lifecycle
     from salesops.analysis.rfm import rfm
     from salesops.analysis.tiers import value_tiers
-    from salesops.customers.profile import standing
+    from salesops.customers.profile import lifecycle_stage, standing
 
     with build(db.engine) as b:
         b.rep("Ann")
@@ -343,13 +345,17 @@ def test_the_page_standing_agrees_with_the_tier_and_rfm_analyses(db: Db, as_of: 
         b.customer("Old", owner="Ann")
         b.order("Old-a", "2024-02-01", "Old", 700, rep="Ann")  # outside both windows
         b.customer("Never", owner="Ann")
+        b.opportunity("N1", customer="Never", owner="Ann", created="2026-02-01", amount=10)
     tiers = {r.customer_id: r.tier for r in value_tiers(db.engine, as_of=as_of).rows}
     segments = {r.customer_id: r.segment for r in rfm(db.engine, as_of=as_of).rows}
+    stages = {r.customer_id: r.stage for r in lifecycle(db.engine, as_of=as_of).rows}
+    assert set(stages.values()) >= {"potential", "new", "churned"}
     with db.engine.connect() as conn:
         for name in (*amounts, "Old", "Never"):
             cid = b.ids[f"customer:{name}"]
             got = standing(conn, cid, as_of)
             assert (got.tier, got.rfm_segment) == (tiers.get(cid), segments.get(cid)), name
+            assert lifecycle_stage(conn, cid, as_of) == stages.get(cid), name
 
 
 def test_task_kpis(db: Db) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, literal, select
+from sqlalchemy import Connection, Engine, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from salesops.analysis.common import money, years_before
@@ -212,6 +212,37 @@ def standing(conn: Connection, customer_id: int, day: dt.date) -> Standing:
     return out
 
 
+def lifecycle_stage(conn: Connection, customer_id: int, day: dt.date) -> str | None:
+    """The customer's lifecycle stage as of ``day``, by the definition of
+    :mod:`salesops.analysis.lifecycle` (thresholds from the settings), from this customer's
+    own orders and deals instead of a pass over every customer."""
+    from salesops.config import get_settings
+
+    o = orders(FULL_SCOPE, (), until=day)
+    first, last = conn.execute(
+        select(func.min(o.c.order_date), func.max(o.c.order_date)).where(
+            o.c.customer_id == customer_id
+        )
+    ).one()
+    if first is None:
+        deals = conn.execute(
+            select(func.count()).where(
+                Opportunity.customer_id == customer_id,
+                or_(Opportunity.created_on.is_(None), Opportunity.created_on <= day),
+            )
+        ).scalar_one()
+        return "potential" if deals else None
+    settings = get_settings()
+    if (day - first).days <= settings.lifecycle_new_days:
+        return "new"
+    since = (day - last).days
+    if since <= settings.lifecycle_active_days:
+        return "active"
+    if since <= settings.lifecycle_dormant_days:
+        return "dormant"
+    return "churned"
+
+
 def customer_profile(
     engine: Engine, scope: Scope, customer_id: int, *, as_of: dt.date, user_id: int | None = None
 ) -> Profile:
@@ -219,7 +250,6 @@ def customer_profile(
     the customer is missing or outside ``scope``."""
     from salesops.analysis.churn import churn_warnings
     from salesops.analysis.credit import credit_grades
-    from salesops.analysis.lifecycle import lifecycle
 
     with engine.connect() as conn:
         c = get_customer(conn, scope, customer_id)
@@ -256,10 +286,8 @@ def customer_profile(
     # The analyses filtered to this customer (by name: the filter language is display values;
     # the row with this id is picked, so a namesake does not leak in).
     flt = {"customer": [c.name]}
-    life = next(
-        (r for r in lifecycle(engine, FULL_SCOPE, flt, as_of=as_of).rows if r.customer_id == c.id),
-        None,
-    )
+    with engine.connect() as conn:
+        life_stage = lifecycle_stage(conn, customer_id, as_of)
     credit = next(
         (
             r
@@ -280,7 +308,7 @@ def customer_profile(
         customer=customer,
         as_of=as_of,
         standing=stand,
-        lifecycle=life.stage if life else None,
+        lifecycle=life_stage,
         credit=credit,
         churn=churn,
         engagement=eng,
