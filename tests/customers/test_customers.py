@@ -407,3 +407,24 @@ def test_task_kpis(db: Db) -> None:
     # within 7 days: Ann's churn task (4 days), Bob's stuck deal (7 days) -> 2 / 3
     q = MetricQuery("warning_follow_up", **march)  # type: ignore[arg-type]
     assert engine.query(q).rows == [{"value": 0.666667}]
+
+
+def test_a_new_customer_stays_with_the_rep_who_won_it(db: Db) -> None:
+    """The customer fact's rep (new customers by rep, and their data scope) is the owner on
+    the customer's first order day, from the ownership history."""
+    with build(db.engine) as b:
+        b.rep("Ann")
+        b.rep("Bob")
+        b.customer("Won", owner="Ann")
+        b.customer("Kept", owner="Bob")
+        b.order("W1", "2026-01-10", "Won", 100, rep="Ann")
+        b.order("K1", "2026-01-20", "Kept", 100, rep="Bob")
+    ownership.reassign(
+        db.engine, ACTOR, FULL_SCOPE, [b.ids["customer:Won"]], to_rep_id=b.ids["rep:Bob"],
+        effective_on=D(2026, 3, 1), reason="moved",
+    )  # fmt: skip
+    engine = MetricsEngine(db.engine, today=D(2026, 12, 1))
+    q = MetricQuery("new_customers", by=("rep",), start=D(2026, 1, 1), end=D(2026, 1, 31))
+    assert engine.query(q).rows == [{"rep": "Ann", "value": 1}, {"rep": "Bob", "value": 1}]
+    q = MetricQuery("new_customers", start=D(2026, 1, 1), end=D(2026, 1, 31))
+    assert engine.query(q, Scope.single_rep(b.ids["rep:Ann"])).rows == [{"value": 1}]

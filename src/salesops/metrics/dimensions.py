@@ -35,9 +35,11 @@ from sqlalchemy import (
     Select,
     Table,
     case,
+    exists,
     false,
     func,
     literal,
+    or_,
     select,
 )
 
@@ -89,12 +91,46 @@ class Fact:
     """A fact table: where its rows are attributed to a rep, region and customer."""
 
     name: str
-    table: Table
+    table: Table | FromClause
     rep_column: str | None  # data scope; None: a scoped caller sees none of its rows
     region_column: str | None
     customer_column: str | None  # "id" on the customer fact itself
     product_column: str | None
     own: Mapping[str, str]  # dimension id -> text column on the fact itself
+
+
+def _customer_as_acquired() -> FromClause:
+    """The customer fact: the ``customer`` table with ``owner_id`` the rep who owned the
+    customer on its first order day (``customer_owner_history``, issue #28), else the current
+    owner — so a customer won by one rep and later reassigned stays that rep's new customer,
+    in numbers and in data scope."""
+    from salesops.db.schema import CustomerOwnerHistory as H
+
+    c = _table(Customer)
+    day = c.c.first_order_on
+    then = (
+        select(H.rep_id)
+        .where(
+            H.customer_id == c.c.id,
+            day.is_not(None),
+            or_(H.valid_from.is_(None), H.valid_from <= day),
+            H.valid_to.is_not(None),
+            H.valid_to > day,
+        )
+        .order_by(H.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    held = exists().where(
+        H.customer_id == c.c.id,
+        day.is_not(None),
+        or_(H.valid_from.is_(None), H.valid_from <= day),
+        H.valid_to.is_not(None),
+        H.valid_to > day,
+    )
+    columns = [col for col in c.c if col.name != "owner_id"]
+    owner = case((held, then), else_=c.c.owner_id).label("owner_id")
+    return select(*columns, owner).subquery("customer")
 
 
 FACTS: dict[str, Fact] = {
@@ -181,7 +217,7 @@ FACTS: dict[str, Fact] = {
         ),
         Fact(
             "customer",
-            _table(Customer),
+            _customer_as_acquired(),
             "owner_id",
             # A customer has no sales region of its own: its geography stands for both.
             "region_id",
