@@ -23,8 +23,10 @@ class NotFound(LookupError):
 
 
 def customer_visible(scope: Scope) -> ColumnElement[bool]:
-    """The condition on :class:`Customer` rows the scope may see."""
-    cond = scope_condition("customer", scope)
+    """The condition on :class:`Customer` rows the scope may see: its *current* owner is a
+    visible rep (the metrics engine's customer fact reads the owner on the first order day
+    instead; a page is about who owns the customer now)."""
+    cond = scope_condition("customer", scope, Customer.__table__)
     return true() if cond is None else cond
 
 

@@ -143,7 +143,7 @@ def matching_customers(
                 f"customers are filtered by {', '.join(FILTER_DIMENSIONS)}, not {dim!r}"
             )
         if values:
-            where.append(filter_condition("customer", dim, list(values)))
+            where.append(filter_condition("customer", dim, list(values), Customer.__table__))
     query = select(Customer.id).where(*where).order_by(Customer.id).limit(MAX_REASSIGN + 1)
     return [int(i) for i in conn.execute(query).scalars()]
 
