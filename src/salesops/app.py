@@ -20,6 +20,7 @@ from salesops.config import get_settings
 from salesops.db.engine import make_engine
 from salesops.db.replica import make_read_engine
 from salesops.web.auth_pages import router as auth_pages_router
+from salesops.web.customer_page import router as customer_pages_router
 from salesops.web.pages import router as pages_router
 from salesops.web.security import SecurityHeaders
 from salesops.web.targets_page import router as targets_pages_router
@@ -89,6 +90,7 @@ def create_app(engine: Engine | None = None, read_engine: Engine | None = None) 
     app.add_exception_handler(AuthProblem, _auth_problem)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(auth_pages_router)
+    app.include_router(customer_pages_router)  # before pages: /customers/{id}
     app.include_router(pages_router)
     app.include_router(targets_pages_router)
 

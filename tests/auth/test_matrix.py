@@ -23,7 +23,7 @@ from salesops.api.deps import SESSION_COOKIE, WALL_COOKIE, require
 from salesops.app import OPENAPI_URL, create_app
 from salesops.auth import tokens, walls
 from salesops.auth.roles import READ_ONLY, ROLES, WALL_ONLY, Permission
-from salesops.db.schema import Target
+from salesops.db.schema import Customer, Rep, Target
 from salesops.targets.calendar import parse_period
 from salesops.targets.org import Directory
 from salesops.targets.service import set_target
@@ -177,6 +177,29 @@ class Fixtures:
         ]
         self.spare_wall_ids = [w.id for w in walls.list_wall_links(engine) if w.name == "spare 0"]
         ensure_user(engine, "victim", "viewer")
+        # issue #28: customers and tasks inside (张伟's) and outside (王芳's) the scopes
+        with engine.connect() as conn:
+            names = dict(conn.execute(select(Customer.name, Customer.id)).all())
+        self.customer = {"inside": names["上海甲科技"], "outside": names["深圳丙电子"]}
+        with engine.connect() as conn:
+            reps = dict(conn.execute(select(Rep.name, Rep.id)).all())
+        # Reassigning a customer to its own owner changes nothing (the seed stays as it is).
+        self.owner = {"inside": reps["张伟"], "outside": reps["王芳"]}
+
+    def task_id(self, where: str) -> int:
+        """A fresh open task of the inside or outside customer (closing one consumes it)."""
+        from salesops.customers.tasks import create_task
+        from salesops.metrics.scope import FULL_SCOPE
+
+        return create_task(
+            self.engine,
+            TEST_ACTOR,
+            FULL_SCOPE,
+            customer_id=self.customer[where],
+            kind="call",
+            due_on=None,
+            title="matrix",
+        )
 
     def fresh(self, scope: str, *, year: bool = False) -> int:
         """A new target (one month of 2027 per call, or the year 2026) for ``scope``."""
@@ -214,12 +237,17 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
     """The requests that exercise ``ep`` for ``caller`` (one per in/out-of-scope item)."""
     write = ep.method not in SAFE
     page, panel = _page_and_panel()
-    wheres = ["inside", "outside"] if "{target_id}" in ep.path else [""]
+    scoped_ids = ("{target_id}", "{customer_id}", "{task_id}")
+    wheres = ["inside", "outside"] if any(k in ep.path for k in scoped_ids) else [""]
     out = []
     for where in wheres:
         path = ep.path
-        if where:
+        if where and "{target_id}" in path:
             path = path.replace("{target_id}", str(fx.target_id(caller, where, write)))
+        if where:
+            path = path.replace("{customer_id}", str(fx.customer[where]))
+        if where and "{task_id}" in path:
+            path = path.replace("{task_id}", str(fx.task_id(where)))
         path = (
             path.replace("{page}", page)
             .replace("{panel}", panel)
@@ -263,6 +291,20 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
             call.url += "?token=" + quote(link.split("token=")[1])
         elif ep.path == "/team/rep":
             call.url += "?rep=" + quote("张伟")
+        elif ep.path.endswith("/tasks") and write:  # issue #28: a task for a customer
+            call.json = {"title": "matrix"} if ep.api else None
+            call.data = None if ep.api else {"title": "matrix"}
+        elif ep.path.endswith("/complete"):
+            call.json = {"result": "done"} if ep.api else None
+            call.data = None if ep.api else {"result": "done"}
+        elif ep.path.endswith("/reassign") and where:
+            call.data = {"to_rep_id": str(fx.owner[where]), "reason": "matrix"}
+        elif ep.path == "/api/v1/customers/reassign":
+            call.json = {
+                "to_rep_id": fx.owner["inside"],
+                "reason": "matrix",
+                "customer_ids": [fx.customer["inside"]],
+            }
         elif write and not ep.api:
             call.data = {}
         if ep.method == "GET" and (ep.path.startswith("/api/v1/panels") or not ep.api):
@@ -283,7 +325,9 @@ def expected(ep: Endpoint, caller: Caller, call: Call) -> str:
         return "403"
     if ep.method not in SAFE and caller.read_only and Permission.PUBLIC not in ep.permissions:
         return "403"
-    if call.where == "outside" and caller.scoped and ep.api:
+    # Customers and tasks outside the scope do not exist for the caller, on pages too (#28).
+    by_id = ep.api or "{customer_id}" in ep.path or "{task_id}" in ep.path
+    if call.where == "outside" and caller.scoped and by_id:
         return "404"
     return "ok"
 

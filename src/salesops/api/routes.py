@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from salesops import __version__
 from salesops.api.analysis import router as analysis_router
 from salesops.api.backups import router as backups_router
+from salesops.api.customers import router as customers_router
 from salesops.api.deps import EngineDep, ReadEngineDep, Require
 from salesops.api.errors import AUTH
 from salesops.api.imports import router as imports_router
@@ -68,5 +69,6 @@ router.include_router(panels_router, responses=AUTH)
 router.include_router(analysis_router, responses=AUTH)
 router.include_router(targets_router, responses=AUTH)
 router.include_router(metrics_router, responses=AUTH)
+router.include_router(customers_router, responses=AUTH)
 router.include_router(backups_router)
 router.include_router(imports_router)

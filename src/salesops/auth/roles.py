@@ -27,6 +27,9 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # users, roles, other users' tokens
     VIEW_AUDIT = "view_audit"
     BACKUP = "backup"  # take a backup through the running board (admin)
+    # issue #28: follow-up tasks and reassigning customers
+    MANAGE_TASKS = "manage_tasks"  # create and complete follow-up tasks (within scope)
+    REASSIGN_CUSTOMERS = "reassign_customers"  # move customers between reps (within scope)
 
 
 P = Permission
@@ -43,12 +46,26 @@ ROLES: dict[str, frozenset[Permission]] = {
             P.IMPORT_DATA,
             P.MANAGE_WALLS,
             P.VIEW_AUDIT,
+            # issue #28
+            P.MANAGE_TASKS,
+            P.REASSIGN_CUSTOMERS,
         }
     ),
     "manager": frozenset(
-        {P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS, P.EDIT_TARGETS}
+        {
+            P.SIGNED_IN,
+            P.VIEW_BOARD,
+            P.VIEW_WALL,
+            P.EXPORT_RECORDS,
+            P.EDIT_TARGETS,
+            # issue #28
+            P.MANAGE_TASKS,
+            P.REASSIGN_CUSTOMERS,
+        }
     ),
-    "rep": frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS}),
+    "rep": frozenset(
+        {P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS, P.MANAGE_TASKS}  # #28: tasks
+    ),
     "viewer": frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS}),
 }
 

@@ -20,6 +20,7 @@ from salesops.cli import (
     metric_cmds,
     server_cmds,
     targets_cmds,
+    tasks_cmds,
     web_cmds,
 )
 
@@ -42,6 +43,7 @@ check_cmds.register(app)
 auth_cmds.register(app)
 backup_cmds.register(app)
 mapping_cmds.register(app)
+tasks_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

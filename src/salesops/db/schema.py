@@ -765,6 +765,84 @@ class SavedMapping(Base):
     updated_by: Mapped[str | None] = mapped_column(String(100))
 
 
+# ------------------------------------------------------------------- issue #28: customer 360
+
+
+class CustomerOwnerHistory(Base):
+    """Who owned a customer when (客户归属历史): one row per ownership period, ``valid_to``
+    exclusive, the current period open (NULL). Written only by a reassignment
+    (``salesops.customers.ownership``); ``customer.owner_id`` stays the current owner. Revenue
+    keeps the rep of its own order (``order_line.rep_id``); this table answers "whose customer
+    was it on day D" (:func:`salesops.customers.ownership.owner_as_of`)."""
+
+    __tablename__ = "customer_owner_history"
+    __table_args__ = _pg_fks(customer_id="customer", rep_id="rep", changed_by_id="app_user")
+    id: Mapped[int] = _pk("customer_owner_history")
+    customer_id: Mapped[int] = mapped_column(Integer)
+    rep_id: Mapped[int | None] = mapped_column(Integer)  # NULL: no owner in that period
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)  # NULL: since the beginning
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)  # exclusive; NULL: still current
+    reason: Mapped[str | None] = mapped_column(String(300))
+    changed_by: Mapped[str | None] = mapped_column(String(100))  # the actor's name
+    changed_by_id: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Task(Base):
+    """A follow-up task (任务 / 回访), the product's one task model: made by hand, by a task
+    rule from a warning (churn, overdue receivable, detractor, stuck deal, care plan), by a
+    review (action items, no customer) or by an alert.
+
+    ``source`` says what made it (``manual``, a rule name, ``review``, ``alert``) and
+    ``source_ref`` which warning (the rule's key of it); the pair is unique, so a rule run
+    twice creates one task per warning, not one per run. The owner is a rep (data scope
+    follows ``owner_rep_id``, else the customer's owner) and/or a user (``owner_user_id``).
+    """
+
+    __tablename__ = "task"
+    __table_args__ = (
+        UniqueConstraint("source", "source_ref"),
+        *_pg_fks(
+            customer_id="customer",
+            opportunity_id="opportunity",
+            owner_rep_id="rep",
+            owner_user_id="app_user",
+        ),
+    )
+    id: Mapped[int] = _pk("task")
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    opportunity_id: Mapped[int | None] = mapped_column(Integer)
+    owner_rep_id: Mapped[int | None] = mapped_column(Integer)
+    owner_user_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="other")  # see customers.tasks.KINDS
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | done | cancelled
+    title: Mapped[str | None] = mapped_column(String(300))
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(40), default="manual")
+    source_ref: Mapped[str | None] = mapped_column(String(200))
+    created_on: Mapped[dt.date] = mapped_column(Date)  # local day, what KPIs count on
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    done_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class TaskRule(Base):
+    """The settings of one task rule (``salesops.customers.rules.RULES`` names them and
+    holds the defaults); a rule without a row runs with its defaults."""
+
+    __tablename__ = "task_rule"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    due_days: Mapped[int | None] = mapped_column(Integer)  # task due this many days after
+    settings: Mapped[str | None] = mapped_column(Text)  # JSON of the rule's own parameters
+    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    changed_by: Mapped[str | None] = mapped_column(String(100))
+
+
 # Indexes that serve the time-filtered scans of the metrics engine on PostgreSQL.
 _pg_index("ix_order_line_order_date", OrderLine.order_date)
 _pg_index("ix_order_line_order_id", OrderLine.order_id)
@@ -796,6 +874,12 @@ Index(
 Index("ix_target_rep", Target.rep_id, postgresql_where=Target.rep_id.is_not(None)).ddl_if(
     dialect="postgresql"
 )
+# issue #28: the customer page reads one customer's facts.
+_pg_index("ix_order_header_customer_id", OrderHeader.customer_id)
+_pg_index("ix_payment_customer_id", Payment.customer_id)
+_pg_index("ix_activity_customer_id", Activity.customer_id)
+_pg_index("ix_task_customer_id", Task.customer_id)
+_pg_index("ix_customer_owner_history_customer_id", CustomerOwnerHistory.customer_id)
 
 metadata = Base.metadata
 

@@ -126,6 +126,28 @@ KPIS: tuple[Kpi, ...] = (
        M("orders"),
        sums=True,
     ),
+    # issue #28: 销售量
+    _k("units_sold", "销售量", "Units sold", "count", "order_line", "order_date", "up",
+       "Sum of order line quantities with status normal, order date in the period (lines "
+       "without a quantity count nothing).",
+       "期间内订单日期、状态为正常的订单行数量之和（无数量的订单行不计）。",
+       M("units_sold"),
+       sums=True,
+    ),
+    # issue #28: follow-up tasks
+    _k("task_completion", "任务按时完成率", "Task completion", "ratio", "task", "due_on", "up",
+       "Tasks due in the period (not cancelled) that were done by their due date / tasks due in "
+       "the period.",
+       "期间内到期（未取消）的任务中按期完成的比例。",
+       M("tasks_done_on_time") / M("tasks_due"),
+    ),
+    _k("warning_follow_up", "预警跟进率", "Warnings followed up", "ratio", "task", "created_on",
+       "up",
+       "Warnings (tasks made by a task rule) raised in the period whose task was done within 7 "
+       "days / warnings raised in the period.",
+       "期间内产生的预警（任务规则生成的任务）中 7 天内完成跟进的比例。",
+       M("warnings_followed_up") / M("warnings_raised"),
+    ),
     _k("aov", "客单价", "Average order value", "money", "order_line", "order_date", "up",
        "Revenue / orders.",
        "销售额 / 订单数。",

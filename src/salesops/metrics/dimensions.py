@@ -34,7 +34,12 @@ from sqlalchemy import (
     FromClause,
     Select,
     Table,
+    case,
+    exists,
     false,
+    func,
+    literal,
+    or_,
     select,
 )
 
@@ -53,7 +58,9 @@ from salesops.db.schema import (
     Product,
     Region,
     Rep,
+    Task,
 )
+from salesops.metrics.dialects import safe_numeric
 from salesops.metrics.query import DIMENSIONS
 from salesops.metrics.scope import Scope, visible_reps
 
@@ -84,12 +91,46 @@ class Fact:
     """A fact table: where its rows are attributed to a rep, region and customer."""
 
     name: str
-    table: Table
+    table: Table | FromClause
     rep_column: str | None  # data scope; None: a scoped caller sees none of its rows
     region_column: str | None
     customer_column: str | None  # "id" on the customer fact itself
     product_column: str | None
     own: Mapping[str, str]  # dimension id -> text column on the fact itself
+
+
+def _customer_as_acquired() -> FromClause:
+    """The customer fact: the ``customer`` table with ``owner_id`` the rep who owned the
+    customer on its first order day (``customer_owner_history``, issue #28), else the current
+    owner — so a customer won by one rep and later reassigned stays that rep's new customer,
+    in numbers and in data scope."""
+    from salesops.db.schema import CustomerOwnerHistory as H
+
+    c = _table(Customer)
+    day = c.c.first_order_on
+    then = (
+        select(H.rep_id)
+        .where(
+            H.customer_id == c.c.id,
+            day.is_not(None),
+            or_(H.valid_from.is_(None), H.valid_from <= day),
+            H.valid_to.is_not(None),
+            H.valid_to > day,
+        )
+        .order_by(H.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    held = exists().where(
+        H.customer_id == c.c.id,
+        day.is_not(None),
+        or_(H.valid_from.is_(None), H.valid_from <= day),
+        H.valid_to.is_not(None),
+        H.valid_to > day,
+    )
+    columns = [col for col in c.c if col.name != "owner_id"]
+    owner = case((held, then), else_=c.c.owner_id).label("owner_id")
+    return select(*columns, owner).subquery("customer")
 
 
 FACTS: dict[str, Fact] = {
@@ -176,7 +217,7 @@ FACTS: dict[str, Fact] = {
         ),
         Fact(
             "customer",
-            _table(Customer),
+            _customer_as_acquired(),
             "owner_id",
             # A customer has no sales region of its own: its geography stands for both.
             "region_id",
@@ -189,6 +230,8 @@ FACTS: dict[str, Fact] = {
             },
         ),
         Fact("rep", _table(Rep), "id", "region_id", None, None, {}),
+        # issue #28: follow-up tasks, attributed to their owner rep
+        Fact("task", _table(Task), "owner_rep_id", None, "customer_id", None, {"kind": "kind"}),
     )
 }
 
@@ -211,6 +254,25 @@ LOOKUPS: dict[str, Table] = {
 }
 
 _CUSTOMER_ATTRS = {"industry": "industry", "segment": "segment", "source_channel": "source_channel"}
+
+#: Customer size bands (employees): (upper bound exclusive, band label); the last is open.
+SIZE_BANDS: tuple[tuple[int | None, str], ...] = (
+    (50, "1-49"),
+    (200, "50-199"),
+    (1000, "200-999"),
+    (5000, "1000-4999"),
+    (None, "5000+"),
+)
+
+
+def size_band(size: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The band of a customer's ``size`` text: a number ("350"), or a band ("200-999",
+    "5000+") read by its lower bound; NULL when the text holds no number ("大型")."""
+    head = func.split_part(func.replace(func.trim(size), literal("+"), literal("")), "-", 1)
+    n = safe_numeric(head)
+    whens = [(n < bound, literal(label)) for bound, label in SIZE_BANDS if bound is not None]
+    whens.append((n >= SIZE_BANDS[-2][0], literal(SIZE_BANDS[-1][1])))
+    return case(*whens, else_=None)
 
 
 def fact(name: str) -> Fact:
@@ -265,6 +327,8 @@ def _key(f: Fact, src: FromClause, dim: str) -> tuple[ColumnElement[Any], tuple[
         return src.c.id, ()
     if f.name == "customer" and dim == "customer_region":
         return src.c.region_id, ()
+    if f.name == "customer" and dim == "customer_size":
+        return size_band(src.c.size), ()
     if f.name == "rep" and dim == "rep":
         return src.c.id, ()
     if f.name == "rep" and dim == "team":
@@ -289,6 +353,8 @@ def _key(f: Fact, src: FromClause, dim: str) -> tuple[ColumnElement[Any], tuple[
             return _DIM_CUSTOMER.c.region_id, (_customer_join(f, src),)
         if dim in _CUSTOMER_ATTRS:
             return _DIM_CUSTOMER.c[_CUSTOMER_ATTRS[dim]], (_customer_join(f, src),)
+        if dim == "customer_size":
+            return size_band(_DIM_CUSTOMER.c.size), (_customer_join(f, src),)
     return None
 
 
@@ -432,6 +498,8 @@ def filter_condition(
     if dim == "customer_region":
         regions = select(Region.id).where(Region.name.in_(vals))
         cond: ColumnElement[bool] = Customer.region_id.in_(regions)
+    elif dim == "customer_size":
+        cond = size_band(Customer.__table__.c.size).in_(vals)
     else:
         cond = getattr(Customer, _CUSTOMER_ATTRS[dim]).in_(vals)
     return src.c[f.customer_column].in_(select(Customer.id).where(cond))

@@ -58,6 +58,9 @@ def render_glossary() -> str:
             + (" (`actual`: the targeted KPI's formula)" if "actual" in k.measures else ""),
             "",
         ]
+    from salesops.metrics.engagement import glossary_lines
+
+    lines += glossary_lines()
     return "\n".join(lines)
 
 

@@ -279,11 +279,38 @@ def time_expression(fact: str, column: str, t: FromClause) -> ColumnElement[Any]
     return t.c[column]
 
 
+#: Task sources that are not warnings (issue #28); every other source is a task rule's name.
+NOT_WARNINGS = ("manual", "review", "alert")
+#: A warning counts as followed up when its task was done within this many days.
+FOLLOW_UP_DAYS = 7
+
+
+def _not_cancelled(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    return t.c.status != "cancelled"
+
+
+def _done_on_time(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    return and_(t.c.status == "done", t.c.done_on <= t.c.due_on)
+
+
+def _from_rule(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    return t.c.source.not_in(NOT_WARNINGS)
+
+
+def _followed(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    return and_(
+        t.c.source.not_in(NOT_WARNINGS),
+        t.c.status == "done",
+        t.c.done_on <= t.c.created_on + literal_column(f"INTERVAL '{FOLLOW_UP_DAYS} days'"),
+    )
+
+
 def _all_measures() -> tuple[Measure, ...]:
     ol, op = "order_line", "opportunity"
     return (
         # ---------------------------------------------------------------- orders
         Measure("revenue", ol, time="order_date", value=_c("amount"), where=_normal),
+        Measure("units_sold", ol, time="order_date", value=_c("quantity"), where=_normal),
         Measure(
             "gross_profit",
             ol,
@@ -401,6 +428,11 @@ def _all_measures() -> tuple[Measure, ...]:
         Measure("target", "target", kind="target", zero=False, params=(("window", "this"),)),
         # ---------------------------------------------------------------- activities, feedback
         Measure("activities", "activity", time="occurred_at", agg="count"),
+        # issue #28: follow-up tasks (a task is closed as done or cancelled)
+        Measure("tasks_due", "task", time="due_on", agg="count", where=_not_cancelled),
+        Measure("tasks_done_on_time", "task", time="due_on", agg="count", where=_done_on_time),
+        Measure("warnings_raised", "task", time="created_on", agg="count", where=_from_rule),
+        Measure("warnings_followed_up", "task", time="created_on", agg="count", where=_followed),
         Measure("visited_customers", "activity", kind="visit", params=(("converted", False),)),
         Measure("converted_customers", "activity", kind="visit", params=(("converted", True),)),
         Measure(

@@ -30,6 +30,8 @@ DIMENSIONS = (
     "lost_reason",
     "kind",
     "category",
+    # issue #28: the customer's size (employees) in bands, see dimensions.size_band
+    "customer_size",
 )
 
 

@@ -30,6 +30,7 @@ DIM_LABELS = {
     "lost_reason": "Lost reason",
     "kind": "Activity kind",
     "category": "Category",
+    "customer_size": "Customer size",
 }
 
 

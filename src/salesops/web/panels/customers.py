@@ -240,10 +240,32 @@ def reason_text(board: Board, reason: str, params: dict[str, Any]) -> str:
     )
 
 
+def follow_up_text(board: Board, task: Any) -> str:
+    """What a warning shows of the task that follows it up (issue #28)."""
+    if task is None:
+        return board.t("Not followed up")
+    if task.status == "done":
+        return board.t("Followed up: {result}", result=task.result or "")
+    if task.status == "cancelled":
+        return board.t("Follow-up cancelled")
+    due = task.due_on.isoformat() if task.due_on else "–"
+    return board.t("Task open, due {date}", date=due)
+
+
+def _follow_ups(board: Board, customer_ids: list[int]) -> dict[int, Any]:
+    from salesops.customers.tasks import latest_by_customer
+
+    with board.engine.connect() as conn:
+        return latest_by_customer(conn, "churn_warning", customer_ids)
+
+
 def _churn_rows(board: Board, limit: int | None) -> tuple[list[dict[str, Any]], Any]:
     result = board.analysis(churn_warnings, as_of=_as_of(board), limit=limit)
+    follow = _follow_ups(board, [w.customer_id for w in result.warnings])
     rows = [
         {
+            "customer_id": w.customer_id,
+            "follow_up": follow_up_text(board, follow.get(w.customer_id)),
             "customer": w.customer,
             "trailing_revenue": w.trailing_revenue,
             "last_order_on": w.last_order_on,
@@ -264,6 +286,7 @@ def churn_panel(board: Board) -> Panel:
         Column("trailing_revenue", board.t("Revenue (12 months)"), "money"),
         Column("last_order_on", board.t("Last order")),
         Column("reasons", board.t("Why")),
+        Column("follow_up", board.t("Follow-up")),
     ]
     panel = table(
         board,
@@ -276,9 +299,10 @@ def churn_panel(board: Board) -> Panel:
             count=f"{result.warnings_count:,}",
             revenue=board.fmt(result.revenue_at_risk, "money"),
         ),
-        href=lambda r: "/orders?" + board.filters.query_string(customer=str(r["customer"])),
+        href=lambda r: f"/customers/{r['customer_id']}?from=churn_warning",
     )
     panel["table"]["columns"][3]["cls"] = "wrap"
+    panel["table"]["columns"][4]["cls"] = "wrap"
     return panel
 
 
@@ -290,6 +314,7 @@ def churn_records(board: Board, sel: str | None) -> RecordSet:
         Column("last_order_on", board.t("Last order")),
         Column("last_activity_on", board.t("Last activity")),
         Column("reasons", board.t("Why")),
+        Column("follow_up", board.t("Follow-up")),
     ]
     return from_rows(board.t("Churn warnings"), rows, columns, limit=RECORDS_LIMIT)
 

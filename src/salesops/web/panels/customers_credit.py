@@ -132,7 +132,7 @@ def overdue_panel(board: Board) -> Panel:
         columns,
         rows[:10],
         subtitle=board.t("Top 10 by overdue amount"),
-        href=lambda r: "/orders?" + board.filters.query_string(customer=str(r["customer"])),
+        href=lambda r: f"/customers/{r['customer_id']}",
     )
 
 

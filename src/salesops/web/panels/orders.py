@@ -4,6 +4,7 @@ products."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from salesops.web import charts
 from salesops.web.board import Board
@@ -178,7 +179,7 @@ def top_customers(board: Board) -> Panel:
         columns,
         rows,
         subtitle=board.t("By revenue in the period"),
-        href=lambda r: "?" + board.filters.query_string(customer=str(r["name"])),
+        href=lambda r: "/customers/find?" + urlencode({"name": str(r["name"])}),
     )
 
 

@@ -10,7 +10,7 @@ from salesops.web.formatting import plain
 from salesops.web.panels.base import PageSpec, Panel, PanelSpec, chart, table, titled
 from salesops.web.panels.common import breakdown_panel, names, period_drill, records_of, values
 from salesops.web.panels.trend import series_with_last_year
-from salesops.web.records import Column
+from salesops.web.records import Column, RecordSet, from_rows
 from salesops.web.targets_panels import rep_flags_panel
 
 CARDS = ("revenue", "bookings", "win_rate", "won_deals", "per_rep_output", "activities")
@@ -314,6 +314,65 @@ def rep_customers(board: Board) -> Panel:
     )
 
 
+def customer_base_rows(board: Board) -> tuple[list[dict[str, Any]], Any]:
+    """Issue #28: the customer base per rep against the team average."""
+    from salesops.customers.distribution import customer_distribution
+
+    result = board.analysis(customer_distribution, start=board.filters.start, end=board.filters.end)
+    rows = [
+        {
+            "rep": r.rep,
+            "customers": r.customers,
+            "customers_vs_avg": r.customers_vs_avg,
+            "tier_a": r.tier_a,
+            "tier_b": r.tier_b,
+            "revenue": r.revenue,
+            "revenue_vs_avg": r.revenue_vs_avg,
+            "top10_share": r.top10_share,
+        }
+        for r in result.reps
+    ]
+    return rows, result
+
+
+def _customer_base_columns(board: Board) -> list[Column]:
+    return [
+        Column("rep", board.t("Sales rep")),
+        Column("customers", board.t("Customers"), "count"),
+        Column("customers_vs_avg", board.t("Customers vs team average"), "ratio"),
+        Column("tier_a", board.t("Tier A"), "count"),
+        Column("tier_b", board.t("Tier B"), "count"),
+        Column("revenue", board.t("Revenue"), "money"),
+        Column("revenue_vs_avg", board.t("Revenue vs team average"), "ratio"),
+        Column("top10_share", board.t("Top 10 customers' share"), "ratio"),
+    ]
+
+
+def customer_base(board: Board) -> Panel:
+    rows, result = customer_base_rows(board)
+    return table(
+        board,
+        "customer_base",
+        board.t(titled("customer_base", "Customer base by rep")),
+        _customer_base_columns(board),
+        rows,
+        subtitle=board.t(
+            "Owned on {date}; {none} customers without an owner, {silent} without an order or "
+            "contact for {days} days",
+            date=result.end.isoformat(),
+            none=f"{result.without_owner:,}",
+            silent=f"{result.without_contact:,}",
+            days=result.silent_days,
+        ),
+        href=lambda r: rep_href(board, str(r["rep"])),
+    )
+
+
+def customer_base_records(board: Board, sel: str | None) -> RecordSet:
+    rows, _ = customer_base_rows(board)
+    return from_rows(board.t("Customer base by rep"), rows, _customer_base_columns(board))
+
+
 PAGE = PageSpec(
     id="team",
     title="Team performance",
@@ -328,6 +387,14 @@ PAGE = PageSpec(
         PanelSpec(
             "activities_by_kind", activities_by_kind, records_of("activities", "Activities by kind")
         ),
+        PanelSpec(
+            "customer_base",
+            customer_base,
+            customer_base_records,
+            lazy=True,
+            title="Customer base by rep",
+            kind="table",
+        ),
     ),
     layout=(
         ("leaderboard", 12, ""),
@@ -335,6 +402,7 @@ PAGE = PageSpec(
         ("rep_revenue", 4, "tall"),
         ("win_rate_by_team", 4, "tall"),
         ("activities_by_kind", 4, "tall"),
+        ("customer_base", 12, ""),
     ),
 )
 

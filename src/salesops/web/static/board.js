@@ -291,7 +291,15 @@
         const tr = tb.insertRow();
         r.forEach((cell, i) => {
           const td = tr.insertCell();
-          td.textContent = cell;
+          if (data.columns[i].key === "customer" && cell) {
+            // Every customer name opens the customer's page (issue #28).
+            const a = document.createElement("a");
+            a.href = "/customers/find?name=" + encodeURIComponent(cell);
+            a.textContent = cell;
+            td.appendChild(a);
+          } else {
+            td.textContent = cell;
+          }
           if (data.columns[i].numeric) td.className = "num";
         });
       }
