@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     backup_dir: Path = Path("backups")
     #: a rep's leaderboard shows other reps' names (else only their own rank and the average)
     leaderboard_names_for_reps: bool = False
+    # Alerts (issue #19): the board's address as receivers open it (links in messages), the
+    # outbox's retries and timeout, and whether ``salesops serve`` runs the scheduler.
+    public_url: str = "http://127.0.0.1:8000"
+    alert_max_attempts: int = Field(default=5, ge=1, le=50)
+    alert_retry_seconds: float = Field(default=30.0, gt=0)
+    alert_timeout_seconds: float = Field(default=10.0, gt=0)
+    scheduler: bool = True
 
 
 @lru_cache
