@@ -202,3 +202,8 @@ def _claim_and_evaluate(
         if "conflict" in str(exc).lower():  # DuckDB: another transaction claimed it first
             return None
         raise
+
+
+def tick(engine: Engine) -> RunReport:
+    """The scheduler's job: run what is due (a restart catches up on what was missed)."""
+    return run(engine)

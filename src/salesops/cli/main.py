@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from salesops.cli import (
+    alerts_cmds,
     auth_cmds,
     backup_cmds,
     check_cmds,
@@ -40,6 +41,7 @@ targets_cmds.register(app)
 check_cmds.register(app)
 auth_cmds.register(app)
 backup_cmds.register(app)
+alerts_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -59,6 +59,11 @@ def serve(
     app = create_app(engine)
     # The default view of every page is built while the server starts (web/warmup.py).
     warmup.warm_at_start(engine)
+    scheduler = None
+    if settings.scheduler:  # alerts (and later imports, reports) on their schedules
+        from salesops import schedule
+
+        scheduler = schedule.start(engine)
     # One process: an embedded DuckDB file allows one writer; threads share the engine.
     uvicorn.run(
         app,
@@ -71,6 +76,8 @@ def serve(
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
     )
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
 
 
 def _first_admin(engine: Engine, url: str) -> None:
