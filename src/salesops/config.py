@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     alert_max_attempts: int = Field(default=5, ge=1, le=50)
     alert_retry_seconds: float = Field(default=30.0, gt=0)
     alert_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: how long a message being sent stays claimed; after it (the sender died) it is resent
+    alert_lease_seconds: float = Field(default=120.0, gt=0)
     scheduler: bool = True
 
 

@@ -89,7 +89,8 @@ def due_time(rule: StoredRule, created: dt.datetime | None, now: dt.datetime) ->
     trigger = CronTrigger.from_crontab(rule.spec.schedule, timezone=zone)
     base = rule.last_due_at or created or now - dt.timedelta(days=1)
     aware_now = now.replace(tzinfo=dt.UTC)
-    fire = trigger.get_next_fire_time(None, base.replace(tzinfo=dt.UTC))
+    # the first fire time strictly after the base (APScheduler returns one at or after 'now')
+    fire = trigger.get_next_fire_time(None, base.replace(tzinfo=dt.UTC) + dt.timedelta(seconds=1))
     if fire is None or fire > aware_now:
         return None
     # the latest fire time not after now (missed ones are coalesced into one evaluation)

@@ -46,7 +46,6 @@ from salesops.notify.channels import (
 )
 from salesops.notify.render import Message, render, test_message
 
-LEASE = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,7 @@ class DeliveryPolicy:
     retry_base_seconds: float = 30.0
     timeout_seconds: float = 10.0
     base_url: str = "http://127.0.0.1:8000"
+    lease_seconds: float = 120.0
 
 
 def policy_from_settings() -> DeliveryPolicy:
@@ -66,6 +66,7 @@ def policy_from_settings() -> DeliveryPolicy:
         retry_base_seconds=s.alert_retry_seconds,
         timeout_seconds=s.alert_timeout_seconds,
         base_url=s.public_url,
+        lease_seconds=s.alert_lease_seconds,
     )
 
 
@@ -309,7 +310,7 @@ def _deliver_one(
                     and_(AlertDelivery.status == "sending", AlertDelivery.claimed_until < now),
                 ),
             )
-            .values(status="sending", claimed_until=now + LEASE, attempts=d.attempts + 1)
+            .values(status="sending", claimed_until=now + dt.timedelta(seconds=policy.lease_seconds), attempts=d.attempts + 1)
         ).rowcount
     if claimed != 1:
         return None  # another runner has it
