@@ -228,6 +228,8 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
             .replace("{token_id}", "999999")
             .replace("{username}", "victim")
             .replace("{wall_id}", str(fx.spare_wall_ids[0]))
+            .replace("{alert_id}", "999999")
+            .replace("{name}", "no-such-rule")
         )
         assert "{" not in path, path
         call = Call(ep.method, path, where)

@@ -27,6 +27,9 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # users, roles, other users' tokens
     VIEW_AUDIT = "view_audit"
     BACKUP = "backup"  # take a backup through the running board (admin)
+    # alerts (issue #19)
+    ACK_ALERTS = "ack_alerts"  # acknowledge / snooze alerts within scope
+    MANAGE_ALERTS = "manage_alerts"  # rules, channels, subscriptions, runs
 
 
 P = Permission
@@ -51,6 +54,12 @@ ROLES: dict[str, frozenset[Permission]] = {
     "rep": frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS}),
     "viewer": frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS}),
 }
+
+# alerts (issue #19): everyone who acts on numbers acknowledges the alerts in their scope;
+# sales operations keep the rules and channels.
+ROLES["ops"] = ROLES["ops"] | {P.ACK_ALERTS, P.MANAGE_ALERTS}
+ROLES["manager"] = ROLES["manager"] | {P.ACK_ALERTS}
+ROLES["rep"] = ROLES["rep"] | {P.ACK_ALERTS}
 
 #: What each role is for, shown by ``salesops users`` and the admin page.
 ROLE_HELP = {
