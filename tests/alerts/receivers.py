@@ -96,7 +96,10 @@ def _check_slack(got: Got) -> str | None:
 def _check_webhook(got: Got) -> str | None:
     ts = got.headers.get("x-salesops-timestamp", "")
     sig = got.headers.get("x-salesops-signature", "")
-    want = "sha256=" + hmac.new(SECRET.encode(), f"{ts}.".encode() + got.body, hashlib.sha256).hexdigest()
+    want = (
+        "sha256="
+        + hmac.new(SECRET.encode(), f"{ts}.".encode() + got.body, hashlib.sha256).hexdigest()
+    )
     if not hmac.compare_digest(sig, want):
         return "webhook: bad signature"
     return None
@@ -149,7 +152,12 @@ def http_receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             parts = urlsplit(self.path)
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            got = Got(parts.path, parse_qs(parts.query), {k.lower(): v for k, v in self.headers.items()}, body)
+            got = Got(
+                parts.path,
+                parse_qs(parts.query),
+                {k.lower(): v for k, v in self.headers.items()},
+                body,
+            )
             with lock:
                 fault = rec.faults.pop(0) if rec.faults else None
             if fault == "hang":
@@ -179,7 +187,10 @@ def http_receiver() -> Iterator[Receiver]:
             got.problem = CHECKS[vendor](got)
             rec.got.append(got)
             if got.problem:
-                self._answer(200, json.dumps({"errcode": 310000, "code": 19021, "errmsg": got.problem}).encode())
+                self._answer(
+                    200,
+                    json.dumps({"errcode": 310000, "code": 19021, "errmsg": got.problem}).encode(),
+                )
             else:
                 self._answer(200, OK[vendor])
 
@@ -273,7 +284,12 @@ def smtp_receiver(tmp: Path) -> Iterator[Mailbox]:
     class Handler:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             box.tls_seen.append(session.ssl is not None)
-            box.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default)))
+            box.messages.append(
+                (
+                    list(envelope.rcpt_tos),
+                    message_from_bytes(envelope.content, policy=policy.default),
+                )
+            )
             return "250 OK"
 
     controller = Controller(

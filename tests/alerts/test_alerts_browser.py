@@ -37,15 +37,34 @@ def _seed(db: Db) -> None:
     with build(db.engine) as b:
         b.ids.update(ids)
         b.customer("Big Co")
-        b.opportunity("大单 R1", customer="Big Co", owner="R1", status="won", amount=800000,
-                      closed="2025-12-08")
-        b.opportunity("大单 R2", customer="Big Co", owner="R2", status="lost", amount=900000,
-                      closed="2025-12-09")
-    big = {"name": "大单赢输 Big deals", "kind": "big_deal", "amount": 500000, "days": 7,
-           "group": "rep", "severity": "info"}
+        b.opportunity(
+            "大单 R1",
+            customer="Big Co",
+            owner="R1",
+            status="won",
+            amount=800000,
+            closed="2025-12-08",
+        )
+        b.opportunity(
+            "大单 R2",
+            customer="Big Co",
+            owner="R2",
+            status="lost",
+            amount=900000,
+            closed="2025-12-09",
+        )
+    big = {
+        "name": "大单赢输 Big deals",
+        "kind": "big_deal",
+        "amount": 500000,
+        "days": 7,
+        "group": "rep",
+        "severity": "info",
+    }
     save_rules(db.engine, [parse_rule(RULE), parse_rule(big)], Actor("test"))
-    report = service.run(db.engine, now=NOW, force=True, deliver=False,
-                         metrics=MetricsEngine(db.engine, today=TODAY))
+    report = service.run(
+        db.engine, now=NOW, force=True, deliver=False, metrics=MetricsEngine(db.engine, today=TODAY)
+    )
     assert sum(report.fired.values()) == 3  # East revenue; R1's deal; R2's deal
 
 
@@ -112,8 +131,10 @@ def test_rule_editor_preview(db: Db, browser: Browser) -> None:
         page = _page(browser, base, db, "en-US")
         page.goto(base + "/alerts/rules?lang=en")
         assert "Revenue by region where" not in page.inner_text("#rules")
-        page.fill("textarea[name=yaml_text]",
-                  "- {name: p, kind: big_deal, amount: 500000, days: 7, group: none}\n")
+        page.fill(
+            "textarea[name=yaml_text]",
+            "- {name: p, kind: big_deal, amount: 500000, days: 7, group: none}\n",
+        )
         page.click("#rule-form button[type=submit]:not(.primary)")
         page.wait_for_selector("#preview")
         # as of each day of the last 90 (today's real date): the 2025 deals are long gone

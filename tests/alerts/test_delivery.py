@@ -19,30 +19,52 @@ from salesops.alerts.store import save_rules
 from salesops.auth.audit import Actor
 from salesops.db.schema import Alert, AlertChannel, AlertDelivery, AlertDeliveryLog, AuditEvent
 from salesops.metrics.engine import MetricsEngine
-from salesops.notify.outbox import DeliveryPolicy, deliver_due, list_channels, save_channel, subscribe
+from salesops.notify.outbox import (
+    DeliveryPolicy,
+    deliver_due,
+    list_channels,
+    save_channel,
+    subscribe,
+)
 from tests.alerts.receivers import SECRET, http_receiver, smtp_receiver
 from tests.alerts.test_rules import TODAY, _sales
 from tests.conftest import Db
 
 ACTOR = Actor("test")
 NOW = dt.datetime(2025, 12, 10, 1, 0)  # 09:00 in Shanghai, on TODAY
-POLICY = DeliveryPolicy(max_attempts=5, retry_base_seconds=1, timeout_seconds=0.5,
-                        base_url="https://board.example.com")
-RULE = {"name": "东区回款 East revenue", "kind": "threshold", "metric": "revenue",
-        "by": ["region"], "period": "last_month", "op": "<", "value": 2000,
-        "severity": "critical"}
+POLICY = DeliveryPolicy(
+    max_attempts=5, retry_base_seconds=1, timeout_seconds=0.5, base_url="https://board.example.com"
+)
+RULE = {
+    "name": "东区回款 East revenue",
+    "kind": "threshold",
+    "metric": "revenue",
+    "by": ["region"],
+    "period": "last_month",
+    "op": "<",
+    "value": 2000,
+    "severity": "critical",
+}
 
 
-def _fire(db: Db, channel: str, kind: str, url: str | None, secret: str | None = SECRET,
-          settings: dict[str, Any] | None = None) -> None:
+def _fire(
+    db: Db,
+    channel: str,
+    kind: str,
+    url: str | None,
+    secret: str | None = SECRET,
+    settings: dict[str, Any] | None = None,
+) -> None:
     """The hand-made sales, one rule, one channel subscribed by everyone; the rule fired."""
     _sales(db)
     save_rules(db.engine, [parse_rule(RULE)], ACTOR)
-    save_channel(db.engine, channel, kind, target=url, secret=secret, settings=settings,
-                 actor=ACTOR)
+    save_channel(
+        db.engine, channel, kind, target=url, secret=secret, settings=settings, actor=ACTOR
+    )
     subscribe(db.engine, channel, kind="all", actor=ACTOR)
-    report = service.run(db.engine, now=NOW, force=True, deliver=False,
-                         metrics=MetricsEngine(db.engine, today=TODAY))
+    report = service.run(
+        db.engine, now=NOW, force=True, deliver=False, metrics=MetricsEngine(db.engine, today=TODAY)
+    )
     assert report.fired == {RULE["name"]: 1}
 
 
@@ -54,11 +76,13 @@ def _deliveries(db: Db) -> list[Any]:
 @pytest.mark.parametrize("kind", ["dingtalk", "wecom", "feishu", "slack", "webhook"])
 def test_each_vendor_gets_a_signed_message_it_accepts(db: Db, kind: str) -> None:
     with http_receiver() as rec:
-        path = {"dingtalk": "/dingtalk/robot/send?access_token=tok123",
-                "wecom": "/wecom/cgi-bin/webhook/send?key=k-123",
-                "feishu": "/feishu/open-apis/bot/v2/hook/abc",
-                "slack": "/slack/services/T0/B0/xyz",
-                "webhook": "/webhook/in"}[kind]
+        path = {
+            "dingtalk": "/dingtalk/robot/send?access_token=tok123",
+            "wecom": "/wecom/cgi-bin/webhook/send?key=k-123",
+            "feishu": "/feishu/open-apis/bot/v2/hook/abc",
+            "slack": "/slack/services/T0/B0/xyz",
+            "webhook": "/webhook/in",
+        }[kind]
         secret = SECRET if kind in ("dingtalk", "feishu", "webhook") else None
         _fire(db, f"{kind}-group", kind, rec.url + path, secret)
         counts = deliver_due(db.engine, POLICY, now=NOW)
@@ -83,8 +107,13 @@ def test_each_vendor_gets_a_signed_message_it_accepts(db: Db, kind: str) -> None
 
 def test_a_wrong_signature_fails_without_retries(db: Db) -> None:
     with http_receiver() as rec:
-        _fire(db, "ding", "dingtalk", rec.url + "/dingtalk/robot/send?access_token=t",
-              secret="not-the-secret")
+        _fire(
+            db,
+            "ding",
+            "dingtalk",
+            rec.url + "/dingtalk/robot/send?access_token=t",
+            secret="not-the-secret",
+        )
         assert deliver_due(db.engine, POLICY, now=NOW)["failed"] == 1
         assert rec.got[0].problem == "dingtalk: bad sign"
     [d] = _deliveries(db)
@@ -107,11 +136,16 @@ def test_faults_are_retried_with_backoff_and_sent_once(db: Db) -> None:
         assert len(set(rec.keys())) == 1 and len(rec.accepted()) == 1
     with db.engine.connect() as conn:
         log = conn.execute(
-            select(AlertDeliveryLog.attempt, AlertDeliveryLog.status,
-                   AlertDeliveryLog.response_code).order_by(AlertDeliveryLog.id)
+            select(
+                AlertDeliveryLog.attempt, AlertDeliveryLog.status, AlertDeliveryLog.response_code
+            ).order_by(AlertDeliveryLog.id)
         ).all()
     assert [tuple(r) for r in log] == [
-        (1, "retry", 500), (2, "retry", None), (3, "retry", None), (4, "sent", 200)]
+        (1, "retry", 500),
+        (2, "retry", None),
+        (3, "retry", None),
+        (4, "sent", 200),
+    ]
 
 
 def test_backoff_waits_before_the_next_try(db: Db) -> None:
@@ -121,7 +155,11 @@ def test_backoff_waits_before_the_next_try(db: Db) -> None:
         slow = DeliveryPolicy(retry_base_seconds=60, timeout_seconds=0.5)
         assert deliver_due(db.engine, slow, now=NOW)["retry"] == 1
         assert deliver_due(db.engine, slow, now=NOW + dt.timedelta(seconds=59)) == {
-            "sent": 0, "retry": 0, "failed": 0, "held": 0}
+            "sent": 0,
+            "retry": 0,
+            "failed": 0,
+            "held": 0,
+        }
         assert deliver_due(db.engine, slow, now=NOW + dt.timedelta(seconds=61))["retry"] == 1
         # the second wait is twice as long (120 s after the second try)
         later = NOW + dt.timedelta(seconds=61 + 119)
@@ -145,8 +183,13 @@ def test_failed_after_the_last_try(db: Db) -> None:
 
 def test_email_over_starttls_with_text_and_html(db: Db, tmp_path: Path) -> None:
     with smtp_receiver(tmp_path) as box:
-        settings = {"host": "127.0.0.1", "port": box.port, "from": "board@example.com",
-                    "to": ["boss@example.com"], "ca_file": str(box.ca_file)}
+        settings = {
+            "host": "127.0.0.1",
+            "port": box.port,
+            "from": "board@example.com",
+            "to": ["boss@example.com"],
+            "ca_file": str(box.ca_file),
+        }
         _fire(db, "mail", "email", None, secret=None, settings=settings)
         assert deliver_due(db.engine, POLICY, now=NOW)["sent"] == 1
         [(rcpt, msg)] = box.messages
@@ -161,8 +204,12 @@ def test_email_over_starttls_with_text_and_html(db: Db, tmp_path: Path) -> None:
 
 def test_email_refuses_a_server_it_cannot_verify(db: Db, tmp_path: Path) -> None:
     with smtp_receiver(tmp_path) as box:
-        settings = {"host": "127.0.0.1", "port": box.port, "from": "board@example.com",
-                    "to": ["boss@example.com"]}  # no ca_file: the self-signed cert fails
+        settings = {
+            "host": "127.0.0.1",
+            "port": box.port,
+            "from": "board@example.com",
+            "to": ["boss@example.com"],
+        }  # no ca_file: the self-signed cert fails
         _fire(db, "mail", "email", None, secret=None, settings=settings)
         assert deliver_due(db.engine, POLICY, now=NOW)["retry"] == 1
         assert box.messages == []
@@ -186,12 +233,18 @@ def test_quiet_hours_hold_messages_without_using_tries(db: Db) -> None:
     with http_receiver() as rec:
         _sales(db)
         save_rules(db.engine, [parse_rule({**RULE, "quiet_hours": "22:00-08:00"})], ACTOR)
-        save_channel(db.engine, "hook", "webhook", target=rec.url + "/webhook/in",
-                     secret=SECRET, actor=ACTOR)
+        save_channel(
+            db.engine, "hook", "webhook", target=rec.url + "/webhook/in", secret=SECRET, actor=ACTOR
+        )
         subscribe(db.engine, "hook", kind="all", actor=ACTOR)
         night = dt.datetime(2025, 12, 9, 15, 0)  # 23:00 in Shanghai
-        service.run(db.engine, now=night, force=True, deliver=False,
-                    metrics=MetricsEngine(db.engine, today=TODAY))
+        service.run(
+            db.engine,
+            now=night,
+            force=True,
+            deliver=False,
+            metrics=MetricsEngine(db.engine, today=TODAY),
+        )
         assert deliver_due(db.engine, POLICY, now=night)["held"] == 1
         [d] = _deliveries(db)
         assert d.attempts == 0 and d.next_attempt_at == dt.datetime(2025, 12, 10, 0, 0)
@@ -217,8 +270,11 @@ def test_two_runners_at_once_evaluate_each_rule_once(db: Db) -> None:
 
     def runner() -> None:
         start.wait()
-        reports.append(service.run(db.engine, now=NOW, deliver=False,
-                                   metrics=MetricsEngine(db.engine, today=TODAY)))
+        reports.append(
+            service.run(
+                db.engine, now=NOW, deliver=False, metrics=MetricsEngine(db.engine, today=TODAY)
+            )
+        )
 
     threads = [threading.Thread(target=runner) for _ in range(4)]
     for t in threads:
@@ -246,7 +302,9 @@ def test_a_restart_catches_up_once_on_missed_times(db: Db) -> None:
     with db.engine.connect() as conn:
         from salesops.db.schema import AlertRule
 
-        assert conn.execute(select(AlertRule.last_due_at)).scalar_one() == dt.datetime(2025, 12, 10, 0, 0)
+        assert conn.execute(select(AlertRule.last_due_at)).scalar_one() == dt.datetime(
+            2025, 12, 10, 0, 0
+        )
     assert service.run(db.engine, now=NOW, deliver=False, metrics=metrics).evaluated == []
 
 
@@ -274,7 +332,9 @@ def test_killing_the_runner_mid_send_loses_nothing_and_sends_once(
         with errors.open("wb") as err:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "salesops.cli.main", "alerts", "run"],
-                env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=err,
+                env=os.environ.copy(),
+                stdout=subprocess.DEVNULL,
+                stderr=err,
             )
             try:
                 assert rec.arrived.wait(60), errors.read_text()
@@ -284,8 +344,10 @@ def test_killing_the_runner_mid_send_loses_nothing_and_sends_once(
         [d] = _deliveries(db)
         assert (d.status, d.attempts) == ("sending", 1)  # claimed, outcome unknown
         # within the lease nobody touches it; after it, it is sent again, once
-        assert deliver_due(db.engine, POLICY, now=d.claimed_until - dt.timedelta(seconds=0.5))[
-            "sent"] == 0
+        assert (
+            deliver_due(db.engine, POLICY, now=d.claimed_until - dt.timedelta(seconds=0.5))["sent"]
+            == 0
+        )
         assert deliver_due(db.engine, POLICY, now=utcnow() + dt.timedelta(seconds=5))["sent"] == 1
         assert deliver_due(db.engine, POLICY, now=utcnow() + dt.timedelta(hours=1))["sent"] == 0
         keys = [g.headers["idempotency-key"] for g in rec.got]

@@ -24,7 +24,9 @@ from tests.conftest import Db
 TODAY = dt.date(2025, 12, 10)  # a Wednesday; last month = November, last week = Dec 1-7
 
 
-def _eval(db: Db, rule: dict[str, object], today: dt.date = TODAY, scope: Scope = FULL_SCOPE) -> list[Finding]:
+def _eval(
+    db: Db, rule: dict[str, object], today: dt.date = TODAY, scope: Scope = FULL_SCOPE
+) -> list[Finding]:
     spec = parse_rule({"name": "r", **rule})
     return Evaluator(db.engine, MetricsEngine(db.engine, today=today), scope, today).run(spec)
 
@@ -48,19 +50,29 @@ def _sales(db: Db) -> dict[str, int]:
 
 def test_threshold_by_region_with_contributors(db: Db) -> None:
     _sales(db)
-    rule = {"kind": "threshold", "metric": "revenue", "by": ["region"], "period": "last_month",
-            "op": "<", "value": 2000}
+    rule = {
+        "kind": "threshold",
+        "metric": "revenue",
+        "by": ["region"],
+        "period": "last_month",
+        "op": "<",
+        "value": 2000,
+    }
     found = _eval(db, rule)
     assert [(f.subject, f.value, f.baseline) for f in found] == [("region=East", 1000.0, 2000)]
     f = found[0]
     assert (f.period.start, f.period.end, f.period.label) == (
-        dt.date(2025, 11, 1), dt.date(2025, 11, 30), "2025-11")
+        dt.date(2025, 11, 1),
+        dt.date(2025, 11, 30),
+        "2025-11",
+    )
     # lowest first, because the rule fires on low values
     assert [(c["name"], c["value"]) for c in f.contributors] == [("R2", 400.0), ("R1", 600.0)]
     assert f.link == "/?period=custom&from=2025-11-01&to=2025-11-30&region=East"
     ex = f.explanation(parse_rule({"name": "r", **rule}))
     assert ex["what"]["en"] == "region East：Revenue is 1,000.00, threshold < 2,000.00".replace(
-        "region East", "区域 East")
+        "region East", "区域 East"
+    )
     # a rep's scope sees only their own numbers: R3 alone is above 2000, R1 alone is below
     r1 = _eval(db, rule, scope=Scope.single_rep(_ids(db)["rep:R1"]))
     assert [(f.subject, f.value) for f in r1] == [("region=East", 600.0)]
@@ -77,8 +89,15 @@ def _ids(db: Db) -> dict[str, int]:
 
 def test_change_against_previous_month(db: Db) -> None:
     _sales(db)
-    rule = {"kind": "change", "metric": "revenue", "grain": "month", "baseline": "prev",
-            "min_change": 0.2, "by": ["region"], "contributors_by": "rep"}
+    rule = {
+        "kind": "change",
+        "metric": "revenue",
+        "grain": "month",
+        "baseline": "prev",
+        "min_change": 0.2,
+        "by": ["region"],
+        "contributors_by": "rep",
+    }
     found = _eval(db, rule)
     # East 2000 -> 1000 (-50 %) fires; West 4000 -> 5000 (+25 %) is not a fall
     assert [(f.subject, f.value, f.baseline) for f in found] == [("region=East", 1000.0, 2000.0)]
@@ -95,13 +114,31 @@ def test_change_rolling_mean_and_sigma(db: Db) -> None:
     with build(db.engine) as b:
         b.rep("R1")
         b.customer("K1")
-        b.opportunity("last", customer="K1", owner="R1", status="won", amount=50,
-                      closed=(monday + dt.timedelta(days=2)).isoformat())
+        b.opportunity(
+            "last",
+            customer="K1",
+            owner="R1",
+            status="won",
+            amount=50,
+            closed=(monday + dt.timedelta(days=2)).isoformat(),
+        )
         for i, amount in enumerate(weekly, start=1):
-            b.opportunity(f"w{i}", customer="K1", owner="R1", status="won", amount=amount,
-                          closed=(monday - dt.timedelta(weeks=i, days=-3)).isoformat())
-    rule = {"kind": "change", "metric": "bookings", "grain": "week", "baseline": "rolling",
-            "periods": 8, "k": 2}
+            b.opportunity(
+                f"w{i}",
+                customer="K1",
+                owner="R1",
+                status="won",
+                amount=amount,
+                closed=(monday - dt.timedelta(weeks=i, days=-3)).isoformat(),
+            )
+    rule = {
+        "kind": "change",
+        "metric": "bookings",
+        "grain": "week",
+        "baseline": "rolling",
+        "periods": 8,
+        "k": 2,
+    }
     found = _eval(db, rule)
     assert len(found) == 1
     f = found[0]
@@ -119,9 +156,16 @@ def test_pacing_behind_the_months_pace(db: Db) -> None:
         b.customer("K1")
         b.order("j1", "2025-06-03", "K1", 2000, rep="R1", region="East")
     with session_scope(db.engine) as s:
-        s.add(Target(external_id="t1", metric="revenue", period_grain="month",
-                     period_start=dt.date(2025, 6, 1), scope_kind="company",
-                     value=Decimal("10000")))
+        s.add(
+            Target(
+                external_id="t1",
+                metric="revenue",
+                period_grain="month",
+                period_start=dt.date(2025, 6, 1),
+                scope_kind="company",
+                value=Decimal("10000"),
+            )
+        )
     rule = {"kind": "pacing", "period": "this_month", "behind": 0.15}
     found = _eval(db, rule, today=dt.date(2025, 6, 15))
     # attainment 2000 / 10000 = 20 %; 15 of 30 days gone = 50 %; pacing 40 % < 85 %
@@ -133,10 +177,12 @@ def test_pacing_behind_the_months_pace(db: Db) -> None:
 
 def test_stuck_deals_by_days_and_by_the_stages_p90(db: Db) -> None:
     ids = test_funnel._data(db)
-    by_days = _eval(db, {"kind": "stuck_deals", "days": 100, "group": "rep"},
-                    today=test_funnel.AS_OF)
+    by_days = _eval(
+        db, {"kind": "stuck_deals", "days": 100, "group": "rep"}, today=test_funnel.AS_OF
+    )
     assert [(f.subject, [i["name"] for i in f.items]) for f in by_days] == [
-        (f"rep:{ids['rep:R1']}", ["f3"])]
+        (f"rep:{ids['rep:R1']}", ["f3"])
+    ]
     assert by_days[0].items[0]["days_in_stage"] == 111
     # p90 of Lead stays (10, 10, 20, 120) is 90: f8 (60 days) is not stuck; Proposal's p90 is
     # 10.5 (f3, 111 days, is); Negotiate has no completed stay: the 30-day fallback (f9, 60)
@@ -188,8 +234,9 @@ def _payments(db: Db) -> None:
 
 def test_overdue_receivables_past_days_and_amount(db: Db) -> None:
     _payments(db)
-    found = _eval(db, {"kind": "overdue_receivables", "days": 30, "amount": 100},
-                  today=dt.date(2025, 6, 30))
+    found = _eval(
+        db, {"kind": "overdue_receivables", "days": 30, "amount": 100}, today=dt.date(2025, 6, 30)
+    )
     assert [[(i["name"], i["amount"]) for i in f.items] for f in found] == [[("C1", 1000.0)]]
     assert found[0].info["amount"] == 1000.0
 
@@ -200,7 +247,8 @@ def test_credit_grade_dropped(db: Db) -> None:
     # C4: on 05-31 one payment, on time: A; on 06-30 half on time, 29 days late: C.
     # C1 was D on 05-31 already; C2 and C3 had nothing due on 05-31 (C3: D both days).
     assert [[(i["name"], i["from"], i["to"]) for i in f.items] for f in found] == [
-        [("C4", "A", "C")]]
+        [("C4", "A", "C")]
+    ]
 
 
 def test_big_deals_won_or_lost_in_the_window(db: Db) -> None:
@@ -208,18 +256,24 @@ def test_big_deals_won_or_lost_in_the_window(db: Db) -> None:
         b.rep("R1")
         b.rep("R2")
         b.customer("K1")
-        b.opportunity("won", customer="K1", owner="R1", status="won", amount=600000,
-                      closed="2025-06-28")
-        b.opportunity("lost", customer="K1", owner="R2", status="lost", amount=700000,
-                      closed="2025-06-24")
-        b.opportunity("old", customer="K1", owner="R1", status="won", amount=900000,
-                      closed="2025-06-23")
-        b.opportunity("small", customer="K1", owner="R1", status="won", amount=100,
-                      closed="2025-06-29")
+        b.opportunity(
+            "won", customer="K1", owner="R1", status="won", amount=600000, closed="2025-06-28"
+        )
+        b.opportunity(
+            "lost", customer="K1", owner="R2", status="lost", amount=700000, closed="2025-06-24"
+        )
+        b.opportunity(
+            "old", customer="K1", owner="R1", status="won", amount=900000, closed="2025-06-23"
+        )
+        b.opportunity(
+            "small", customer="K1", owner="R1", status="won", amount=100, closed="2025-06-29"
+        )
     rule = {"kind": "big_deal", "amount": 500000, "days": 7, "group": "rep"}
     found = _eval(db, rule, today=dt.date(2025, 6, 30))
     assert sorted((i["name"], i["status"], i["amount"]) for f in found for i in f.items) == [
-        ("lost", "lost", 700000.0), ("won", "won", 600000.0)]
+        ("lost", "lost", 700000.0),
+        ("won", "won", 600000.0),
+    ]
     assert len(found) == 2  # one per rep: R1 never sees R2's deal
     only_won = _eval(db, {**rule, "outcome": "won"}, today=dt.date(2025, 6, 30))
     assert [i["name"] for f in only_won for i in f.items] == ["won"]
@@ -229,8 +283,9 @@ def test_bad_rules_say_what_is_wrong() -> None:
     with pytest.raises(RuleError, match="a threshold rule needs a value"):
         parse_rule({"name": "x", "kind": "threshold", "metric": "revenue"})
     with pytest.raises(RuleError, match="unknown dimension 'regio'"):
-        parse_rule({"name": "x", "kind": "threshold", "metric": "revenue", "value": 1,
-                    "by": ["regio"]})
+        parse_rule(
+            {"name": "x", "kind": "threshold", "metric": "revenue", "value": 1, "by": ["regio"]}
+        )
     with pytest.raises(RuleError, match="schedule"):
         parse_rule({"name": "x", "kind": "churn_warning", "schedule": "every day"})
     with pytest.raises(RuleError, match="quiet_hours"):

@@ -443,7 +443,9 @@ class Evaluator:
             factor=1.0,
             quantile=spec.quantile,
         )
-        owners = self._owners(Opportunity, Opportunity.owner_id, [r.opportunity_id for r in res.rows])
+        owners = self._owners(
+            Opportunity, Opportunity.owner_id, [r.opportunity_id for r in res.rows]
+        )
         items = [
             {
                 "key": f"opportunity:{r.opportunity_id}:{r.stage}:{r.entered_at}",
@@ -532,14 +534,16 @@ class Evaluator:
                 "key": f"opportunity:{r[0]}:{r[2]}",
                 "name": r[1],
                 "status": r[2],
-                "amount": float(r[3]),
-                "closed_on": r[4].isoformat(),
+                "amount": float(r[3] or 0),
+                "closed_on": r[4].isoformat() if r[4] else None,
                 "rep_id": r[5],
                 "customer": r[6],
             }
             for r in rows
         ]
-        return self._by_rep(spec, items, "/pipeline", P.Period(since, self.today, self.today.isoformat()))
+        return self._by_rep(
+            spec, items, "/pipeline", P.Period(since, self.today, self.today.isoformat())
+        )
 
     def _credit_grade_drop(self, spec: RuleSpec) -> list[Finding]:
         from salesops.analysis.credit import credit_grades
@@ -564,4 +568,6 @@ class Evaluator:
             }
             for r in dropped
         ]
-        return self._by_rep(spec, items, "/customers", P.Period(before_day, self.today, self.today.isoformat()))
+        return self._by_rep(
+            spec, items, "/customers", P.Period(before_day, self.today, self.today.isoformat())
+        )

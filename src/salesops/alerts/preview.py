@@ -85,6 +85,13 @@ def preview(
                 continue
             seen.add(key)
             ex = f.explanation(spec)
-            fired.append({"day": day.isoformat(), "period": f.period.label,
-                          "subject": f.subject, "what": ex["what"], "link": f.link})
+            fired.append(
+                {
+                    "day": day.isoformat(),
+                    "period": f.period.label,
+                    "subject": f.subject,
+                    "what": ex["what"],
+                    "link": f.link,
+                }
+            )
     return {"rule": describe(spec), "days": days, "fired": len(fired), "examples": fired[-10:]}

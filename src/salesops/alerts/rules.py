@@ -156,7 +156,11 @@ class RuleSpec(BaseModel):
                         raise ValueError(str(exc)) from None
         from salesops.metrics.query import DIMENSIONS
 
-        for dim in (*self.by, *self.where, *([self.contributors_by] if self.contributors_by else [])):
+        for dim in (
+            *self.by,
+            *self.where,
+            *([self.contributors_by] if self.contributors_by else []),
+        ):
             if dim not in DIMENSIONS:
                 raise ValueError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
         return self

@@ -57,7 +57,9 @@ def runner_lock(engine: Engine) -> Iterator[bool]:
     """True when this runner may evaluate now (nobody else holds the lock)."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar())
+            got = bool(
+                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
+            )
             conn.commit()
             try:
                 yield got

@@ -116,7 +116,9 @@ def visible(scope: Scope) -> ColumnElement[bool]:
     assert reps is not None and scope.org_unit_id is not None
     return or_(
         and_(Alert.scope_kind == "rep", Alert.rep_id.in_(reps)),
-        and_(Alert.scope_kind == "org_unit", Alert.org_unit_id.in_(subtree_units(scope.org_unit_id))),
+        and_(
+            Alert.scope_kind == "org_unit", Alert.org_unit_id.in_(subtree_units(scope.org_unit_id))
+        ),
     )
 
 
@@ -312,8 +314,10 @@ def _subscriber_scopes(conn: Connection, sub: Any) -> list[tuple[Scope, str | No
     if sub.subscriber_kind == "org_unit":
         return [(Scope.subtree(sub.org_unit_id), None, None)]
     q = select(AppUser).where(AppUser.active.is_(True))
-    q = q.where(AppUser.id == sub.user_id) if sub.subscriber_kind == "user" else q.where(
-        AppUser.role == sub.role
+    q = (
+        q.where(AppUser.id == sub.user_id)
+        if sub.subscriber_kind == "user"
+        else q.where(AppUser.role == sub.role)
     )
     out = []
     for u in conn.execute(q).all():
@@ -338,8 +342,13 @@ def enqueue(conn: Connection, alert_id: int, severity: str, now: dt.datetime) ->
             continue
         settings = json.loads(sub.settings or "{}")
         people = _subscriber_scopes(conn, sub)
+        targets: list[tuple[str | None, str | None]]
         if sub.kind == "email" and sub.subscriber_kind in ("user", "role"):
-            targets = [(email, loc) for scope, email, loc in people if email and covers(conn, scope, alert_id)]
+            targets = [
+                (email, loc)
+                for scope, email, loc in people
+                if email and covers(conn, scope, alert_id)
+            ]
         elif people and all(covers(conn, scope, alert_id) for scope, _, _ in people):
             targets = [(None, None)]
         else:

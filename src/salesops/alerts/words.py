@@ -73,9 +73,7 @@ def number(value: float | None, unit: str) -> str:
 def _where(spec: RuleSpec, zh: bool) -> str:
     if not spec.where:
         return ""
-    parts = [
-        f"{DIMS[d][0 if zh else 1]}={'/'.join(v)}" for d, v in sorted(spec.where.items())
-    ]
+    parts = [f"{DIMS[d][0 if zh else 1]}={'/'.join(v)}" for d, v in sorted(spec.where.items())]
     return ("，".join(parts) + "，") if zh else (" where " + ", ".join(parts))
 
 
@@ -142,7 +140,11 @@ def describe(spec: RuleSpec) -> dict[str, str]:
             "en": f"customers with more than {amount} overdue by more than {days} days",
         }
     if k == "big_deal":
-        out = {"won": ("赢单", "won"), "lost": ("输单", "lost"), "both": ("赢单或输单", "won or lost")}
+        out = {
+            "won": ("赢单", "won"),
+            "lost": ("输单", "lost"),
+            "both": ("赢单或输单", "won or lost"),
+        }
         ozh, oen = out[spec.outcome]
         amount = number(spec.amount, "money")
         days = spec.days or 7

@@ -133,7 +133,8 @@ def rules(engine: EngineDep) -> RulesOut:
 
     return RulesOut(
         rules=[
-            {**r.spec.model_dump(exclude_defaults=True), "words": r.words} for r in list_rules(engine)
+            {**r.spec.model_dump(exclude_defaults=True), "words": r.words}
+            for r in list_rules(engine)
         ]
     )
 
@@ -236,9 +237,7 @@ def put_channel(name: str, body: ChannelIn, engine: EngineDep, actor: ActorDep) 
 
 
 @router.get("/deliveries", dependencies=[Require(P.MANAGE_ALERTS)], summary="Delivery log")
-def deliveries(
-    engine: EngineDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
-) -> LogOut:
+def deliveries(engine: EngineDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> LogOut:
     """One row per attempt: channel, status, response code, time."""
     from salesops.notify.outbox import delivery_log
 
@@ -253,4 +252,3 @@ def run_now(engine: EngineDep, actor: ActorDep) -> RunOut:
     report = run(engine)
     record_now(engine, actor, "alert.run", None, {"evaluated": len(report.evaluated)})
     return RunOut(report=report.to_json())
-

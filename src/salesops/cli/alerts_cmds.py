@@ -86,8 +86,7 @@ def list_rules_cmd(fmt: FormatOpt = "table") -> None:
         _print_json(
             {
                 "rules": [
-                    {**r.spec.model_dump(exclude_defaults=True), "words": r.words}
-                    for r in rules
+                    {**r.spec.model_dump(exclude_defaults=True), "words": r.words} for r in rules
                 ]
             }
         )
@@ -257,7 +256,11 @@ def subscribe_cmd(
 
     try:
         subscribe(
-            open_database(), channel, kind=kind, who=who, min_severity=min_severity,
+            open_database(),
+            channel,
+            kind=kind,
+            who=who,
+            min_severity=min_severity,
             actor=Actor.cli(),
         )
     except ChannelError as exc:
@@ -279,7 +282,12 @@ def send_test_cmd(
         outcome = send_test(open_database(), channel)
     except ChannelError as exc:
         raise _fail(str(exc), 1) from None
-    data = {"channel": channel, "status": outcome.status, "code": outcome.code, "detail": outcome.detail}
+    data = {
+        "channel": channel,
+        "status": outcome.status,
+        "code": outcome.code,
+        "detail": outcome.detail,
+    }
     if fmt == "json":
         _print_json(data)
     else:

@@ -143,7 +143,9 @@ def build_request(
         return Request(url, _json(body), headers)
     if kind == "wecom":
         content = cut_bytes(msg.markdown.replace("### ", "## "), 4096)
-        return Request(url, _json({"msgtype": "markdown", "markdown": {"content": content}}), headers)
+        return Request(
+            url, _json({"msgtype": "markdown", "markdown": {"content": content}}), headers
+        )
     if kind == "feishu":
         card = {
             "header": {"title": {"tag": "plain_text", "content": msg.title[:100]}},
@@ -252,7 +254,9 @@ def send_email(
                 s.login(settings["username"], password or "")
             s.send_message(mail)
     except smtplib.SMTPResponseException as exc:
-        status: Literal["retry", "failed"] = "retry" if exc.smtp_code >= 400 and exc.smtp_code < 500 else "failed"
+        status: Literal["retry", "failed"] = (
+            "retry" if exc.smtp_code >= 400 and exc.smtp_code < 500 else "failed"
+        )
         return Outcome(status, exc.smtp_code, f"SMTP {exc.smtp_code}")
     except (TimeoutError, OSError, smtplib.SMTPException) as exc:
         return Outcome("retry", None, f"SMTP connection: {type(exc).__name__}")

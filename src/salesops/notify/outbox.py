@@ -47,7 +47,6 @@ from salesops.notify.channels import (
 from salesops.notify.render import Message, render, test_message
 
 
-
 @dataclass(frozen=True)
 class DeliveryPolicy:
     max_attempts: int = 5
@@ -207,16 +206,20 @@ def _rate_wait(conn: Any, channel_id: int, kind: str, now: dt.datetime) -> float
     wait = 0.0
     for limit, seconds in RATE_LIMITS.get(kind, []):
         since = now - dt.timedelta(seconds=seconds)
-        times = conn.execute(
-            select(AlertDeliveryLog.logged_at)
-            .where(
-                AlertDeliveryLog.channel_id == channel_id,
-                AlertDeliveryLog.logged_at > since,
-                AlertDeliveryLog.status.in_(("sent", "retry", "failed")),
+        times = (
+            conn.execute(
+                select(AlertDeliveryLog.logged_at)
+                .where(
+                    AlertDeliveryLog.channel_id == channel_id,
+                    AlertDeliveryLog.logged_at > since,
+                    AlertDeliveryLog.status.in_(("sent", "retry", "failed")),
+                )
+                .order_by(AlertDeliveryLog.logged_at.desc())
+                .limit(limit)
             )
-            .order_by(AlertDeliveryLog.logged_at.desc())
-            .limit(limit)
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         if len(times) >= limit:
             oldest = times[-1]
             wait = max(wait, (oldest + dt.timedelta(seconds=seconds) - now).total_seconds())
@@ -225,9 +228,9 @@ def _rate_wait(conn: Any, channel_id: int, kind: str, now: dt.datetime) -> float
 
 def _alert_dict(conn: Any, alert_id: int) -> dict[str, Any]:
     r = conn.execute(
-        select(Alert, AlertRule.quiet_hours).join(AlertRule, AlertRule.id == Alert.rule_id).where(
-            Alert.id == alert_id
-        )
+        select(Alert, AlertRule.quiet_hours)
+        .join(AlertRule, AlertRule.id == Alert.rule_id)
+        .where(Alert.id == alert_id)
     ).one()
     return {
         "id": r.id,
@@ -238,7 +241,14 @@ def _alert_dict(conn: Any, alert_id: int) -> dict[str, Any]:
     }
 
 
-def _send(channel: Any, msg: Message, key: str, recipient: str | None, payload: dict[str, Any], policy: DeliveryPolicy) -> Outcome:
+def _send(
+    channel: Any,
+    msg: Message,
+    key: str,
+    recipient: str | None,
+    payload: dict[str, Any],
+    policy: DeliveryPolicy,
+) -> Outcome:
     target = secretbox.unseal(channel.target) if channel.target else None
     secret = secretbox.unseal(channel.secret) if channel.secret else None
     settings = json.loads(channel.settings or "{}")
@@ -262,20 +272,26 @@ def deliver_due(
     counts = {"sent": 0, "retry": 0, "failed": 0, "held": 0}
     start = now or utcnow()
     with engine.connect() as conn:
-        due = conn.execute(
-            select(AlertDelivery.id)
-            .where(
-                or_(
-                    and_(
-                        AlertDelivery.status.in_(("pending", "retry")),
-                        AlertDelivery.next_attempt_at <= start,
-                    ),
-                    and_(AlertDelivery.status == "sending", AlertDelivery.claimed_until < start),
+        due = (
+            conn.execute(
+                select(AlertDelivery.id)
+                .where(
+                    or_(
+                        and_(
+                            AlertDelivery.status.in_(("pending", "retry")),
+                            AlertDelivery.next_attempt_at <= start,
+                        ),
+                        and_(
+                            AlertDelivery.status == "sending", AlertDelivery.claimed_until < start
+                        ),
+                    )
                 )
+                .order_by(AlertDelivery.next_attempt_at, AlertDelivery.id)
+                .limit(limit)
             )
-            .order_by(AlertDelivery.next_attempt_at, AlertDelivery.id)
-            .limit(limit)
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     for delivery_id in due:
         result = _deliver_one(engine, int(delivery_id), policy, now)
         if result:
@@ -310,14 +326,22 @@ def _deliver_one(
                     and_(AlertDelivery.status == "sending", AlertDelivery.claimed_until < now),
                 ),
             )
-            .values(status="sending", claimed_until=now + dt.timedelta(seconds=policy.lease_seconds), attempts=d.attempts + 1)
+            .values(
+                status="sending",
+                claimed_until=now + dt.timedelta(seconds=policy.lease_seconds),
+                attempts=d.attempts + 1,
+            )
         ).rowcount
     if claimed != 1:
         return None  # another runner has it
     attempt = d.attempts + 1
     msg = render(alert, d.locale, policy.base_url)
     key = f"salesops-alert-{d.alert_id}-{d.channel_id}-{d.id}"
-    payload = {"alert_id": d.alert_id, "severity": alert["severity"], "explanation": alert["explanation"]}
+    payload = {
+        "alert_id": d.alert_id,
+        "severity": alert["severity"],
+        "explanation": alert["explanation"],
+    }
     started = time.perf_counter()
     try:
         outcome = _send(channel, msg, key, d.recipient, payload, policy)
@@ -357,7 +381,9 @@ def _deliver_one(
     return status
 
 
-def send_test(engine: Engine, channel: str, policy: DeliveryPolicy | None = None, locale: str = "zh_CN") -> Outcome:
+def send_test(
+    engine: Engine, channel: str, policy: DeliveryPolicy | None = None, locale: str = "zh_CN"
+) -> Outcome:
     """Send a test message through ``channel`` now (not through the outbox)."""
     policy = policy or policy_from_settings()
     with engine.connect() as conn:

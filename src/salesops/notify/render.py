@@ -15,8 +15,19 @@ from salesops.alerts.words import DIMS, SEVERITY, number
 
 #: Markdown control characters in text from the data, swapped for look-alikes: robots render
 #: backslash escapes inconsistently (DingTalk shows them), look-alikes read the same everywhere.
-_INERT = str.maketrans({"[": "［", "]": "］", "*": "∗", "_": "＿", "`": "ˋ", "|": "｜", "~": "～",
-                        "#": "＃", "\\": "＼"})
+_INERT = str.maketrans(
+    {
+        "[": "［",
+        "]": "］",
+        "*": "∗",
+        "_": "＿",
+        "`": "ˋ",
+        "|": "｜",
+        "~": "～",
+        "#": "＃",
+        "\\": "＼",
+    }
+)
 _TAG = re.compile(r"<(?=[A-Za-z/!?])")
 
 
@@ -137,10 +148,14 @@ def render(alert: dict[str, Any], locale: str, base_url: str) -> Message:
         hl.append(f"<p><b>{e(head)}</b></p><ul>")
         hl += [f"<li>{e(b)}</li>" for b in bullets]
         hl.append("</ul>")
-    hl.append(f'<p><a href="{e(link)}">{e(_t("open", zh))}</a> · <a href="{e(ack)}">{e(_t("ack", zh))}</a></p>')
-    body = "\n".join(hl)
-    page = f'<!doctype html><html lang="{"zh-CN" if zh else "en"}"><meta charset="utf-8"><body>{body}</body></html>'
+    opened = f'<a href="{e(link)}">{e(_t("open", zh))}</a>'
+    hl.append(f'<p>{opened} · <a href="{e(ack)}">{e(_t("ack", zh))}</a></p>')
+    page = _html_page("\n".join(hl), "zh-CN" if zh else "en")
     return Message(title=title, markdown=markdown, slack=slack, text=text, html=page, link=link)
+
+
+def _html_page(body: str, lang: str) -> str:
+    return f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><body>{body}</body></html>'
 
 
 def _slack(text: str) -> str:
@@ -157,7 +172,7 @@ def test_message(channel_name: str, locale: str, base_url: str) -> Message:
         markdown=f"### {md(title)}\n\n{body}\n\n[{_t('open', zh)}]({link})",
         slack=f"*{_slack(title)}*\n{body}\n<{link}|{_t('open', zh)}>",
         text=f"{title}\n{body}\n{link}",
-        html=f'<!doctype html><html><meta charset="utf-8"><body><h2>{html.escape(title)}</h2><p>{body}</p></body></html>',
+        html=_html_page(f"<h2>{html.escape(title)}</h2><p>{body}</p>", "zh-CN" if zh else "en"),
         link=link,
     )
 

@@ -67,7 +67,8 @@ def start(engine: Engine) -> Any:
     _register_builtin()
     zone = ZoneInfo(get_settings().timezone)
     scheduler = BackgroundScheduler(
-        timezone=zone, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+        timezone=zone,
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
 
     def runner(spec: JobSpec) -> Callable[[], None]:

@@ -110,9 +110,7 @@ def snooze_form(
     return RedirectResponse(_back(back), status_code=303)
 
 
-def _rules_page(
-    request: Request, engine: Any, principal: Any, **context: Any
-) -> HTMLResponse:
+def _rules_page(request: Request, engine: Any, principal: Any, **context: Any) -> HTMLResponse:
     from salesops.alerts.rules import KINDS
     from salesops.alerts.store import list_rules
 
