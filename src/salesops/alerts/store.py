@@ -295,9 +295,10 @@ def store_findings(
             )
             .returning(Alert.id)
         ).scalar_one()
-        for item_key in keys:
+        if keys:  # one statement for all of them (thousands on a first run)
             conn.execute(
-                insert(AlertItemSeen).values(rule_id=rule.id, item_key=item_key, alert_id=alert_id)
+                insert(AlertItemSeen),
+                [{"rule_id": rule.id, "item_key": k, "alert_id": alert_id} for k in keys],
             )
         enqueue(conn, int(alert_id), spec.severity, now)
         new_ids.append(int(alert_id))
