@@ -79,8 +79,8 @@ _WARNINGS_AND_GRADES = [
     " the credit limit): normal terms, watch the overdue | 大多按时（≥ 75%），平均逾期不超过 15"
     " 天，逾期欠款不超过信用额度的 10%：正常账期，关注逾期 |",
     "| C | 关注 | half or more on time, up to 45 days late on average, overdue up to half the"
-    " limit: shorten terms, chase overdue | 半数以上按时，平均逾期不超过 45 天，逾期不超过额度一半："
-    "缩短账期，催收逾期 |",
+    " limit: shorten terms, chase overdue | 半数以上按时，平均逾期不超过 45 天，"
+    "逾期不超过额度一半：缩短账期，催收逾期 |",
     "| D | 高风险 | otherwise: mostly late, months late, or a large overdue amount — prepayment"
     " or a credit hold | 其余：多数逾期、逾期数月或逾期金额大——预付款或暂停赊销 |",
     "",
