@@ -274,6 +274,8 @@ def store_findings(
         explanation["items_more"] = max(len(f.items) - spec.limit, 0)
         explanation["rule"] = {"name": spec.name, "kind": spec.kind, **describe(spec)}
         explanation["scope"] = scope_words(rule.scope_kind, name)
+        if kind != rule.scope_kind and f.info.get("group"):  # one team's or one rep's items
+            explanation["scope"] = scope_words(kind, str(f.info["group"]))
         explanation["severity"] = spec.severity
         alert_id = conn.execute(
             insert(Alert)
