@@ -130,6 +130,9 @@ class RuleSpec(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> RuleSpec:
+        texts = [self.name, *(v for vs in self.where.values() for v in vs)]
+        if any("\x00" in t for t in texts):
+            raise ValueError("a NUL character cannot be part of a name or a filter value")
         if not _CRON.match(self.schedule.strip()):
             raise ValueError(
                 f"schedule {self.schedule!r} is not a cron line of five fields (e.g. '0 8 * * *')"
