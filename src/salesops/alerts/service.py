@@ -139,12 +139,6 @@ def run(
         if not got:
             report.status = "busy"
             return report
-        with engine.begin() as conn:
-            run_id = conn.execute(
-                insert(AlertRun)
-                .values(runner=runner_name()[:100], started_at=now, status="running")
-                .returning(AlertRun.id)
-            ).scalar_one()
         created = _created(engine)
         for rule in list_rules(engine, enabled_only=True):
             if only and rule.spec.name != only:
@@ -166,11 +160,13 @@ def run(
 
             report.delivery = deliver_due(engine, policy)
         report.seconds = round(time.perf_counter() - started, 3)
+        if not (report.evaluated or report.errors or any(report.delivery.values())):
+            return report  # an idle tick (every minute in serve) leaves no row
         with engine.begin() as conn:
             conn.execute(
-                update(AlertRun)
-                .where(AlertRun.id == run_id)
-                .values(
+                insert(AlertRun).values(
+                    runner=runner_name()[:100],
+                    started_at=now,
                     finished_at=utcnow(),
                     rules_evaluated=len(report.evaluated),
                     alerts_fired=sum(report.fired.values()),

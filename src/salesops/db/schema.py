@@ -877,7 +877,7 @@ class AlertDeliveryLog(Base):
 
 
 class AlertRun(Base):
-    """One run of the alert runner (scheduler tick or ``salesops alerts run``)."""
+    """One run of the alert runner that did something (evaluated, sent, or failed)."""
 
     __tablename__ = "alert_run"
     id: Mapped[int] = _pk("alert_run")
@@ -887,7 +887,7 @@ class AlertRun(Base):
     rules_evaluated: Mapped[int] = mapped_column(Integer, default=0)
     alerts_fired: Mapped[int] = mapped_column(Integer, default=0)
     messages_sent: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="running")  # ok | busy | failed
+    status: Mapped[str] = mapped_column(String(20), default="ok")  # ok | failed
     detail: Mapped[str | None] = mapped_column(Text)
 
 
