@@ -357,3 +357,50 @@ def test_killing_the_runner_mid_send_loses_nothing_and_sends_once(
         assert conn.execute(select(func.count()).select_from(Alert)).scalar_one() == 1
     [d] = _deliveries(db)
     assert (d.status, d.attempts) == ("sent", 2)
+
+
+def test_rate_limits_hold_messages_without_using_tries(db: Db) -> None:
+    """Slack takes about one message a second: the second alert waits for the next second."""
+    with http_receiver() as rec:
+        _sales(db)
+        both = {**RULE, "value": 10000}  # East 1000 and West 5000 are both below
+        save_rules(db.engine, [parse_rule(both)], ACTOR)
+        save_channel(db.engine, "slack", "slack", target=rec.url + "/slack/x", actor=ACTOR)
+        subscribe(db.engine, "slack", kind="all", actor=ACTOR)
+        service.run(
+            db.engine,
+            now=NOW,
+            force=True,
+            deliver=False,
+            metrics=MetricsEngine(db.engine, today=TODAY),
+        )
+        assert deliver_due(db.engine, POLICY, now=NOW) == {
+            "sent": 1,
+            "retry": 0,
+            "failed": 0,
+            "held": 1,
+        }
+        held = [d for d in _deliveries(db) if d.status == "pending"]
+        assert [(d.attempts, d.next_attempt_at) for d in held] == [
+            (0, NOW + dt.timedelta(seconds=1))
+        ]
+        assert deliver_due(db.engine, POLICY, now=NOW + dt.timedelta(seconds=1))["sent"] == 1
+        assert len(rec.accepted()) == 2
+
+
+def test_long_messages_are_cut_to_each_vendors_size() -> None:
+    from salesops.notify.channels import build_request
+    from salesops.notify.render import Message
+
+    text = "### 标题\n\n" + "\n\n".join(f"- 客户{i:04d} · 华东 · 1,234,567.89" for i in range(2000))
+    msg = Message(title="t", markdown=text, slack=text, text=text, html=text, link="/")
+    wecom = json.loads(build_request("wecom", "http://x/", None, msg, key="k").body)
+    content = wecom["markdown"]["content"].encode()
+    assert len(content) <= 4096 and content.endswith("…".encode())
+    ding = build_request("dingtalk", "http://x/", SECRET, msg, key="k")
+    assert len(ding.body) < 20_000
+    feishu = build_request("feishu", "http://x/", SECRET, msg, key="k")
+    assert len(feishu.body) < 20_000
+    slack = json.loads(build_request("slack", "http://x/", None, msg, key="k").body)
+    assert len(slack["blocks"]) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in slack["blocks"])

@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote_plus, urlsplit
@@ -138,9 +139,13 @@ def build_request(
             ts = int(now * 1000)
             sep = "&" if "?" in url else "?"
             url = f"{url}{sep}timestamp={ts}&sign={quote_plus(dingtalk_sign(secret, ts))}"
-        text = cut_bytes(msg.markdown, 19_000)
-        body = {"msgtype": "markdown", "markdown": {"title": msg.title[:60], "text": text}}
-        return Request(url, _json(body), headers)
+        title = msg.title[:60]
+        raw = _fit(
+            msg.markdown,
+            19_500,
+            lambda t: {"msgtype": "markdown", "markdown": {"title": title, "text": t}},
+        )
+        return Request(url, raw, headers)
     if kind == "wecom":
         content = cut_bytes(msg.markdown.replace("### ", "## "), 4096)
         return Request(
@@ -155,11 +160,12 @@ def build_request(
         if secret:
             ts = int(now)
             feishu = {"timestamp": str(ts), "sign": feishu_sign(secret, ts), **feishu}
-        raw = _json(feishu)
-        if len(raw) > 19_000:
-            card["elements"] = [{"tag": "markdown", "content": cut_bytes(msg.markdown, 15_000)}]
-            raw = _json(feishu)
-        return Request(url, raw, headers)
+
+        def with_content(text: str) -> dict[str, Any]:
+            card["elements"] = [{"tag": "markdown", "content": text}]
+            return feishu
+
+        return Request(url, _fit(_feishu_md(msg.markdown), 19_500, with_content), headers)
     if kind == "slack":
         chunks = [msg.slack[i : i + 2900] for i in range(0, len(msg.slack), 2900)][:45]
         blocks: list[dict[str, Any]] = [
@@ -176,6 +182,17 @@ def build_request(
             headers["X-SalesOps-Signature"] = webhook_sign(secret, ts, raw)
         return Request(url, raw, headers)
     raise ChannelError(f"{kind} is not a webhook channel")
+
+
+def _fit(text: str, limit: int, envelope: Callable[[str], Any]) -> bytes:
+    """The JSON body of ``envelope(text)`` within ``limit`` bytes, ``text`` cut as needed
+    (JSON escapes make the body longer than the text: newlines, quotes)."""
+    size = limit
+    while True:
+        raw = _json(envelope(cut_bytes(text, size)))
+        if len(raw) <= limit or size < 200:
+            return raw
+        size -= max(len(raw) - limit, size // 20)
 
 
 def _feishu_md(text: str) -> str:
