@@ -19,6 +19,7 @@ from salesops.auth.roles import Permission
 from salesops.config import get_settings
 from salesops.db.engine import make_engine
 from salesops.db.replica import make_read_engine
+from salesops.web.alerts_page import router as alerts_pages_router
 from salesops.web.auth_pages import router as auth_pages_router
 from salesops.web.customer_page import router as customer_pages_router
 from salesops.web.pages import router as pages_router
@@ -93,6 +94,7 @@ def create_app(engine: Engine | None = None, read_engine: Engine | None = None) 
     app.include_router(customer_pages_router)  # before pages: /customers/{id}
     app.include_router(pages_router)
     app.include_router(targets_pages_router)
+    app.include_router(alerts_pages_router)
 
     @app.get("/api/docs", include_in_schema=False, dependencies=[Require(Permission.PUBLIC)])
     def api_docs() -> HTMLResponse:

@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     #: under the system's temporary directory); an upload larger than ``upload_max_mb`` stops
     upload_dir: Path | None = None
     upload_max_mb: int = Field(default=200, ge=1)
+    # Alerts (issue #19): the board's address as receivers open it (links in messages), the
+    # outbox's retries and timeout, and whether ``salesops serve`` runs the scheduler.
+    public_url: str = "http://127.0.0.1:8000"
+    alert_max_attempts: int = Field(default=5, ge=1, le=50)
+    alert_retry_seconds: float = Field(default=30.0, gt=0)
+    alert_timeout_seconds: float = Field(default=10.0, gt=0)
+    #: how long a message being sent stays claimed; after it (the sender died) it is resent
+    alert_lease_seconds: float = Field(default=120.0, gt=0)
+    scheduler: bool = True
 
 
 @lru_cache

@@ -15,6 +15,9 @@ from tests.analysis.data import build
 from tests.conftest import Db
 
 AS_OF = dt.date(2025, 6, 30)  # current: 2025-04-02 .. 06-30, previous: 2025-01-02 .. 04-01
+#: The plain rule (SPEC §4) whose boundaries these tests pin down; the B2B guards that the
+#: defaults add (at least 3 previous orders; nobody silent for over a year) are tested below.
+PLAIN: dict[str, Any] = {"min_orders": 1, "churned_after_days": None}
 
 
 def _data(db: Db) -> dict[str, int]:
@@ -61,7 +64,7 @@ def _reasons(result: Any) -> dict[str, list[tuple[str, dict[str, Any]]]]:
 
 def test_churn_warnings_with_reasons_and_numbers(db: Db) -> None:
     _data(db)
-    result = churn_warnings(db.engine, as_of=AS_OF)
+    result = churn_warnings(db.engine, as_of=AS_OF, **PLAIN)
     assert [w.customer for w in result.warnings] == ["K1", "K3", "K5", "K7"]
     assert [w.trailing_revenue for w in result.warnings] == [
         Decimal("15000.00"),
@@ -115,7 +118,7 @@ def test_churn_warnings_with_reasons_and_numbers(db: Db) -> None:
 
 def test_churn_rep_scope_hides_other_reps_rows(db: Db) -> None:
     ids = _data(db)
-    result = churn_warnings(db.engine, Scope.single_rep(ids["rep:R2"]), as_of=AS_OF)
+    result = churn_warnings(db.engine, Scope.single_rep(ids["rep:R2"]), as_of=AS_OF, **PLAIN)
     assert [w.customer for w in result.warnings] == ["K3", "K5", "K7"]
     # K3's call was made by R1, invisible to R2: silent since the last order (182 days)
     k3 = result.warnings[0]
@@ -125,10 +128,10 @@ def test_churn_rep_scope_hides_other_reps_rows(db: Db) -> None:
 
 def test_churn_filters(db: Db) -> None:
     _data(db)
-    east = churn_warnings(db.engine, filters={"region": ["East"]}, as_of=AS_OF)
+    east = churn_warnings(db.engine, filters={"region": ["East"]}, as_of=AS_OF, **PLAIN)
     assert [w.customer for w in east.warnings] == ["K1"]
     # only calls count as contact: K2's visit no longer does, silent 89 days > 2 x 1 day
-    calls = churn_warnings(db.engine, filters={"kind": ["call"]}, as_of=AS_OF)
+    calls = churn_warnings(db.engine, filters={"kind": ["call"]}, as_of=AS_OF, **PLAIN)
     k2 = next(w for w in calls.warnings if w.customer == "K2")
     assert k2.reasons[0].params == {
         "days_silent": 89,
@@ -137,24 +140,82 @@ def test_churn_filters(db: Db) -> None:
         "order_days": 2,
     }
     with pytest.raises(AnalysisError):
-        churn_warnings(db.engine, as_of=AS_OF, drop_threshold=0)
+        churn_warnings(db.engine, as_of=AS_OF, drop_threshold=0, **PLAIN)
 
 
 def test_churn_totals_cover_every_customer_whatever_the_limit(db: Db) -> None:
     _data(db)
-    full = churn_warnings(db.engine, as_of=AS_OF)
-    first = churn_warnings(db.engine, as_of=AS_OF, limit=1)
+    full = churn_warnings(db.engine, as_of=AS_OF, **PLAIN)
+    first = churn_warnings(db.engine, as_of=AS_OF, limit=1, **PLAIN)
     assert [w.customer for w in first.warnings] == [full.warnings[0].customer]
     assert (first.customers_checked, first.warnings_count) == (7, 4)
     assert first.revenue_at_risk == Decimal("21000.00")
     assert first.reasons == full.reasons
-    none_shown = churn_warnings(db.engine, as_of=AS_OF, limit=0)
+    none_shown = churn_warnings(db.engine, as_of=AS_OF, limit=0, **PLAIN)
     assert (none_shown.warnings, none_shown.warnings_count) == ([], 4)
     # K1 alone, before its drop: one customer checked, nobody warned
-    calm = churn_warnings(db.engine, filters={"region": ["East"]}, as_of=dt.date(2025, 2, 15))
+    calm = churn_warnings(
+        db.engine, filters={"region": ["East"]}, as_of=dt.date(2025, 2, 15), **PLAIN
+    )
     assert (calm.customers_checked, calm.warnings_count, calm.warnings) == (1, 0, [])
     assert calm.revenue_at_risk == Decimal("0.00")
     assert [r.customers for r in calm.reasons] == [0, 0, 0]
     # nobody at all in scope
-    none = churn_warnings(db.engine, filters={"region": ["East"]}, as_of=dt.date(2024, 1, 1))
+    none = churn_warnings(
+        db.engine, filters={"region": ["East"]}, as_of=dt.date(2024, 1, 1), **PLAIN
+    )
     assert (none.customers_checked, none.warnings_count, none.warnings) == (0, 0, [])
+
+
+def test_b2b_guards_lumpy_revenue_and_long_gone_customers(db: Db) -> None:
+    """The defaults: a drop needs >= 3 orders in the previous window (and a revenue drop a
+    quarter fewer orders too); a customer silent for more than 365 days has churned already."""
+    with build(db.engine) as b:
+        b.rep("R1")
+        for name in ("L1", "L2", "L3", "L4", "L5"):
+            b.customer(name)
+
+        def o(no: str, day: str, cust: str, amount: int) -> None:
+            b.order(no, day, cust, amount, rep="R1", region="East")
+
+        # L1: one project order (10000) and nothing since: -100 %, but 1 previous order
+        o("l1a", "2025-03-01", "L1", 10000)
+        # L2: steady small orders (4 x 100) and a 10000 project before, the same 4 x 100 now:
+        # revenue -96 %, but 5 -> 4 orders is not a quarter fewer (4 x 4 > 5 x 3): no warning
+        for i, day in enumerate(("2025-01-10", "2025-02-10", "2025-03-10", "2025-03-20")):
+            o(f"l2{i}", day, "L2", 100)
+        o("l2p", "2025-02-15", "L2", 10000)
+        for i, day in enumerate(("2025-04-10", "2025-05-10", "2025-06-10", "2025-06-20")):
+            o(f"l2n{i}", day, "L2", 100)
+        # L3: 4 orders (4000) -> 1 order (500): revenue -87.5 %, orders -75 %: warned for both;
+        # and its interval is (05-01 - 01-10) / 4 = 27.75 days: silent 60 > 55.5 days too
+        for i, day in enumerate(("2025-01-10", "2025-02-10", "2025-03-10", "2025-03-20")):
+            o(f"l3{i}", day, "L3", 1000)
+        o("l3n", "2025-05-01", "L3", 500)
+        # L4: bought every 30 days until 2024-05-01: silent 425 days: churned, not warned
+        for i, day in enumerate(("2024-02-01", "2024-03-02", "2024-04-01", "2024-05-01")):
+            o(f"l4{i}", day, "L4", 1000)
+        # L5: same rhythm until 2024-08-01: silent 333 days (> 2 x 30, <= 365): warned
+        for i, day in enumerate(("2024-05-03", "2024-06-02", "2024-07-02", "2024-08-01")):
+            o(f"l5{i}", day, "L5", 1000)
+    guarded = _reasons(churn_warnings(db.engine, as_of=AS_OF))
+    assert {c: [r for r, _ in rs] for c, rs in guarded.items()} == {
+        "L3": ["revenue_drop", "order_drop", "no_contact"],
+        "L5": ["no_contact"],
+    }
+    assert guarded["L3"][0][1] == {
+        "previous": 4000.0,
+        "current": 500.0,
+        "drop": 0.875,
+        "window_days": 90,
+    }
+    plain = _reasons(churn_warnings(db.engine, as_of=AS_OF, **PLAIN))
+    assert {c: [r for r, _ in rs] for c, rs in plain.items()} == {
+        "L1": ["revenue_drop", "order_drop"],
+        "L2": ["revenue_drop"],
+        "L3": ["revenue_drop", "order_drop", "no_contact"],
+        "L4": ["no_contact"],
+        "L5": ["no_contact"],
+    }
+    with pytest.raises(AnalysisError):
+        churn_warnings(db.engine, as_of=AS_OF, min_orders=0)

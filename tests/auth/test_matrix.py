@@ -259,6 +259,8 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
             .replace("{upload_id}", "no-such-upload-0123456789")
             .replace("{job_id}", "no-such-job")
             .replace("{name}", "no-such-mapping")
+            .replace("{alert_id}", "999999")
+            .replace("{name}", "no-such-rule")
         )
         assert "{" not in path, path
         call = Call(ep.method, path, where)

@@ -4,11 +4,21 @@ Definition (docs/analyses.md), as of ``as_of`` = D, over customers with a normal
 on or before D; "current" is the last W = 90 days ``(D - 90, D]``, "previous" the W days before
 ``(D - 180, D - 90]``:
 
-* ``revenue_drop`` — previous revenue > 0 and current <= (1 - 50 %) x previous;
-* ``order_drop`` — previous orders > 0 and current orders <= (1 - 50 %) x previous;
+* ``revenue_drop`` — at least ``min_orders`` (3) orders in the previous window, previous
+  revenue > 0, current <= (1 - 50 %) x previous, and (when ``min_orders`` > 1) at most
+  three quarters as many orders as before;
+* ``order_drop`` — at least ``min_orders`` (3) previous orders and current orders
+  <= (1 - 50 %) x previous;
 * ``no_contact`` — the customer's usual buying interval is the mean gap between its consecutive
   order *days* (needs >= 2 distinct order days): (last - first) / (days - 1). Warned when the
-  days since the last order or activity (in scope, on or before D) exceed 2 x that interval.
+  days since the last order or activity (in scope, on or before D) exceed 2 x that interval,
+  and are at most ``churned_after_days`` (365, the lifecycle's churned line).
+
+Why the two guards (issue #19, "believable warnings"): B2B revenue is lumpy — one project order
+in a quarter and none in the next is the normal rhythm of a healthy account, not a warning, so a
+drop needs a customer that bought at least three times in the previous window; and a customer
+silent for more than a year has churned already (the lifecycle says so) — a warning is for
+customers that can still be kept. ``min_orders=1, churned_after_days=None`` is the plain rule.
 
 A customer may have several reasons. Each warning carries the customer's revenue in the trailing
 12 months (``D - 1 year < order_date <= D``); warnings are sorted by it, highest first.
@@ -86,6 +96,8 @@ def _flagged(
     window: int,
     drop: Decimal,
     factor: Decimal,
+    min_orders: int = 1,
+    churned_after: int | None = None,
 ) -> CTE:
     o = orders(scope, filters, until=day)
     cur_start = day - dt.timedelta(days=window - 1)
@@ -136,12 +148,19 @@ def _flagged(
     silent = d - last_contact
     span = per.c.last_order_on - per.c.first_order_on
     keep = literal(Decimal(1) - drop)
-    revenue_drop = (per.c.rev_prev > 0) & (per.c.rev_cur <= per.c.rev_prev * keep)
-    order_drop = (per.c.orders_prev > 0) & (per.c.orders_cur <= per.c.orders_prev * keep)
+    regular = per.c.orders_prev >= max(min_orders, 1)
+    revenue_drop = regular & (per.c.rev_prev > 0) & (per.c.rev_cur <= per.c.rev_prev * keep)
+    if min_orders > 1:
+        # ... and the customer ordered at least a quarter less often: one project order
+        # fewer among steady small orders is not a warning
+        revenue_drop = revenue_drop & (per.c.orders_cur * 4 <= per.c.orders_prev * 3)
+    order_drop = regular & (per.c.orders_cur <= per.c.orders_prev * keep)
     # silent > factor * span / (days - 1), multiplied out to stay exact
     no_contact = (per.c.order_days >= 2) & (
         silent * (per.c.order_days - 1) > span * literal(factor)
     )
+    if churned_after is not None:
+        no_contact = no_contact & (silent <= churned_after)
     return (
         select(
             per,
@@ -169,19 +188,24 @@ def churn_warnings(
     drop_threshold: float = 0.5,
     silence_factor: float = 2.0,
     limit: int | None = None,
+    min_orders: int = 3,
+    churned_after_days: int | None = 365,
 ) -> ChurnResult:
     """Churn warnings for the customers in ``scope`` as of ``as_of`` (default today).
 
     ``warnings`` are sorted by trailing-12-month revenue (highest first), at most ``limit``.
+    ``min_orders`` and ``churned_after_days`` are the B2B guards of the module docstring.
     """
     if window_days < 1 or not 0 < drop_threshold <= 1 or silence_factor <= 0:
         raise AnalysisError("need window_days >= 1, 0 < drop_threshold <= 1, silence_factor > 0")
+    if min_orders < 1 or (churned_after_days is not None and churned_after_days < 1):
+        raise AnalysisError("need min_orders >= 1 and churned_after_days >= 1 (or none)")
     flt = normalise_filters(filters)
     check_applicable(flt, ("order_header", "activity"), "churn")
     day = resolve_as_of(as_of)
     drop = Decimal(str(drop_threshold))
     factor = Decimal(str(silence_factor))
-    flags = _flagged(scope, flt, day, window_days, drop, factor)
+    flags = _flagged(scope, flt, day, window_days, drop, factor, min_orders, churned_after_days)
 
     def total(value: Any) -> Any:
         return func.sum(value).over()

@@ -107,11 +107,13 @@ def stuck_statement(
     fallback_days: int,
     limit: int | None,
     kept: KeptDates | None = None,
+    quantile: float = 0.5,
 ) -> CompoundSelect[Any]:
     """One statement (history read once): ``row`` parts (the deals, at most ``limit``) and
     ``stage`` parts (count and amount per stage, over all stuck deals). ``kept``: read the
     open deals from what the writers keep where that is exact (see
-    :func:`~salesops.analysis.pipeline_history.states_as_of`)."""
+    :func:`~salesops.analysis.pipeline_history.states_as_of`). ``quantile`` picks the stage
+    norm that ``factor`` multiplies: 0.5 the median (default), 0.9 the p90 (alert rules)."""
     pop = population(scope, filters, pipeline)
     fields = ("amount", "expected_close_on")
     states = states_as_of(day, fields=fields, open_only=True, kept=kept)
@@ -130,7 +132,7 @@ def stuck_statement(
     medians = (
         select(
             stays.c.stage,
-            func.percentile_cont(0.5).within_group(stays.c.dwell_days).label("median"),
+            func.percentile_cont(quantile).within_group(stays.c.dwell_days).label("median"),
         )
         .where(stays.c.dwell_days.is_not(None))
         .group_by(stays.c.stage)
@@ -220,13 +222,18 @@ def stuck_deals(
     factor: float = 2.0,
     fallback_days: int = 30,
     limit: int | None = None,
+    quantile: float = 0.5,
 ) -> StuckDealsResult:
     """Open opportunities of ``pipeline`` at ``as_of`` stuck in their stage (see module doc).
 
     ``rows`` holds at most ``limit`` deals; ``stages`` and the totals cover all of them.
+    ``quantile`` (default 0.5) is the stage norm ``factor`` multiplies (its value is reported
+    as ``median_dwell_days``): ``quantile=0.9, factor=1`` flags deals beyond their stage's p90.
     """
     if (days is not None and days < 0) or factor <= 0 or fallback_days < 0:
         raise AnalysisError("need days >= 0, factor > 0 and fallback_days >= 0")
+    if not 0 < quantile < 1:
+        raise AnalysisError("need 0 < quantile < 1")
     flt = normalise_filters(filters)
     check_applicable(flt, ("opportunity",), "stuck-deals")
     day = resolve_as_of(as_of)
@@ -241,6 +248,7 @@ def stuck_deals(
             fallback_days=fallback_days,
             limit=limit,
             kept=kept_dates(conn),
+            quantile=quantile,
         )
         result = conn.execute(statement).all()
     deals = sorted((r for r in result if r.part == "row"), key=lambda r: int(r.rn))

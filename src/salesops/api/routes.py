@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from salesops import __version__
+from salesops.api.alerts import router as alerts_router
 from salesops.api.analysis import router as analysis_router
 from salesops.api.backups import router as backups_router
 from salesops.api.customers import router as customers_router
@@ -72,3 +73,4 @@ router.include_router(metrics_router, responses=AUTH)
 router.include_router(customers_router, responses=AUTH)
 router.include_router(backups_router)
 router.include_router(imports_router)
+router.include_router(alerts_router, responses=AUTH)

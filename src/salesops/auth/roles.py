@@ -30,6 +30,9 @@ class Permission(StrEnum):
     # issue #28: follow-up tasks and reassigning customers
     MANAGE_TASKS = "manage_tasks"  # create and complete follow-up tasks (within scope)
     REASSIGN_CUSTOMERS = "reassign_customers"  # move customers between reps (within scope)
+    # alerts (issue #19)
+    ACK_ALERTS = "ack_alerts"  # acknowledge / snooze alerts within scope
+    MANAGE_ALERTS = "manage_alerts"  # rules, channels, subscriptions, runs
 
 
 P = Permission
@@ -68,6 +71,12 @@ ROLES: dict[str, frozenset[Permission]] = {
     ),
     "viewer": frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS}),
 }
+
+# alerts (issue #19): everyone who acts on numbers acknowledges the alerts in their scope;
+# sales operations keep the rules and channels.
+ROLES["ops"] = ROLES["ops"] | {P.ACK_ALERTS, P.MANAGE_ALERTS}
+ROLES["manager"] = ROLES["manager"] | {P.ACK_ALERTS}
+ROLES["rep"] = ROLES["rep"] | {P.ACK_ALERTS}
 
 #: What each role is for, shown by ``salesops users`` and the admin page.
 ROLE_HELP = {

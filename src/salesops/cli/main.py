@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from salesops.cli import (
+    alerts_cmds,
     auth_cmds,
     backup_cmds,
     check_cmds,
@@ -44,6 +45,7 @@ auth_cmds.register(app)
 backup_cmds.register(app)
 mapping_cmds.register(app)
 tasks_cmds.register(app)
+alerts_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

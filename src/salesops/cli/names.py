@@ -94,3 +94,7 @@ ORG_METHODS: tuple[str, ...] = ("even", "weights", "share")
 BASES: tuple[str, ...] = ("calendar", "working")
 
 __all__ = ["BASES", "DIMENSIONS", "ENTITIES", "GRAINS", "KPIS", "ORG_METHODS", "TIME_METHODS"]
+
+#: ``salesops alerts`` choices (alerts/rules.py, notify/channels.py).
+ALERT_STATES: tuple[str, ...] = ("active", "snoozed", "acknowledged", "all")
+CHANNEL_KINDS: tuple[str, ...] = ("dingtalk", "wecom", "feishu", "slack", "webhook", "email")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -84,23 +84,44 @@ def serve(
         "forwarded_allow_ips": forwarded_allow_ips,
         "server_header": False,
     }
+    scheduler = None
     if workers > 1:
         # Several processes, each with its own engine and pool (sized so that all of them
         # together stay inside the server's connection limit). Their caches stay right across
         # processes: every cached result is keyed by the database's data version, which every
         # write bumps. The start-up warm-up runs once, here, before the workers start: it
-        # fills PostgreSQL's shared buffers, which every worker then reads from.
+        # fills PostgreSQL's shared buffers, which every worker then reads from. The scheduler
+        # (alerts, and later imports and reports) runs once too, in this parent process.
         _size_pools(engine, workers)
         warmup.warm_at_start(engine)
         engine.dispose()
+        scheduler = _start_scheduler(engine, settings.scheduler)
         console.print(f"{workers} server processes")
-        uvicorn.run("salesops.app:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        try:
+            uvicorn.run("salesops.app:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
         return
     app = create_app(engine, read_engine)
     # The default view of every page is built while the server starts (web/warmup.py).
     warmup.warm_at_start(engine)
+    scheduler = _start_scheduler(engine, settings.scheduler)
     # One process: an embedded DuckDB file allows one writer; threads share the engine.
-    uvicorn.run(app, **common)  # type: ignore[arg-type]
+    try:
+        uvicorn.run(app, **common)  # type: ignore[arg-type]
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def _start_scheduler(engine: Engine, wanted: bool) -> Any:
+    """The scheduler of alerts (and later imports and reports), unless turned off."""
+    if not wanted:
+        return None
+    from salesops import schedule
+
+    return schedule.start(engine)
 
 
 def _size_pools(engine: Engine, workers: int) -> None:

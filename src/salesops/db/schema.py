@@ -843,6 +843,153 @@ class TaskRule(Base):
     changed_by: Mapped[str | None] = mapped_column(String(100))
 
 
+# --------------------------------------------------------------------------- alerts (issue #19)
+
+
+class AlertRule(Base):
+    """A rule that watches the numbers (threshold, change, pacing, stuck deals, churn, ...).
+
+    ``config`` is the kind's JSON settings (see ``salesops.alerts.rules``). ``last_due_at`` is
+    the last scheduled time a runner claimed: a runner evaluates a due time only by moving it
+    forward in the same transaction that stores the alerts, so two runners never both do."""
+
+    __tablename__ = "alert_rule"
+    id: Mapped[int] = _pk("alert_rule")
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    config: Mapped[str] = mapped_column(Text)  # JSON
+    severity: Mapped[str] = mapped_column(String(10), default="warning")
+    scope_kind: Mapped[str] = mapped_column(String(20), default="all")  # all | org_unit | rep
+    org_unit_id: Mapped[int | None] = _fk("org_unit")
+    rep_id: Mapped[int | None] = _fk("rep")
+    schedule: Mapped[str] = mapped_column(String(100), default="0 8 * * *")  # cron, local time
+    quiet_hours: Mapped[str | None] = mapped_column(String(20))  # "22:00-07:00"
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Alert(Base):
+    """One fired alert with its explanation; ``dedup_key`` (rule, scope, period, subject) is
+    unique, so the same finding is stored, and sent, once."""
+
+    __tablename__ = "alert"
+    id: Mapped[int] = _pk("alert")
+    rule_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert_rule.id"), index=True)
+    dedup_key: Mapped[str] = mapped_column(String(400), unique=True)
+    period: Mapped[str] = mapped_column(String(60))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    severity: Mapped[str] = mapped_column(String(10))
+    #: who may see it: the scope its numbers were computed in (a rep: only their own)
+    scope_kind: Mapped[str] = mapped_column(String(20), default="all")
+    org_unit_id: Mapped[int | None] = _fk("org_unit")
+    rep_id: Mapped[int | None] = _fk("rep")
+    value: Mapped[float | None] = mapped_column(Double)
+    baseline: Mapped[float | None] = mapped_column(Double)
+    explanation: Mapped[str] = mapped_column(Text)  # JSON
+    link: Mapped[str | None] = mapped_column(String(1000))
+    fired_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | acknowledged
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    snoozed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AlertItemSeen(Base):
+    """Items (a deal, a customer, a payment) an entity rule has already alerted on."""
+
+    __tablename__ = "alert_item_seen"
+    __table_args__ = (UniqueConstraint("rule_id", "item_key"),)
+    id: Mapped[int] = _pk("alert_item_seen", big=True)
+    rule_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert_rule.id"))
+    item_key: Mapped[str] = mapped_column(String(200))
+    alert_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class AlertChannel(Base):
+    """Where alerts go: a DingTalk/WeCom/Feishu robot, a Slack webhook, SMTP, a webhook.
+
+    ``target`` (webhook URL or SMTP password) and ``secret`` (signing key) are sealed
+    (``salesops.auth.secretbox``); ``hint`` is what lists show instead of them."""
+
+    __tablename__ = "alert_channel"
+    id: Mapped[int] = _pk("alert_channel")
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str | None] = mapped_column(Text)
+    secret: Mapped[str | None] = mapped_column(Text)
+    hint: Mapped[str | None] = mapped_column(String(200))
+    settings: Mapped[str | None] = mapped_column(Text)  # JSON, nothing secret
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class AlertSubscription(Base):
+    """A subscriber (everyone, an org unit's subtree, a user, a role's users) on a channel."""
+
+    __tablename__ = "alert_subscription"
+    id: Mapped[int] = _pk("alert_subscription")
+    channel_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert_channel.id"))
+    subscriber_kind: Mapped[str] = mapped_column(String(20))  # all | org_unit | user | role
+    user_id: Mapped[int | None] = _fk("app_user")
+    org_unit_id: Mapped[int | None] = _fk("org_unit")
+    role: Mapped[str | None] = mapped_column(String(20))
+    min_severity: Mapped[str] = mapped_column(String(10), default="info")
+
+
+class AlertDelivery(Base):
+    """The outbox: one message of one alert to one channel (and recipient)."""
+
+    __tablename__ = "alert_delivery"
+    id: Mapped[int] = _pk("alert_delivery")
+    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
+    alert_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert.id"), index=True)
+    channel_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert_channel.id"))
+    recipient: Mapped[str | None] = mapped_column(String(300))  # e-mail address
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class AlertDeliveryLog(Base):
+    """One row per delivery attempt: channel, status, response code, time."""
+
+    __tablename__ = "alert_delivery_log"
+    id: Mapped[int] = _pk("alert_delivery_log", big=True)
+    delivery_id: Mapped[int] = mapped_column(Integer, index=True)
+    channel_id: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    logged_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20))  # sent | retry | failed | held
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class AlertRun(Base):
+    """One run of the alert runner that did something (evaluated, sent, or failed)."""
+
+    __tablename__ = "alert_run"
+    id: Mapped[int] = _pk("alert_run")
+    runner: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    rules_evaluated: Mapped[int] = mapped_column(Integer, default=0)
+    alerts_fired: Mapped[int] = mapped_column(Integer, default=0)
+    messages_sent: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="ok")  # ok | failed
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
 # Indexes that serve the time-filtered scans of the metrics engine on PostgreSQL.
 _pg_index("ix_order_line_order_date", OrderLine.order_date)
 _pg_index("ix_order_line_order_id", OrderLine.order_id)

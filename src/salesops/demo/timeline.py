@@ -65,15 +65,22 @@ class Timeline:
         return self.cumulative[region, hi + 1] - self.cumulative[region, lo]
 
     def draw(
-        self, rng: np.random.Generator, region: np.ndarray, lo: np.ndarray, hi: np.ndarray
+        self,
+        rng: np.random.Generator,
+        region: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        at: np.ndarray | None = None,
     ) -> np.ndarray:
         """One day per item in lo..hi (history days, from -LEAD_DAYS), in proportion to its
-        region's intensity."""
+        region's intensity. ``at`` (fractions in [0, 1), one per item) places items at those
+        points of the range's intensity instead of at random ones."""
         lo = np.asarray(lo, dtype=np.int64) + self._lead
         hi = np.maximum(np.asarray(hi, dtype=np.int64) + self._lead, lo)
         low = self.cumulative[region, lo]
         high = self.cumulative[region, hi + 1]
-        u = low + rng.random(len(lo)) * (high - low) + self._span * region
+        frac = rng.random(len(lo)) if at is None else np.clip(at, 0.0, 1.0 - 1e-9)
+        u = low + frac * (high - low) + self._span * region
         row = self.cumulative.shape[1]
         pos = np.searchsorted(self._flat, u, side="right") - 1 - region * row
         return np.clip(pos, lo, hi) - self._lead

@@ -61,7 +61,47 @@ def render_glossary() -> str:
     from salesops.metrics.engagement import glossary_lines
 
     lines += glossary_lines()
+    lines += _WARNINGS_AND_GRADES
     return "\n".join(lines)
+
+
+#: What the customers page's credit grades and churn warnings mean (issue #19, "believable
+#: warnings"); the rules themselves are in docs/analyses.md and salesops.analysis.
+_WARNINGS_AND_GRADES = [
+    "## Credit grades and churn warnings · 信用等级与流失预警",
+    "",
+    "Not KPIs but per-customer judgements the customers page and the alerts show; the exact",
+    "rules and thresholds are in `docs/analyses.md`. Behaviour counts payments due before the",
+    "as-of date; most paying customers of a healthy B2B company are A or B.",
+    "",
+    "| grade | 中文 | meaning | 含义 |",
+    "|---|---|---|---|",
+    "| A | 优 | pays at least 9 in 10 invoices on time, a few days late at most, nothing overdue:"
+    " normal terms | 九成以上按时回款，平均逾期不超过 5 天，无逾期欠款：正常账期 |",
+    "| B | 良 | mostly on time (≥ 75 %), about two weeks late at worst, little overdue (≤ 10 % of"
+    " the credit limit): normal terms, watch the overdue | 大多按时（≥ 75%），平均逾期不超过 15"
+    " 天，逾期欠款不超过信用额度的 10%：正常账期，关注逾期 |",
+    "| C | 关注 | half or more on time, up to 45 days late on average, overdue up to half the"
+    " limit: shorten terms, chase overdue | 半数以上按时，平均逾期不超过 45 天，"
+    "逾期不超过额度一半：缩短账期，催收逾期 |",
+    "| D | 高风险 | otherwise: mostly late, months late, or a large overdue amount — prepayment"
+    " or a credit hold | 其余：多数逾期、逾期数月或逾期金额大——预付款或暂停赊销 |",
+    "",
+    "| warning | 中文 | meaning | 含义 |",
+    "|---|---|---|---|",
+    "| `revenue_drop` | 销售额下降 | a regular buyer (≥ 3 orders in the previous 90 days) whose"
+    " revenue of the last 90 days halved while it ordered at least a quarter less often |"
+    " 常规客户（前 90 天至少 3 单）近 90 天销售额减半，且下单次数至少减少四分之一 |",
+    "| `order_drop` | 订单数下降 | a regular buyer whose orders of the last 90 days halved |"
+    " 常规客户近 90 天订单数减半 |",
+    "| `no_contact` | 超期未联系 | no order and no contact for more than twice the customer's"
+    " usual buying interval (but under a year: after that the customer counts as churned) |"
+    " 超过平时采购间隔的两倍既无订单也无联系（不足一年；超过一年视为已流失） |",
+    "",
+    "A warning means: call the customer this week. A few per cent of customers in a quarter is"
+    " normal; the alert rule `churn_warning` reports each customer once a quarter.",
+    "",
+]
 
 
 def _measure_text(name: str) -> str:

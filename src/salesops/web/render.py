@@ -59,6 +59,7 @@ NAV = (
     ("team", "/team", "Team performance", (P.VIEW_BOARD,)),
     ("customers", "/customers", "Customers", (P.VIEW_BOARD,)),
     ("tasks", "/tasks", "Follow-up tasks", (P.VIEW_BOARD,)),
+    ("alerts", "/alerts", "Alerts", (P.VIEW_BOARD,)),
     ("wall", "/wall", "Wall screen", (P.VIEW_WALL,)),
     ("data", "/data", "Data", (P.IMPORT_DATA,)),
     ("admin", "/admin/users", "Admin", (P.MANAGE_USERS,)),
@@ -146,6 +147,7 @@ def shell(request: Request, filters: BoardFilters | None, current: str) -> dict[
             "vs same period last year" if filters.compare == "yoy" else "vs previous period",
         )
     return {
+        "alert_count": _alert_count(request, principal),
         "nav": nav,
         "nav_current": current,
         "nav_qs": nav_qs,
@@ -159,6 +161,18 @@ def shell(request: Request, filters: BoardFilters | None, current: str) -> dict[
             else ""
         ),
     }
+
+
+def _alert_count(request: Request, principal: Principal | None) -> int | None:
+    """The bell's number: active alerts in the caller's scope (None: no bell)."""
+    if principal is None or not principal.can(P.VIEW_BOARD):
+        return None
+    from salesops.alerts.store import count_active
+
+    try:
+        return count_active(request.app.state.engine, principal.scope)
+    except Exception:  # a database before the alerts migration: no bell rather than no page
+        return None
 
 
 def board_json(data: dict[str, Any]) -> str:

@@ -1,0 +1,1 @@
+"""Notification channels: render a message, deliver it through the outbox (issue #19)."""
