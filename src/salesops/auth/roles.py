@@ -27,6 +27,9 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # users, roles, other users' tokens
     VIEW_AUDIT = "view_audit"
     BACKUP = "backup"  # take a backup through the running board (admin)
+    # issue #20: forecast calls
+    SUBMIT_FORECAST = "submit_forecast"  # submit one's own commit / best case for a period
+    ADJUST_FORECAST = "adjust_forecast"  # adjust the calls and roll-up within one's scope
 
 
 P = Permission
@@ -51,6 +54,11 @@ ROLES: dict[str, frozenset[Permission]] = {
     "rep": frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS}),
     "viewer": frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS}),
 }
+
+# issue #20: reps submit forecast calls; managers and ops also adjust them (admin has all).
+ROLES["ops"] = ROLES["ops"] | {P.SUBMIT_FORECAST, P.ADJUST_FORECAST}
+ROLES["manager"] = ROLES["manager"] | {P.SUBMIT_FORECAST, P.ADJUST_FORECAST}
+ROLES["rep"] = ROLES["rep"] | {P.SUBMIT_FORECAST}
 
 #: What each role is for, shown by ``salesops users`` and the admin page.
 ROLE_HELP = {

@@ -16,6 +16,7 @@ from salesops.cli import (
     common,
     data_cmds,
     demo_cmds,
+    forecast_cmds,
     metric_cmds,
     server_cmds,
     targets_cmds,
@@ -40,6 +41,7 @@ targets_cmds.register(app)
 check_cmds.register(app)
 auth_cmds.register(app)
 backup_cmds.register(app)
+forecast_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

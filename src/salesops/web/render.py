@@ -58,6 +58,7 @@ NAV = (
     ("pipeline", "/pipeline", "Pipeline", (P.VIEW_BOARD,)),
     ("team", "/team", "Team performance", (P.VIEW_BOARD,)),
     ("customers", "/customers", "Customers", (P.VIEW_BOARD,)),
+    ("forecast", "/forecast", "Forecast", (P.VIEW_BOARD,)),  # issue #20
     ("wall", "/wall", "Wall screen", (P.VIEW_WALL,)),
     ("data", "/data", "Data", (P.IMPORT_DATA,)),
     ("admin", "/admin/users", "Admin", (P.MANAGE_USERS,)),
@@ -129,7 +130,7 @@ def shell(request: Request, filters: BoardFilters | None, current: str) -> dict[
             continue
         if any(item["id"] == pid for item in nav):
             continue  # one entry per page (admin: the first admin page this user may open)
-        board_page = pid not in ("data", "targets", "admin")
+        board_page = pid not in ("data", "targets", "admin", "forecast")
         nav.append(
             {
                 "id": pid,
