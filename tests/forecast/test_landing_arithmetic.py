@@ -89,3 +89,11 @@ def test_same_point_of_earlier_periods() -> None:
     assert origin_in(q2, dt.date(2026, 6, 1)) == 2
     assert same_point(parse_period("2026-Q1"), 1) == dt.date(2026, 1, 31)
     assert same_point(parse_period("2026-Q1"), 0) == dt.date(2025, 12, 31)
+
+
+def test_errors_shared_by_all_deals_widen_the_range() -> None:
+    # variance 1000^2 x 0.25 = 250000 from the deal, + 400^2 = 160000 shared: sd = sqrt(410000)
+    expected, low, high, _ = landing(0.0, [(1000, 0.5, 1.0)], 0.0, 0.0, systematic_sd=400.0)
+    assert low == 0.0  # never below what is closed (nothing here)
+    assert expected == 500.0
+    assert high - expected == pytest.approx(1.2815515655446004 * math.sqrt(410_000))

@@ -117,11 +117,13 @@ def landing_cmd(
     land = view.landing
     out = Console()
     out.print(
-        f"[bold]{land.period}[/bold] as of {land.as_of}: expected [bold]{_money(land.expected)}[/bold] "
+        f"[bold]{land.period}[/bold] as of {land.as_of}: expected"
+        f" [bold]{_money(land.expected)}[/bold] "
         f"(80% range {_money(land.low)} – {_money(land.high)})"
     )
     out.print(
-        f"  closed to date {_money(land.closed_to_date)} + pipeline {_money(land.pipeline_expected)} "
+        f"  closed to date {_money(land.closed_to_date)} + pipeline"
+        f" {_money(land.pipeline_expected)} "
         f"+ new business {_money(land.new_expected)}"
     )
     if land.target is not None:
@@ -271,7 +273,7 @@ def backtest_cmd(
             conn,
             scope,
             today=day,
-            grain=grain,  # type: ignore[arg-type]
+            grain=grain,
             history_months=history_months,
             months_in=points or (0,),
             progress=lambda s: err.print(s, style="dim"),
@@ -283,7 +285,7 @@ def backtest_cmd(
     brier = result.brier()
     if keep:
         _store_backtest(engine, scope, result, brier, grain)
-    payload = {
+    payload: dict[str, Any] = {
         "landing": result.table(),
         "rows": [
             {
@@ -330,7 +332,8 @@ def backtest_cmd(
     out.print(periods)
     out.print(
         f"Win probability over {brier['deals']} deals open at the origins: Brier "
-        f"win model {_num(brier['win_model'])} vs stage probabilities {_num(brier['stage_probability'])}"
+        f"win model {_num(brier['win_model'])} vs stage probabilities"
+        f" {_num(brier['stage_probability'])}"
     )
     for name, rows in series_tables.items():
         st = Table("method", "forecasts", "WAPE", "bias", "80% coverage", title=f"Series {name}")
@@ -406,10 +409,12 @@ def _series_backtests(
 def _store_backtest(
     engine: Engine, scope: Scope, result: Any, brier: dict[str, Any], grain: str
 ) -> None:
-    from salesops.forecast.store import freeze
+    from salesops.auth.audit import Actor
+    from salesops.forecast.store import BACKTEST, drop_backtest, freeze
     from salesops.targets.calendar import parse_period
 
     with engine.begin() as conn:
+        drop_backtest(conn, scope, Actor.cli())
         for row in result.rows:
             period = parse_period(row.period)
             for method, (exp, low, high) in row.forecasts.items():
@@ -428,7 +433,7 @@ def _store_backtest(
                     high=high,
                     actual=row.actual,
                     detail={"backtest": True, "months_in": row.months_in},
-                    actor="backtest",
+                    actor=BACKTEST,
                 )
         if brier["deals"]:
             last = result.rows[-1]
@@ -446,7 +451,7 @@ def _store_backtest(
                 expected=brier["win_model"],
                 actual=brier["stage_probability"],
                 detail=brier,
-                actor="backtest",
+                actor=BACKTEST,
             )
 
 

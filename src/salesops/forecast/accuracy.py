@@ -55,7 +55,9 @@ def brier(probabilities: Sequence[float], outcomes: Sequence[int]) -> float | No
         raise ValueError("probabilities and outcomes need the same length")
     if not outcomes:
         return None
-    return sum((float(p) - int(o)) ** 2 for p, o in zip(probabilities, outcomes, strict=False)) / len(outcomes)
+    return sum(
+        (float(p) - int(o)) ** 2 for p, o in zip(probabilities, outcomes, strict=False)
+    ) / len(outcomes)
 
 
 def reliability(

@@ -162,7 +162,9 @@ def landing_backtest(
             result.rows.append(LandingRow(period.label(), origin, k, actual, forecasts))
             if k == months_in[0]:
                 known_outcome = outcomes(conn, list(scored["id"]))
-                for ident, p, s in zip(scored["id"], scored["p_win"], scored["p_stage"], strict=False):
+                for ident, p, s in zip(
+                    scored["id"], scored["p_win"], scored["p_stage"], strict=False
+                ):
                     won = known_outcome.get(int(ident))
                     if won is not None:
                         result.probabilities.append((float(p), float(s), won))

@@ -13,8 +13,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
@@ -105,14 +106,27 @@ def _won_amount(hist: History, ids: set[int], start: dt.date, end: dt.date) -> f
     return float(c.loc[mask, "amount"].sum())
 
 
-def timing(conn: Connection, period: Period, known: Known) -> tuple[float, float, list[str]]:
-    """``(t_in, t_after)``: of the amount won by deals open at the same point of each of the
-    last ended periods, the share won before that period ended, for deals whose expected close
-    was in the period and after it. (1, 0) when there is no such history."""
+@dataclass
+class Timing:
+    """Close timing learnt from the last ended periods: of the amount won by deals open at
+    the same point of each, the share won before that period ended (``t_in`` for deals whose
+    expected close was in the period, ``t_after`` for the others), pooled over the periods,
+    and the spread of the per-period shares (``sd_in``, ``sd_after``; 0 with fewer than two)."""
+
+    t_in: float = 1.0
+    t_after: float = 0.0
+    sd_in: float = 0.0
+    sd_after: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def timing(conn: Connection, period: Period, known: Known) -> Timing:
+    """:class:`Timing` as of ``known.as_of``; (1, 0) when there is no such history."""
     months = origin_in(period, known.as_of)
     won = known.hist.closed[known.hist.closed["status"] == "won"]
     won_ids = set(won["id"])
     totals = {"in": [0.0, 0.0], "after": [0.0, 0.0]}
+    shares: dict[str, list[float]] = {"in": [], "after": []}
     used = 0
     for k in range(1, PAST_PERIODS + 1):
         past = earlier(period, k)
@@ -124,33 +138,29 @@ def timing(conn: Connection, period: Period, known: Known) -> tuple[float, float
         if snap.empty:
             continue
         used += 1
-        for bucket, part in (
-            (
-                "in",
-                snap[snap["expected_close_on"].notna() & (snap["expected_close_on"] <= past.end)],
-            ),
-            (
-                "after",
-                snap[
-                    ~(snap["expected_close_on"].notna() & (snap["expected_close_on"] <= past.end))
-                ],
-            ),
-        ):
+        due = snap["expected_close_on"].notna() & (snap["expected_close_on"] <= past.end)
+        for bucket, part in (("in", snap[due]), ("after", snap[~due])):
             ids = set(part["id"])
-            totals[bucket][0] += _won_amount(
-                known.hist, ids, point + dt.timedelta(days=1), past.end
-            )
-            totals[bucket][1] += _won_amount(
-                known.hist, ids, point + dt.timedelta(days=1), known.as_of
-            )
-    notes = []
+            inside = _won_amount(known.hist, ids, point + dt.timedelta(days=1), past.end)
+            total = _won_amount(known.hist, ids, point + dt.timedelta(days=1), known.as_of)
+            totals[bucket][0] += inside
+            totals[bucket][1] += total
+            if total:
+                shares[bucket].append(inside / total)
+    out = Timing()
     if used == 0:
-        notes.append(
+        out.notes.append(
             "no ended period to learn close timing from: expected close dates taken as given"
         )
-    t_in = totals["in"][0] / totals["in"][1] if totals["in"][1] else 1.0
-    t_after = totals["after"][0] / totals["after"][1] if totals["after"][1] else 0.0
-    return t_in, t_after, notes
+    if totals["in"][1]:
+        out.t_in = totals["in"][0] / totals["in"][1]
+    if totals["after"][1]:
+        out.t_after = totals["after"][0] / totals["after"][1]
+    if len(shares["in"]) > 1:
+        out.sd_in = statistics.stdev(shares["in"])
+    if len(shares["after"]) > 1:
+        out.sd_after = statistics.stdev(shares["after"])
+    return out
 
 
 def new_business(conn: Connection, period: Period, known: Known) -> tuple[float, float, list[str]]:
@@ -221,9 +231,12 @@ def landing_as_of(
         scored = score_open(known, model or WinModel(as_of=as_of))
     deals = scored.copy()
     in_period = deals["expected_close_on"].notna() & (deals["expected_close_on"] <= period.end)
+    # The deal's own probability (the rep's, from the CRM) puts it in a band; without one,
+    # its stage's probability does.
+    own = deals["probability"].where(deals["probability"].notna(), deals["p_stage"])
     deals["category"] = [
         category(p, d, period.end, bands)
-        for p, d in zip(deals["probability"], deals["expected_close_on"], strict=False)
+        for p, d in zip(own, deals["expected_close_on"], strict=False)
     ]
     cats = roll_up(closed, zip(deals["amount"].fillna(0.0), deals["category"], strict=False))
     target = target_for(conn, period, scope)
@@ -276,16 +289,18 @@ def landing_as_of(
             cats,
             notes,
         ), deals
-    t_in, t_after, n1 = timing(conn, period, known)
+    tm = timing(conn, period, known)
     new_mean, new_sd, n2 = new_business(conn, period, known)
-    notes += n1 + n2
-    if model is not None and model.fallback_reason:
-        notes.append(model.fallback_reason)
-    t = [t_in if i else t_after for i in in_period]
-    deals["timing"] = t
+    notes += tm.notes + n2
+    deals["timing"] = [tm.t_in if i else tm.t_after for i in in_period]
     deals["expected"] = amount * deals["p_win"] * deals["timing"]
     triples = list(zip(amount, deals["p_win"], deals["timing"], strict=False))
-    expected, low, high, pipe = landing(closed, triples, new_mean, new_sd)
+    # How much the close timing moved from period to period moves the whole pipeline at once.
+    weighted = amount * deals["p_win"]
+    systematic = math.hypot(
+        float(weighted[in_period].sum()) * tm.sd_in, float(weighted[~in_period].sum()) * tm.sd_after
+    )
+    expected, low, high, pipe = landing(closed, triples, new_mean, new_sd, systematic_sd=systematic)
     result = Landing(
         period.label(),
         as_of,

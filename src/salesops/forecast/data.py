@@ -76,7 +76,7 @@ def closed_deals(conn: Connection, as_of: dt.date, scope: Scope) -> pd.DataFrame
         o.status.in_(("won", "lost")),
         o.closed_on.is_not(None),
         o.closed_on <= as_of,
-        restrict(scope, o.owner_id),
+        restrict(scope, Opportunity.__table__.c.owner_id),
     )
     frame = _frame(conn.execute(stmt).all(), (*cols, "created_on", "closed_on"))
     frame["amount"] = frame["amount"].astype(float)
@@ -95,7 +95,7 @@ def stage_changes(conn: Connection, as_of: dt.date, scope: Scope) -> pd.DataFram
         .where(
             ch.field.in_(("stage", "expected_close_on")),
             ch.changed_at < cutoff_of(as_of),
-            restrict(scope, o.owner_id),
+            restrict(scope, Opportunity.__table__.c.owner_id),
         )
     )
     return _frame(
@@ -112,7 +112,7 @@ def deal_activities(conn: Connection, as_of: dt.date, scope: Scope) -> pd.DataFr
     stmt = (
         select(a.opportunity_id, a.occurred_at)
         .join(o, o.id == a.opportunity_id)
-        .where(a.occurred_at < cutoff_of(as_of), restrict(scope, o.owner_id))
+        .where(a.occurred_at < cutoff_of(as_of), restrict(scope, Opportunity.__table__.c.owner_id))
     )
     return _frame(conn.execute(stmt).all(), ("opportunity_id", "occurred_at"))
 
@@ -152,9 +152,9 @@ def won_between(
         o.status == "won",
         o.closed_on >= start,
         o.closed_on <= end,
-        restrict(scope, o.owner_id),
+        restrict(scope, Opportunity.__table__.c.owner_id),
     ]
     if created_after is not None:
         where.append(and_(o.created_on.is_not(None), o.created_on > created_after))
     value = conn.execute(select(func.coalesce(func.sum(o.amount), 0)).where(*where)).scalar_one()
-    return float(value)
+    return float(value or 0)

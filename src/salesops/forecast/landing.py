@@ -17,8 +17,9 @@ New business
     of the period by deals created after the same point of that period.
 Range
     ``expected +- z x sd`` with ``sd`` the spread of a sum of independent win/lose outcomes
-    (``amount^2 x q(1-q)`` per deal) plus the spread of past new business; z = 1.2816 gives an
-    80 % range. Whether 80 % of outcomes really fall inside is measured in the backtest.
+    (``amount^2 x q(1-q)`` per deal), of past new business, and of the close timing from period
+    to period (which moves all deals together); z = 1.2816 gives an 80 % range. Whether 80 % of
+    outcomes really fall inside is measured in the backtest.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def category(
 def roll_up(closed: float, deals: Iterable[tuple[float, Category]]) -> dict[str, float]:
     """Amounts per category and the cumulative calls: ``commit_total`` = closed + commit,
     ``best_case_total`` = that + best case, ``pipeline_total`` = that + pipeline."""
-    sums = dict.fromkeys(CATEGORIES, 0.0)
+    sums: dict[str, float] = dict.fromkeys(CATEGORIES, 0.0)
     sums["closed"] = float(closed)
     for amount, cat in deals:
         if cat == "closed":
@@ -158,11 +159,14 @@ def landing(
     new_sd: float,
     *,
     z: float = Z80,
+    systematic_sd: float = 0.0,
 ) -> tuple[float, float, float, float]:
     """``(expected, low, high, pipeline_expected)`` from the closed amount, open deals as
-    ``(amount, p_win, timing)`` and the expected new business with its spread."""
+    ``(amount, p_win, timing)``, the expected new business with its spread, and the spread of
+    errors that move every deal together (``systematic_sd``: close timing that varies from
+    period to period)."""
     pipeline = 0.0
-    variance = new_sd**2
+    variance = new_sd**2 + systematic_sd**2
     for amount, p, t in deals:
         q = min(max(p * t, 0.0), 1.0)
         pipeline += amount * q

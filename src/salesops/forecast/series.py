@@ -123,6 +123,14 @@ def forecast(
 ) -> SeriesForecast:
     """Forecast ``h`` periods after ``y`` by ``method`` (``auto``: chosen by backtest on
     ``y`` itself). A method that fails to fit falls back to seasonal naive."""
+    out = _forecast(y, h, grain, method, level)
+    if y and min(y) >= 0:  # a KPI that never went below zero (amounts, counts) will not now
+        out.low = [max(v, 0.0) for v in out.low]
+        out.mean = [max(v, 0.0) for v in out.mean]
+    return out
+
+
+def _forecast(y: Sequence[float], h: int, grain: str, method: str, level: float) -> SeriesForecast:
     m = SEASON.get(grain, 12)
     if method == "auto":
         scores = select(y, h, m)

@@ -151,6 +151,7 @@ def compute_landing(
         model={
             "method": model.method,
             "trained_rows": model.trained_rows,
+            "won_rows": model.won_rows,
             "fallback_reason": model.fallback_reason,
             "seconds": round(model.seconds, 2),
         },

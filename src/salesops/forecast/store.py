@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from salesops.auth.audit import Actor, record
 from salesops.auth.secrets import utcnow
@@ -138,6 +138,26 @@ def freeze(
         {"as_of": as_of, "scope": scope.cache_key(), "series": series_key, "expected": expected},
     )
     return int(ident)
+
+
+BACKTEST = "backtest"
+
+
+def drop_backtest(conn: Connection, scope: Scope, actor: Actor | str = "system") -> int:
+    """Remove the stored backtest replays of ``scope`` (``made_by`` = backtest), which a new
+    backtest replaces; forecasts made live are never removed. Returns how many went."""
+    s = ForecastSnapshot
+    cols = scope_columns(scope)
+    where = (
+        s.made_by == BACKTEST,
+        s.scope_kind == cols["scope_kind"],
+        _eq(s.org_unit_id, cols["org_unit_id"]),
+        _eq(s.rep_id, cols["rep_id"]),
+    )
+    gone = conn.execute(delete(s).where(*where)).rowcount or 0
+    if gone:
+        record(conn, actor, "forecast.backtest.replace", scope.cache_key(), {"rows": gone})
+    return int(gone)
 
 
 def _eq(column: Any, value: Any) -> Any:

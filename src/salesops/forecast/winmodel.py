@@ -101,7 +101,8 @@ def features(snap: pd.DataFrame, hist: History) -> pd.DataFrame:
         float(hist.stages[s][0]) if s in hist.stages else np.nan for s in snap["stage"]
     ]
     out["stage_probability"] = [
-        stage_probability(s, p, hist.stages) for s, p in zip(snap["stage"], snap["probability"], strict=False)
+        stage_probability(s, p, hist.stages)
+        for s, p in zip(snap["stage"], snap["probability"], strict=False)
     ]
     out["age_days"] = (as_of - created).dt.days.astype(float)
     close = pd.to_datetime(snap["expected_close_on"])
@@ -128,7 +129,7 @@ def features(snap: pd.DataFrame, hist: History) -> pd.DataFrame:
     closed = hist.closed.assign(at=pd.to_datetime(hist.closed["closed_on"]))
     prior_rate = float((closed["status"] == "won").mean()) if len(closed) else 0.0
     for day, idx in snap.groupby("as_of").groups.items():
-        cutoff = pd.Timestamp(day) + pd.Timedelta(days=1)
+        cutoff = pd.Timestamp(str(day)) + pd.Timedelta(days=1)
         ids = snap.loc[idx, "id"]
         last = stage_ch[stage_ch["at"] < cutoff].groupby("opportunity_id")["at"].max()
         if not last.empty:
@@ -167,6 +168,7 @@ class WinModel:
     categories: dict[str, list[str]] = field(default_factory=dict)
     typical: dict[str, Any] = field(default_factory=dict)
     trained_rows: int = 0
+    won_rows: int = 0
     fallback_reason: str | None = None
     seconds: float = 0.0
 
@@ -281,7 +283,7 @@ def train(as_of: dt.date, snap: pd.DataFrame, hist: History, seed: int = 0) -> W
     feats, labels = training_rows(snap, hist)
     wins = int(labels.sum())
     losses = int(len(labels) - wins)
-    result = WinModel(as_of=as_of, trained_rows=len(labels))
+    result = WinModel(as_of=as_of, trained_rows=len(labels), won_rows=wins)
     if len(labels) < MIN_CLOSED or min(wins, losses) < MIN_EACH:
         result.fallback_reason = (
             f"too few closed deals to train on ({len(labels)} labelled snapshots, "

@@ -35,7 +35,7 @@ VIEW_KEYS = ("period", "asof", "metric", "region", "lang")
 #: How long a page waits for a forecast that is not kept yet (then it says so and reloads).
 WAIT_SECONDS = 1.0
 CATEGORY_LABELS = {
-    "closed": "Closed",
+    "closed": "Closed won",
     "commit": "Commit",
     "best_case": "Best case",
     "pipeline": "Pipeline",
@@ -133,32 +133,38 @@ def category_bar(
         return x0 + bar_w * max(v, 0.0) / top
 
     out = [
-        f'<svg class="catbar" viewBox="0 0 {width:.0f} 78" role="img" aria-label="{escape(view.t("Forecast categories"))}">'
+        f'<svg class="catbar" viewBox="0 0 {width:.0f} 78" role="img"'
+        f' aria-label="{escape(view.t("Forecast categories"))}">'
     ]
     at = 0.0
     for key, value in parts:
         if value <= 0:
             continue
         out.append(
-            f'<rect class="cat-{key}" x="{x(at):.1f}" y="18" width="{x(at + value) - x(at):.1f}" height="22">'
-            f"<title>{escape(view.t(CATEGORY_LABELS[key]))}: {escape(view.money(value))}</title></rect>"
+            f'<rect class="cat-{key}" x="{x(at):.1f}" y="18"'
+            f' width="{x(at + value) - x(at):.1f}" height="22">'
+            f"<title>{escape(view.t(CATEGORY_LABELS[key]))}:"
+            f" {escape(view.money(value))}</title></rect>"
         )
         at += value
     out.append(
-        f'<rect class="range" x="{x(low):.1f}" y="46" width="{max(x(high) - x(low), 2):.1f}" height="8"/>'
+        f'<rect class="range" x="{x(low):.1f}" y="46"'
+        f' width="{max(x(high) - x(low), 2):.1f}" height="8"/>'
     )
     out.append(
         f'<line class="expected" x1="{x(expected):.1f}" x2="{x(expected):.1f}" y1="42" y2="58"/>'
     )
     out.append(
-        f'<text x="{x(expected):.1f}" y="72" text-anchor="middle">{escape(view.t("Expected"))}</text>'
+        f'<text x="{x(expected):.1f}" y="72"'
+        f' text-anchor="middle">{escape(view.t("Expected"))}</text>'
     )
     if target:
         out.append(
             f'<line class="target" x1="{x(target):.1f}" x2="{x(target):.1f}" y1="10" y2="60"/>'
         )
         out.append(
-            f'<text class="target" x="{x(target):.1f}" y="9" text-anchor="middle">{escape(view.t("Target"))}</text>'
+            f'<text class="target" x="{x(target):.1f}" y="9"'
+            f' text-anchor="middle">{escape(view.t("Target"))}</text>'
         )
     out.append("</svg>")
     return Markup("".join(out))
@@ -184,7 +190,8 @@ def series_chart(view: View, s: service.SeriesView) -> Markup:
         return top + (h - top - bottom) * (1 - (v - lo) / (hi - lo))
 
     out = [
-        f'<svg class="series" viewBox="0 0 {w:.0f} {h:.0f}" role="img" aria-label="{escape(view.t("Forecast with 80% interval"))}">'
+        f'<svg class="series" viewBox="0 0 {w:.0f} {h:.0f}" role="img"'
+        f' aria-label="{escape(view.t("Forecast with 80% interval"))}">'
     ]
     for k in range(5):
         v = lo + (hi - lo) * k / 4
@@ -192,20 +199,26 @@ def series_chart(view: View, s: service.SeriesView) -> Markup:
             f'<line class="grid" x1="{left}" x2="{w - right}" y1="{py(v):.1f}" y2="{py(v):.1f}"/>'
         )
         out.append(
-            f'<text class="axis" x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end">{escape(_money_or_count(view, v))}</text>'
+            f'<text class="axis" x="{left - 6}" y="{py(v) + 4:.1f}"'
+            f' text-anchor="end">{escape(_money_or_count(view, v))}</text>'
         )
     for i, label in enumerate(labels):
         if i % 3 == 0 or i == len(labels) - 1:
             out.append(
-                f'<text class="axis" x="{px(i):.1f}" y="{h - 10}" text-anchor="middle">{escape(label)}</text>'
+                f'<text class="axis" x="{px(i):.1f}" y="{h - 10}"'
+                f' text-anchor="middle">{escape(label)}</text>'
             )
     # band: from the last actual point through the forecast's low/high
     anchor = hist[-1] if hist else (s.mean[0] if s.mean else 0.0)
     upper = [(px(n_hist - 1), py(anchor))] + [(px(n_hist + i), py(v)) for i, v in enumerate(s.high)]
-    lower = [*[(px(n_hist + i), py(v)) for i, v in enumerate(s.low)][::-1], (px(n_hist - 1), py(anchor))]
+    lower = [
+        *[(px(n_hist + i), py(v)) for i, v in enumerate(s.low)][::-1],
+        (px(n_hist - 1), py(anchor)),
+    ]
     pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in upper + lower)
     out.append(
-        f'<polygon class="band" points="{pts}"><title>{escape(view.t("80% interval"))}</title></polygon>'
+        f'<polygon class="band"'
+        f' points="{pts}"><title>{escape(view.t("80% interval"))}</title></polygon>'
     )
     line = " ".join(f"{px(i):.1f},{py(v):.1f}" for i, v in enumerate(hist))
     out.append(f'<polyline class="actual" points="{line}"/>')
@@ -214,9 +227,13 @@ def series_chart(view: View, s: service.SeriesView) -> Markup:
         '<polyline class="forecast" points="' + " ".join(f"{a:.1f},{b:.1f}" for a, b in fc) + '"/>'
     )
     for i, v in enumerate(s.mean):
-        tip = f"{s.forecast_periods[i]}: {_money_or_count(view, v)} ({_money_or_count(view, s.low[i])} – {_money_or_count(view, s.high[i])})"
+        tip = (
+            f"{s.forecast_periods[i]}: {_money_or_count(view, v)}"
+            f" ({_money_or_count(view, s.low[i])} – {_money_or_count(view, s.high[i])})"
+        )
         out.append(
-            f'<circle class="forecast" cx="{px(n_hist + i):.1f}" cy="{py(v):.1f}" r="3"><title>{escape(tip)}</title></circle>'
+            f'<circle class="forecast" cx="{px(n_hist + i):.1f}" cy="{py(v):.1f}"'
+            f' r="3"><title>{escape(tip)}</title></circle>'
         )
     tpts = [(px(i), py(s.targets[p])) for i, p in enumerate(labels) if p in s.targets]
     if len(tpts) > 1:
@@ -237,8 +254,10 @@ def reliability_chart(view: View, brier: dict[str, Any]) -> Markup:
         return pad + (size - 2 * pad) * v
 
     out = [
-        f'<svg class="reliability" viewBox="0 0 {size:.0f} {size:.0f}" role="img" aria-label="{escape(view.t("Reliability curve"))}">',
-        f'<line class="diag" x1="{p(0):.1f}" y1="{size - p(0):.1f}" x2="{p(1):.1f}" y2="{size - p(1):.1f}"/>',
+        f'<svg class="reliability" viewBox="0 0 {size:.0f} {size:.0f}" role="img"'
+        f' aria-label="{escape(view.t("Reliability curve"))}">',
+        f'<line class="diag" x1="{p(0):.1f}" y1="{size - p(0):.1f}" x2="{p(1):.1f}"'
+        f' y2="{size - p(1):.1f}"/>',
     ]
     for key, cls in (("reliability_stage", "stage"), ("reliability_model", "model")):
         pts = brier.get(key) or []
@@ -247,10 +266,13 @@ def reliability_chart(view: View, brier: dict[str, Any]) -> Markup:
             out.append(f'<polyline class="{cls}" points="{line}"/>')
             for b in pts:
                 out.append(
-                    f'<circle class="{cls}" cx="{p(b["mean_p"]):.1f}" cy="{size - p(b["won_share"]):.1f}" r="2.5"><title>{b["mean_p"]:.2f} → {b["won_share"]:.2f} (n={int(b["count"])})</title></circle>'
+                    f'<circle class="{cls}" cx="{p(b["mean_p"]):.1f}"'
+                    f' cy="{size - p(b["won_share"]):.1f}" r="2.5"><title>{b["mean_p"]:.2f}'
+                    f" → {b['won_share']:.2f} (n={int(b['count'])})</title></circle>"
                 )
     out.append(
-        f'<text class="axis" x="{size / 2:.0f}" y="{size - 4:.0f}" text-anchor="middle">{escape(view.t("Forecast probability"))}</text>'
+        f'<text class="axis" x="{size / 2:.0f}" y="{size - 4:.0f}"'
+        f' text-anchor="middle">{escape(view.t("Forecast probability"))}</text>'
     )
     out.append("</svg>")
     return Markup("".join(out))
@@ -401,6 +423,7 @@ def forecast_page(
         ]
         if landing
         else [],
+        notes=[view.t(n) for n in landing.notes if not n.startswith("growth")] if landing else [],
         baselines=[
             (view.t(METHOD_LABELS.get(k, k)), view.money(v)) for k, v in land.baselines.items()
         ]
@@ -412,7 +435,9 @@ def forecast_page(
         series_method=view.t(METHOD_LABELS.get(series.method, series.method)) if series else "",
         series_rows=[
             (p, _money_or_count(view, m), _money_or_count(view, lo), _money_or_count(view, hi))
-            for p, m, lo, hi in zip(series.forecast_periods, series.mean, series.low, series.high, strict=False)
+            for p, m, lo, hi in zip(
+                series.forecast_periods, series.mean, series.low, series.high, strict=False
+            )
         ]
         if series
         else [],
@@ -421,7 +446,7 @@ def forecast_page(
             for k, v in series.chosen_by.items()
             if k in METHOD_LABELS
         ]
-        if series
+        if series and any(v is not None for v in series.chosen_by.values())
         else [],
         series_error=series_error,
         metric_options=[(k, view.t(v)) for k, v in SERIES_METRICS.items()],
@@ -429,7 +454,10 @@ def forecast_page(
         accuracy=[
             {
                 **row,
-                "label": f"{view.t('Landing' if row['kind'] == 'landing' else 'Series')} · {view.t(METHOD_LABELS.get(row['method'], row['method']))}",
+                "label": (
+                    f"{view.t('Landing' if row['kind'] == 'landing' else 'Series')} ·"
+                    f" {view.t(METHOD_LABELS.get(row['method'], row['method']))}"
+                ),
                 "wape_d": view.pct(row["wape"]),
                 "bias_d": view.pct(row["bias"]),
                 "coverage_d": view.pct(row["coverage"]),
