@@ -167,6 +167,8 @@ class WinModel:
     model: Any = None
     categories: dict[str, list[str]] = field(default_factory=dict)
     typical: dict[str, Any] = field(default_factory=dict)
+    #: numeric features without a single value in training (read as 0: nothing to learn)
+    empty: frozenset[str] = frozenset()
     trained_rows: int = 0
     won_rows: int = 0
     fallback_reason: str | None = None
@@ -194,7 +196,10 @@ class WinModel:
                     )
                 )
             else:
-                cols.append(feats[name].to_numpy(dtype=float))
+                values = feats[name].to_numpy(dtype=float)
+                if name in self.empty:  # never known in training (an export without it)
+                    values = np.zeros(len(values))
+                cols.append(values)
         return np.column_stack(cols) if cols else np.empty((0, 0))
 
     def predict(self, feats: pd.DataFrame) -> Any:
@@ -294,6 +299,7 @@ def train(as_of: dt.date, snap: pd.DataFrame, hist: History, seed: int = 0) -> W
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.ensemble import HistGradientBoostingClassifier
 
+    result.empty = frozenset(n for n in NUMERIC if not feats[n].notna().any())
     for name in CATEGORICAL:
         counts = feats[name].dropna().astype(str).value_counts()
         result.categories[name] = list(counts.index[:200])
