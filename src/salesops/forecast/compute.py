@@ -35,6 +35,7 @@ from salesops.forecast.landing import (
     same_point,
 )
 from salesops.forecast.winmodel import (
+    ACTIVITY_DAYS,
     TRAIN_MONTHS,
     History,
     WinModel,
@@ -42,6 +43,7 @@ from salesops.forecast.winmodel import (
     month_ends_before,
     train,
 )
+from salesops.metrics.history import cutoff_of
 from salesops.metrics.scope import Scope
 from salesops.targets.calendar import Period
 
@@ -65,10 +67,16 @@ class Known:
 def load_known(conn: Connection, as_of: dt.date, scope: Scope) -> Known:
     """Read the open pipeline and the history known at the end of ``as_of``."""
     kept = kept_dates(conn)
+    # Features are read at the training snapshots (the month ends before ``as_of``) and at
+    # ``as_of``: older history of deals closed before the first snapshot is never needed, nor
+    # activities more than ACTIVITY_DAYS before it. The same rows as reading everything.
+    first = month_ends_before(as_of, TRAIN_MONTHS)[0]
     hist = History(
         closed=data.closed_deals(conn, as_of, scope),
-        changes=data.stage_changes(conn, as_of, scope),
-        activities=data.deal_activities(conn, as_of, scope),
+        changes=data.stage_changes(conn, as_of, scope, open_since=first),
+        activities=data.deal_activities(
+            conn, as_of, scope, since=cutoff_of(first) - dt.timedelta(days=ACTIVITY_DAYS)
+        ),
         stages=data.stage_table(conn),
         lines=data.product_lines(conn),
     )

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from salesops.analysis.pipeline_history import KeptDates, kept_dates, states_as_of
 from salesops.db.schema import Activity, Opportunity, OpportunityChange, PipelineStage, Product
@@ -83,10 +83,13 @@ def closed_deals(conn: Connection, as_of: dt.date, scope: Scope) -> pd.DataFrame
     return frame
 
 
-def stage_changes(conn: Connection, as_of: dt.date, scope: Scope) -> pd.DataFrame:
+def stage_changes(
+    conn: Connection, as_of: dt.date, scope: Scope, open_since: dt.date | None = None
+) -> pd.DataFrame:
     """Stage and expected-close-date changes before the end of ``as_of``: ``opportunity_id,
     field, old_value, new_value, changed_at`` (what days in stage and close-date pushes are
-    counted from)."""
+    counted from). ``open_since``: only of deals not closed before that day (the others are
+    never open at a later snapshot, so their history is not needed)."""
     ch = OpportunityChange
     o = Opportunity
     stmt = (
@@ -98,15 +101,19 @@ def stage_changes(conn: Connection, as_of: dt.date, scope: Scope) -> pd.DataFram
             restrict(scope, Opportunity.__table__.c.owner_id),
         )
     )
+    if open_since is not None:
+        stmt = stmt.where(or_(o.closed_on.is_(None), o.closed_on >= open_since))
     return _frame(
         conn.execute(stmt).all(),
         ("opportunity_id", "field", "old_value", "new_value", "changed_at"),
     )
 
 
-def deal_activities(conn: Connection, as_of: dt.date, scope: Scope) -> pd.DataFrame:
-    """Activities logged on deals before the end of ``as_of``: ``opportunity_id,
-    occurred_at``."""
+def deal_activities(
+    conn: Connection, as_of: dt.date, scope: Scope, since: dt.datetime | None = None
+) -> pd.DataFrame:
+    """Activities logged on deals before the end of ``as_of`` (and at or after ``since``):
+    ``opportunity_id, occurred_at``."""
     a = Activity
     o = Opportunity
     stmt = (
@@ -114,6 +121,8 @@ def deal_activities(conn: Connection, as_of: dt.date, scope: Scope) -> pd.DataFr
         .join(o, o.id == a.opportunity_id)
         .where(a.occurred_at < cutoff_of(as_of), restrict(scope, Opportunity.__table__.c.owner_id))
     )
+    if since is not None:
+        stmt = stmt.where(a.occurred_at >= since)
     return _frame(conn.execute(stmt).all(), ("opportunity_id", "occurred_at"))
 
 
