@@ -284,7 +284,8 @@ def train(as_of: dt.date, snap: pd.DataFrame, hist: History, seed: int = 0) -> W
 
     started = time.perf_counter()
     if len(snap) > MAX_ROWS:
-        snap = snap.sample(n=MAX_ROWS, random_state=seed)
+        # Sorted first: the database returns rows in no fixed order, the sample must not vary.
+        snap = snap.sort_values(["as_of", "id"]).sample(n=MAX_ROWS, random_state=seed)
     feats, labels = training_rows(snap, hist)
     wins = int(labels.sum())
     losses = int(len(labels) - wins)
