@@ -131,9 +131,35 @@ def test_calls_and_forecasts_are_scored_when_the_period_ends(db: Db) -> None:
 
 def test_forecast_routes_and_page_answer(db: Db) -> None:
     seed(db.engine)
+    q1 = parse_period("2026-Q1")
+    with db.engine.begin() as conn:  # a forecast made before 2026-Q1 ended, not scored yet
+        store.freeze(
+            conn,
+            kind="landing",
+            method="landing",
+            metric="bookings",
+            period_grain="quarter",
+            period_start=q1.start,
+            period_end=q1.end,
+            as_of=dt.date(2025, 12, 31),
+            scope=FULL_SCOPE,
+            expected=400_000.0,
+        )
     admin = _client(db, "admin", "admin")
     landing = admin.get("/api/v1/forecast/landing?period=2026-Q2&as_of=2026-06-15")
     assert landing.status_code == 200, landing.text
+    # the next forecast made after that quarter ended scored it (won in Q1: 430 000)
+    scored = admin.get("/api/v1/forecast/accuracy").json()["table"]
+    assert scored == [
+        {
+            "kind": "landing",
+            "method": "landing",
+            "n": 1,
+            "wape": pytest.approx(30 / 430),
+            "bias": pytest.approx(-30 / 430),
+            "coverage": None,
+        }
+    ]
     body = landing.json()
     assert set(body["baselines"]) == {"landing", "stage_weighted", "last_year_growth"}
     assert body["model"]["method"] == "stage_probability" and body["model"]["fallback_reason"]
@@ -150,10 +176,10 @@ def test_forecast_routes_and_page_answer(db: Db) -> None:
     # every system forecast made is stored (three landing methods, three series months)
     with db.engine.connect() as conn:
         kinds = [k for (k,) in conn.execute(select(ForecastSnapshot.kind))]
-    assert kinds.count("landing") == 3 and kinds.count("series") == 3
+    assert kinds.count("landing") == 1 + 3 and kinds.count("series") == 3
     for lang in ("zh", "en"):
         page = admin.get(f"/forecast?period=2026-Q2&asof=2026-06-15&lang={lang}")
         assert page.status_code == 200
     assert "预测" in admin.get("/forecast?asof=2026-06-15&lang=zh").text
     detail = json.loads(admin.get("/api/v1/forecast/accuracy").text)
-    assert detail["table"] == []  # nothing has been scored yet
+    assert [h["period_start"] for h in detail["history"]] == ["2026-01-01"]

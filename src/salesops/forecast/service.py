@@ -158,7 +158,12 @@ def compute_landing(
         open_deals=len(scored),
         seconds=time.perf_counter() - started,
     )
+    from salesops.analysis.common import resolve_as_of
+
     with engine.begin() as conn:
+        # Forecasts whose period has ended since the last computation get their actual now:
+        # a period is scored by the first forecast made after it closes (or `forecast score`).
+        store.score_ended(conn, resolve_as_of(None), actual_of_series(engine), actor=actor)
         for method, land in results.items():
             store.freeze(
                 conn,
