@@ -33,6 +33,9 @@ class Permission(StrEnum):
     # alerts (issue #19)
     ACK_ALERTS = "ack_alerts"  # acknowledge / snooze alerts within scope
     MANAGE_ALERTS = "manage_alerts"  # rules, channels, subscriptions, runs
+    # issue #20: forecast calls
+    SUBMIT_FORECAST = "submit_forecast"  # submit one's own commit / best case for a period
+    ADJUST_FORECAST = "adjust_forecast"  # adjust the calls and roll-up within one's scope
 
 
 P = Permission
@@ -77,6 +80,10 @@ ROLES: dict[str, frozenset[Permission]] = {
 ROLES["ops"] = ROLES["ops"] | {P.ACK_ALERTS, P.MANAGE_ALERTS}
 ROLES["manager"] = ROLES["manager"] | {P.ACK_ALERTS}
 ROLES["rep"] = ROLES["rep"] | {P.ACK_ALERTS}
+# issue #20: reps submit forecast calls; managers and ops also adjust them (admin has all).
+ROLES["ops"] = ROLES["ops"] | {P.SUBMIT_FORECAST, P.ADJUST_FORECAST}
+ROLES["manager"] = ROLES["manager"] | {P.SUBMIT_FORECAST, P.ADJUST_FORECAST}
+ROLES["rep"] = ROLES["rep"] | {P.SUBMIT_FORECAST}
 
 #: What each role is for, shown by ``salesops users`` and the admin page.
 ROLE_HELP = {

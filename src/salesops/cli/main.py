@@ -17,6 +17,7 @@ from salesops.cli import (
     common,
     data_cmds,
     demo_cmds,
+    forecast_cmds,
     mapping_cmds,
     metric_cmds,
     server_cmds,
@@ -46,6 +47,7 @@ backup_cmds.register(app)
 mapping_cmds.register(app)
 tasks_cmds.register(app)
 alerts_cmds.register(app)
+forecast_cmds.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

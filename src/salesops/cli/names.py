@@ -93,7 +93,21 @@ TIME_METHODS: tuple[str, ...] = ("even", "calendar_days", "working_days", "seaso
 ORG_METHODS: tuple[str, ...] = ("even", "weights", "share")
 BASES: tuple[str, ...] = ("calendar", "working")
 
-__all__ = ["BASES", "DIMENSIONS", "ENTITIES", "GRAINS", "KPIS", "ORG_METHODS", "TIME_METHODS"]
+__all__ = [
+    "BASES",
+    "DIMENSIONS",
+    "ENTITIES",
+    "FORECAST_METHODS",
+    "GRAINS",
+    "KPIS",
+    "ORG_METHODS",
+    "SERIES_METHODS",
+    "TIME_METHODS",
+]
+
+#: Forecast methods (forecast/compute.py ``METHODS``, forecast/series.py ``METHODS``; issue #20).
+FORECAST_METHODS: tuple[str, ...] = ("landing", "stage_weighted", "last_year_growth")
+SERIES_METHODS: tuple[str, ...] = ("auto", "seasonal_naive", "ets", "arima", "theta")
 
 #: ``salesops alerts`` choices (alerts/rules.py, notify/channels.py).
 ALERT_STATES: tuple[str, ...] = ("active", "snoozed", "acknowledged", "all")

@@ -990,6 +990,61 @@ class AlertRun(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+# --------------------------------------------------------------------------- forecasts (issue #20)
+
+
+class ForecastSnapshot(Base):
+    """A frozen system forecast: stored when made, scored (``actual``) once its period ends.
+
+    ``kind`` is ``landing`` (a period's landing forecast) or ``series`` (one period of a
+    time-series forecast); ``series_key`` names the series (``region=East``), empty for the
+    scope's total. Forecasts are estimates, kept as floating point, not as exact money."""
+
+    __tablename__ = "forecast_snapshot"
+    id: Mapped[int] = _pk("forecast_snapshot")
+    made_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))  # landing | series
+    method: Mapped[str] = mapped_column(String(40))
+    metric: Mapped[str] = mapped_column(String(60))
+    period_grain: Mapped[str] = mapped_column(String(10))  # year | quarter | month | week
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    scope_kind: Mapped[str] = mapped_column(String(20), default="all")  # all | org_unit | rep
+    org_unit_id: Mapped[int | None] = _fk("org_unit")
+    rep_id: Mapped[int | None] = _fk("rep")
+    series_key: Mapped[str] = mapped_column(String(300), default="")
+    expected: Mapped[float] = mapped_column(Double)
+    low: Mapped[float | None] = mapped_column(Double)
+    high: Mapped[float | None] = mapped_column(Double)
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON
+    made_by: Mapped[str | None] = mapped_column(String(100))
+    actual: Mapped[float | None] = mapped_column(Double)
+    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ForecastCall(Base):
+    """A forecast call: a rep's commit and best case for a period (``kind`` submitted), or a
+    manager's adjustment of a rep's call or of their team's roll-up (``kind`` adjusted). Rows
+    are never changed: the latest row per period and rep (or org unit) is the call."""
+
+    __tablename__ = "forecast_call"
+    id: Mapped[int] = _pk("forecast_call")
+    period_grain: Mapped[str] = mapped_column(String(10))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    rep_id: Mapped[int | None] = _fk("rep")
+    org_unit_id: Mapped[int | None] = _fk("org_unit")
+    kind: Mapped[str] = mapped_column(String(20), default="submitted")  # submitted | adjusted
+    commit_amount: Mapped[Decimal] = mapped_column(MONEY)
+    best_case_amount: Mapped[Decimal] = mapped_column(MONEY)
+    note: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = _fk("app_user")
+    made_by: Mapped[str | None] = mapped_column(String(100))
+    made_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actual: Mapped[Decimal | None] = mapped_column(MONEY)
+    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 # Indexes that serve the time-filtered scans of the metrics engine on PostgreSQL.
 _pg_index("ix_order_line_order_date", OrderLine.order_date)
 _pg_index("ix_order_line_order_id", OrderLine.order_id)

@@ -60,6 +60,7 @@ NAV = (
     ("customers", "/customers", "Customers", (P.VIEW_BOARD,)),
     ("tasks", "/tasks", "Follow-up tasks", (P.VIEW_BOARD,)),
     ("alerts", "/alerts", "Alerts", (P.VIEW_BOARD,)),
+    ("forecast", "/forecast", "Forecast", (P.VIEW_BOARD,)),  # issue #20
     ("wall", "/wall", "Wall screen", (P.VIEW_WALL,)),
     ("data", "/data", "Data", (P.IMPORT_DATA,)),
     ("admin", "/admin/users", "Admin", (P.MANAGE_USERS,)),
@@ -131,7 +132,7 @@ def shell(request: Request, filters: BoardFilters | None, current: str) -> dict[
             continue
         if any(item["id"] == pid for item in nav):
             continue  # one entry per page (admin: the first admin page this user may open)
-        board_page = pid not in ("data", "targets", "admin", "tasks")
+        board_page = pid not in ("data", "targets", "admin", "tasks", "forecast")
         nav.append(
             {
                 "id": pid,
