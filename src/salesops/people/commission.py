@@ -154,7 +154,7 @@ def _line(credit: Credit, portion: Decimal, tier: str, rate: Decimal) -> Line:
         source_id=credit.source_id,
         reference=credit.reference,
         amount=money(portion * rate),
-        credit=portion,
+        credit=money(portion),
         share=credit.share,
         tier=tier,
         rate=rate,
@@ -169,7 +169,7 @@ def _capped(lines: list[Line], cap: Decimal | None) -> list[Line]:
     out: list[Line] = []
     paid = Decimal(0)
     for line in lines:
-        room = max(cap - paid, Decimal(0))
+        room = money(max(cap - paid, Decimal(0)))
         if line.amount > room:
             line = Line(**{**line.__dict__, "amount": room, "tier": f"{line.tier} (capped)"})
         paid += line.amount
