@@ -27,6 +27,12 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # users, roles, other users' tokens
     VIEW_AUDIT = "view_audit"
     BACKUP = "backup"  # take a backup through the running board (admin)
+    # issue #27: people and performance
+    VIEW_COMMISSION = "view_commission"  # commission statements of reps in scope (a rep: own)
+    MANAGE_INCENTIVES = "manage_incentives"  # incentive plans, deal splits, closing statements
+    RATE_REPS = "rate_reps"  # scorecard ratings and coaching entries for reps in scope
+    PROPOSE_TARGETS = "propose_targets"  # propose next period's target (accepting: EDIT_TARGETS)
+    MANAGE_SCORECARDS = "manage_scorecards"  # define scorecards and their items
 
 
 P = Permission
@@ -52,6 +58,24 @@ ROLES: dict[str, frozenset[Permission]] = {
     "viewer": frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS}),
 }
 
+# issue #27: people and performance. Commission statements are seen by the rep, their
+# managers and finance only (VIEW_COMMISSION within the data scope); a viewer or ops user
+# never sees them.
+ROLES["admin"] = frozenset(Permission)
+ROLES["ops"] = ROLES["ops"] | {P.MANAGE_SCORECARDS}
+ROLES["manager"] = ROLES["manager"] | {P.VIEW_COMMISSION, P.RATE_REPS, P.PROPOSE_TARGETS}
+ROLES["rep"] = ROLES["rep"] | {P.VIEW_COMMISSION, P.PROPOSE_TARGETS}
+ROLES["finance"] = frozenset(
+    {
+        P.SIGNED_IN,
+        P.VIEW_BOARD,
+        P.VIEW_WALL,
+        P.EXPORT_RECORDS,
+        P.VIEW_COMMISSION,
+        P.MANAGE_INCENTIVES,
+    }
+)
+
 #: What each role is for, shown by ``salesops users`` and the admin page.
 ROLE_HELP = {
     "admin": "users, settings and everything else",
@@ -59,10 +83,13 @@ ROLE_HELP = {
     "manager": "their org subtree: its numbers, records and targets",
     "rep": "their own customers, deals, orders and numbers",
     "viewer": "read-only, in a fixed scope (finance, executives, a meeting-room screen)",
+    "finance": "commission: incentive plans, every statement in scope, closing them as paid",
 }
 
 #: Permissions a read-only API token keeps (a token never has more than its user).
-READ_ONLY = frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS, P.VIEW_AUDIT})
+READ_ONLY = frozenset(
+    {P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS, P.VIEW_AUDIT, P.VIEW_COMMISSION}
+)
 
 #: What a wall link may do: look at the wall, nothing else.
 WALL_ONLY = frozenset({P.VIEW_WALL})

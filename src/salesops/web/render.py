@@ -41,6 +41,7 @@ templates.env.globals["ROLE_LABELS"] = {
     "manager": "Manager",
     "rep": "Sales rep",
     "viewer": "Viewer",
+    "finance": "Finance",
 }
 templates.env.globals["STATE_LABELS"] = {
     "active": "Active",
