@@ -100,7 +100,7 @@ def test_split_credits_each_rep_their_share(db: Db, world: dict[str, int]) -> No
 
 
 def test_split_shares_must_add_up(db: Db, world: dict[str, int]) -> None:
-    with pytest.raises(st.PeopleError, match="add up to 0.9"):
+    with pytest.raises(st.PeopleError, match=r"add up to 0\.9"):
         st.set_split(
             db.engine,
             {world["rep:Ann"]: Decimal("0.5"), world["rep:Bob"]: Decimal("0.4")},

@@ -66,7 +66,9 @@ def build(engine: Engine) -> dict[str, int]:
         _add(s, acme)
         product = {"Widget": widget, "Cloud": cloud}
 
-        def line(no: str, day: str, rep: str, prod: str, amount: int, status: str = "normal"):  # type: ignore[no-untyped-def]  # noqa: E501
+        def line(
+            no: str, day: str, rep: str, prod: str, amount: int, status: str = "normal"
+        ) -> OrderLine:
             return OrderLine(
                 order_no=no, line_no=1, order_date=D(day), customer_id=acme.id,
                 rep_id=reps[rep].id, product_id=product[prod].id, region_id=region.id,
