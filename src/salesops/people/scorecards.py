@@ -404,7 +404,7 @@ def compute(
                 )
             )
         }
-        targets = {
+        targets: dict[tuple[str | None, int], Decimal | None] = {
             (item.metric, r.id): rep_target(conn, item.metric, r.id, period)
             for item in card.items
             if item.metric and item.scoring == "target"

@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
@@ -324,10 +324,11 @@ def rep_target(conn: Connection, metric: str, rep_id: int, period: Period) -> De
     ).scalar()
     if exact is not None:
         return Decimal(exact)
-    for grain in ("quarter", "month"):
+    grains: tuple[Literal["quarter", "month"], ...] = ("quarter", "month")
+    for grain in grains:
         if grain == period.grain or (period.grain == "month"):
             continue
-        parts = [p.start for p in period.split(grain)]  # type: ignore[arg-type]
+        parts = [p.start for p in period.split(grain)]
         rows = conn.execute(
             select(func.count(), func.sum(Target.value)).where(
                 Target.scope_kind == "rep",
