@@ -13,6 +13,7 @@ from salesops.api.deps import EngineDep, Require
 from salesops.api.errors import AUTH
 from salesops.api.metrics import router as metrics_router
 from salesops.api.panels import router as panels_router
+from salesops.api.people import router as people_router
 from salesops.api.targets import router as targets_router
 from salesops.auth.roles import Permission as P
 from salesops.db.derived import data_version
@@ -67,4 +68,5 @@ router.include_router(panels_router, responses=AUTH)
 router.include_router(analysis_router, responses=AUTH)
 router.include_router(targets_router, responses=AUTH)
 router.include_router(metrics_router, responses=AUTH)
+router.include_router(people_router, responses=AUTH)  # issue #27
 router.include_router(backups_router)
