@@ -18,6 +18,7 @@ from salesops.auth.roles import Permission
 from salesops.db.engine import make_engine
 from salesops.web.auth_pages import router as auth_pages_router
 from salesops.web.pages import router as pages_router
+from salesops.web.people_page import router as people_pages_router
 from salesops.web.security import SecurityHeaders
 from salesops.web.targets_page import router as targets_pages_router
 
@@ -83,6 +84,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(auth_pages_router)
     app.include_router(pages_router)
     app.include_router(targets_pages_router)
+    app.include_router(people_pages_router)  # issue #27
 
     @app.get("/api/docs", include_in_schema=False, dependencies=[Require(Permission.PUBLIC)])
     def api_docs() -> HTMLResponse:

@@ -14,6 +14,12 @@ from salesops.people.scorecards import Scores
 from salesops.people.statements import StatementView
 
 Translate = Callable[[str], str]
+KIND_LABELS = {
+    "commission": "Commission",
+    "spiff": "SPIFF",
+    "bonus": "Bonus",
+    "clawback": "Clawback",
+}
 MONEY = "#,##0.0000"
 
 
@@ -69,7 +75,7 @@ def statement_xlsx(view: StatementView, t: Translate) -> bytes:
                 ws,
                 [
                     i,
-                    t(ln.kind),
+                    t(KIND_LABELS[ln.kind]),
                     ln.source,
                     ln.reference,
                     ln.day,

@@ -40,7 +40,7 @@ from salesops.targets.tree import load_targets
 NewsKind = Literal["deal", "target", "record"]
 GRAINS: tuple[Literal["month", "quarter"], ...] = ("month", "quarter")
 #: Most items of each kind on the ticker.
-PER_KIND = 5
+PER_KIND = 3
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class News:
     customer: str | None = None
     period: str | None = None
     previous: Decimal | None = None  # a record: the best before
+    company: bool = False  # a record of the whole company (else of one rep)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -163,7 +164,17 @@ def _records(
     if len(series) >= 4 and series[-1][0] == label:
         best_before = max(v for _, v in series[:-1])
         if series[-1][1] > best_before:
-            out.append(News("record", end, series[-1][1], None, period=label, previous=best_before))
+            out.append(
+                News(
+                    "record",
+                    end,
+                    series[-1][1],
+                    None,
+                    period=label,
+                    previous=best_before,
+                    company=True,
+                )
+            )
     by_rep = query_rows(
         engine, MetricQuery(metric="revenue", by=("rep",), grain="month", end=end), FULL_SCOPE
     )

@@ -19,6 +19,7 @@ from salesops.web.i18n import translate
 from salesops.web.options import KIND_LABELS, announcements, filter_options
 from salesops.web.panels import build_page, pages
 from salesops.web.panels.base import PageSpec
+from salesops.web.people_panels import good_news_items
 from salesops.web.render import (
     JS_TEXT,
     board_json,
@@ -61,7 +62,9 @@ def render_board_page(
         panels_by_id={p["id"]: p for p in data["panels"]},
         board_json=board_json(data),
         error=translate(locale, error.message, **error.params) if error else None,
-        announcements=_announcements(engine, filters, locale) if spec.id == "overview" else [],
+        announcements=_announcements(engine, filters, locale, scope)
+        if spec.id == "overview"
+        else [],
     )
     response = render(request, "board/page.html", status_code=400 if error else 200, **context)
     if not error and warmup.enabled() and warmup.claim(board):
@@ -70,11 +73,14 @@ def render_board_page(
     return response
 
 
-def _announcements(engine: Any, filters: BoardFilters, locale: str) -> list[dict[str, str]]:
+def _announcements(
+    engine: Any, filters: BoardFilters, locale: str, scope: Any
+) -> list[dict[str, str]]:
     items = announcements(engine, filters.today, locale)
     for item in items:
         item["kind_label"] = translate(locale, KIND_LABELS.get(item["kind"], "News"))
-    return items
+    # issue #27: 喜报 first (names only in the viewer's scope)
+    return good_news_items(engine, scope, filters.today, locale) + items
 
 
 @router.get("/", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)

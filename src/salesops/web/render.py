@@ -58,6 +58,7 @@ NAV = (
     ("orders", "/orders", "Orders & revenue", (P.VIEW_BOARD,)),
     ("pipeline", "/pipeline", "Pipeline", (P.VIEW_BOARD,)),
     ("team", "/team", "Team performance", (P.VIEW_BOARD,)),
+    ("people", "/people", "People", (P.VIEW_BOARD,)),  # issue #27
     ("customers", "/customers", "Customers", (P.VIEW_BOARD,)),
     ("wall", "/wall", "Wall screen", (P.VIEW_WALL,)),
     ("data", "/data", "Data", (P.IMPORT_DATA,)),
@@ -130,7 +131,7 @@ def shell(request: Request, filters: BoardFilters | None, current: str) -> dict[
             continue
         if any(item["id"] == pid for item in nav):
             continue  # one entry per page (admin: the first admin page this user may open)
-        board_page = pid not in ("data", "targets", "admin")
+        board_page = pid not in ("data", "targets", "admin", "people")
         nav.append(
             {
                 "id": pid,

@@ -20,6 +20,7 @@ from salesops.web.i18n import translate
 from salesops.web.options import KIND_LABELS, announcements
 from salesops.web.panels import PAGE_WORKERS, build_cards, pages
 from salesops.web.panels.base import build_or_defer
+from salesops.web.people_panels import good_news_items
 from salesops.web.render import board_json, render, request_filters, request_locale
 
 router = APIRouter(include_in_schema=False)
@@ -128,6 +129,8 @@ def wall(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
     items = announcements(engine, filters.today, locale)
     for item in items:
         item["kind_label"] = translate(locale, KIND_LABELS.get(item["kind"], "News"))
+    # issue #27: 喜报 on the ticker, names only in the wall's scope
+    items = good_news_items(engine, scope, filters.today, locale) + items
     return render(
         request,
         "board/wall.html",
