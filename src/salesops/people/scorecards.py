@@ -185,7 +185,8 @@ class Item:
     target: Decimal | None
 
     def label(self, locale: str) -> str:
-        if self.metric and not (self.label_zh if locale.startswith("zh") else self.label_en):
+        own = self.label_zh if locale.startswith("zh") else self.label_en
+        if self.metric and (not own or own == self.code):  # no label of its own: the KPI's
             kpi = catalog.get(self.metric)
             return kpi.name_zh if locale.startswith("zh") else kpi.name_en
         if locale.startswith("zh") and self.label_zh:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -44,6 +45,7 @@ def render_board_page(
     *,
     nav: str | None = None,
     title: str | None = None,
+    links: list[tuple[str, str]] | None = None,
 ) -> HTMLResponse:
     """A board page: filters from the URL, cards and panels from the engine."""
     locale = request_locale(request)
@@ -62,6 +64,7 @@ def render_board_page(
         panels_by_id={p["id"]: p for p in data["panels"]},
         board_json=board_json(data),
         error=translate(locale, error.message, **error.params) if error else None,
+        page_links=links or [],
         announcements=_announcements(engine, filters, locale, scope)
         if spec.id == "overview"
         else [],
@@ -115,7 +118,21 @@ def rep_detail(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResp
     if not rep:
         return render_board_page(request, engine, scope, pages()["team"])
     title = translate(locale, "Sales rep: {name}", name=rep)
-    return render_board_page(request, engine, scope, pages()["rep"], nav="team", title=title)
+    response = render_board_page(
+        request,
+        engine,
+        scope,
+        pages()["rep"],
+        nav="team",
+        title=title,
+        links=[  # issue #27: the rep's statement, ratings and coaching
+            (
+                "/people?" + urlencode({"rep": rep}),
+                translate(locale, "Commission statement, ratings and coaching"),
+            )
+        ],
+    )
+    return response
 
 
 @router.get("/customers", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)

@@ -24,7 +24,7 @@ from salesops.api.deps import ActorDep, EngineDep, Require, ScopeDep
 from salesops.auth.principal import Principal
 from salesops.auth.roles import Permission as P
 from salesops.db.schema import OrgUnit, Rep
-from salesops.metrics import dimensions
+from salesops.metrics import catalog, dimensions
 from salesops.metrics.scope import Scope, visible_reps
 from salesops.people import coaching, proposals, scorecards
 from salesops.people import statements as st
@@ -172,6 +172,12 @@ def _open_deals(engine: Any, rep_id: int, scope: Scope, locale: str) -> list[dic
         ]
 
 
+def _part_value(value: Decimal | None, unit: str, locale: str) -> str:
+    if value is None:
+        return ""
+    return format_value(float(value), unit, locale, full=unit == "money")
+
+
 def _scorecard(
     engine: Any, scope: Scope, rep_id: int, period: Period, locale: str
 ) -> dict[str, Any] | None:
@@ -186,6 +192,7 @@ def _scorecard(
         engine, chosen, Scope.single_rep(rep_id), code=card.code, locale=locale
     )
     mine = next((r for r in found.reps if r.rep_id == rep_id), None)
+    units = {i.code: str(catalog.get(i.metric).unit) for i in card.items if i.metric}
     return {
         "card": card,
         "period": chosen.label(),
@@ -195,9 +202,9 @@ def _scorecard(
                 "code": p.code,
                 "label": p.label,
                 "kind": p.kind,
-                "weight": f"{p.weight:g}",
-                "value": "" if p.value is None else f"{p.value:g}",
-                "against": "" if p.against is None else f"{p.against:g}",
+                "weight": format_value(float(p.weight), "ratio", locale),
+                "value": _part_value(p.value, units.get(p.code, "score"), locale),
+                "against": _part_value(p.against, units.get(p.code, "score"), locale),
                 "score": "" if p.score is None else f"{p.score:.1f}",
                 "comment": p.comment or "",
             }
@@ -257,7 +264,7 @@ def people_page(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLRes
         reps=reps,
         rep=rep,
         period=period.label(),
-        periods=_periods(today),
+        periods=sorted({*_periods(today), period.label()}),
         statement=statement,
         card=card,
         log=[{**e.to_dict(), "kind_label": t(coaching.KIND_LABELS[e.kind])} for e in log],

@@ -148,10 +148,9 @@ def honour_roll_panel(board: Board) -> Panel:
             ("people_honours", period, board.scope.cache_key()),
             lambda: recognition.honour_roll(board.engine, period, board.scope, code=card.code),
         )
-        medals = {1: "🥇", 2: "🥈", 3: "🥉"}
         rows = [
             {
-                "rank": medals.get(h.rank, str(h.rank)),
+                "rank": h.rank,
                 "rep": h.rep or board.t("A colleague"),
                 "team": h.team or "",
                 "score": float(h.score),
