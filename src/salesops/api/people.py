@@ -24,6 +24,7 @@ from salesops.auth.roles import Permission as P
 from salesops.config import local_today
 from salesops.people import coaching, proposals, recognition, scorecards
 from salesops.people import statements as st
+from salesops.people.export import plain as _plain
 from salesops.people.export import scorecard_xlsx, statement_xlsx
 from salesops.people.plans import PlanError, load_yaml, parse_rules
 from salesops.targets.calendar import Period, PeriodError, parse_period
@@ -33,18 +34,6 @@ router = APIRouter(prefix="/people", tags=["people"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RepQ = Annotated[int, Query(ge=1, le=2_147_483_647, description="the rep's id")]
 PeriodQ = Annotated[str, Query(description="2026-Q1 / 2026-03 / 2026", max_length=20)]
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def _period(text: str) -> Period:

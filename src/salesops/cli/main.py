@@ -17,6 +17,7 @@ from salesops.cli import (
     data_cmds,
     demo_cmds,
     metric_cmds,
+    people_cmds,
     server_cmds,
     targets_cmds,
     web_cmds,
@@ -40,6 +41,7 @@ targets_cmds.register(app)
 check_cmds.register(app)
 auth_cmds.register(app)
 backup_cmds.register(app)
+people_cmds.register(app)  # issue #27
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -90,4 +90,20 @@ TIME_METHODS: tuple[str, ...] = ("even", "calendar_days", "working_days", "seaso
 ORG_METHODS: tuple[str, ...] = ("even", "weights", "share")
 BASES: tuple[str, ...] = ("calendar", "working")
 
-__all__ = ["BASES", "DIMENSIONS", "ENTITIES", "GRAINS", "KPIS", "ORG_METHODS", "TIME_METHODS"]
+#: issue #27: ``salesops people`` — plan bases (people/plans.py) and output formats.
+PLAN_BASES: tuple[str, ...] = ("revenue", "bookings", "collected")
+OUTPUT_FORMATS: tuple[str, ...] = ("table", "json", "csv")
+PEOPLE_COMMANDS: tuple[str, ...] = ("load-plans", "load-scorecard", "statement", "scores")
+
+__all__ = [
+    "BASES",
+    "DIMENSIONS",
+    "ENTITIES",
+    "GRAINS",
+    "KPIS",
+    "ORG_METHODS",
+    "OUTPUT_FORMATS",
+    "PEOPLE_COMMANDS",
+    "PLAN_BASES",
+    "TIME_METHODS",
+]

@@ -23,6 +23,22 @@ KIND_LABELS = {
 MONEY = "#,##0.0000"
 
 
+def plain(value: Any) -> Any:
+    """Decimals as floats and dates as ISO text, recursively: money is a plain JSON number
+    (as everywhere in the API; the four places money is kept survive a float)."""
+    import datetime as dt
+
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
 def _book() -> Any:
     from openpyxl import Workbook
 
