@@ -208,3 +208,23 @@ def test_plan_errors_name_the_field() -> None:
     assert [p.code for p in load_yaml("plans:\n- {code: a, name: A, tiers: [{rate: 0.1}]}")] == [
         "a"
     ]
+
+
+def test_spiff_amount_is_per_order_not_per_line() -> None:
+    import datetime as dt
+
+    from salesops.people.commission import Credit, spiff_lines
+
+    rules = parse_rules(plan(spiffs=[{"product_line": "Cloud", "rate": 0.01, "amount_each": 200}]))
+    day = dt.date(2024, 2, 1)
+    lines = [
+        Credit("order_line", 1, "SO1/1", day, Decimal(1000), product_line="Cloud", group="SO1"),
+        Credit("order_line", 2, "SO1/2", day, Decimal(500), product_line="Cloud", group="SO1"),
+        Credit("order_line", 3, "SO2/1", day, Decimal(100), Decimal("0.5"), "Cloud", group="SO2"),
+    ]
+    # SO1: 1000 x 1 % + 200, its second line 500 x 1 % only; SO2: half of 100 x 1 % + half of 200
+    assert [(ln.reference, ln.amount) for ln in spiff_lines(lines, rules)] == [
+        ("SO1/1", Decimal("210.0000")),
+        ("SO1/2", Decimal("5.0000")),
+        ("SO2/1", Decimal("100.5000")),
+    ]

@@ -81,12 +81,14 @@ def test_scores_parts_and_ranks(db: Db, world: dict[str, int]) -> None:
     got = {r.rep: (r.score, r.rank, r.team_rank) for r in scores.reps}
     # Ann: revenue 14 000 / 10 000 -> 140 capped 120; 1 won deal -> band 80; rated 90:
     #      0.5 x 120 + 0.2 x 80 + 0.3 x 90 = 60 + 16 + 27 = 103
-    # Bob: no revenue target, no won deal: only the rating counts -> 70
-    # Cat: revenue 3000 / 10 000 -> 30, nothing else -> 30
+    # Bob: no revenue target (missing, left out); 0 won deals -> band 0; rated 70:
+    #      (0.2 x 0 + 0.3 x 70) / 0.5 = 21 / 0.5 = 42
+    # Cat: revenue 3000 / 10 000 -> 30; 0 won deals -> 0; not rated (missing):
+    #      (0.5 x 30 + 0.2 x 0) / 0.7 = 15 / 0.7 = 21.428... -> 21.43
     assert got == {
         "Ann": (Decimal("103.00"), 1, 1),
-        "Bob": (Decimal("70.00"), 2, 2),
-        "Cat": (Decimal("30.00"), 3, 1),
+        "Bob": (Decimal("42.00"), 2, 2),
+        "Cat": (Decimal("21.43"), 3, 1),
     }
     ann = next(r for r in scores.reps if r.rep == "Ann")
     assert [(p.code, p.value, p.against, p.score) for p in ann.parts] == [
@@ -95,17 +97,17 @@ def test_scores_parts_and_ranks(db: Db, world: dict[str, int]) -> None:
         ("attitude", Decimal(90), None, Decimal(90)),
     ]
     assert ann.parts[2].comment == "steady"
-    # teams: East (103 + 70) / 2 = 86.5, West 30
+    # teams: East (103 + 42) / 2 = 72.5, West 21.43
     assert [(t.team, t.score, t.rank) for t in scores.teams] == [
-        ("East", Decimal("86.50"), 1),
-        ("West", Decimal("30.00"), 2),
+        ("East", Decimal("72.50"), 1),
+        ("West", Decimal("21.43"), 2),
     ]
 
 
 def test_missing_counts_as_zero_when_the_card_says_so(db: Db, world: dict[str, int]) -> None:
     sc.save_scorecard(db.engine, sc.parse_scorecard({**CARD, "missing": "zero"}), "test")
     got = {r.rep: r.score for r in sc.compute(db.engine, Q1).reps}
-    # Bob: 0.3 x 70 = 21; Cat: 0.5 x 30 = 15 (weights 1.0 in all)
+    # Bob: 0.2 x 0 + 0.3 x 70 = 21; Cat: 0.5 x 30 + 0.2 x 0 = 15 (weights 1.0 in all)
     assert got == {"Ann": Decimal("103.00"), "Bob": Decimal("21.00"), "Cat": Decimal("15.00")}
 
 

@@ -41,12 +41,12 @@ PLAN: dict[str, Any] = {
     "basis": "revenue",
     "target_metric": "revenue",
     "tiers": [
-        {"upto": 1.0, "rate": 0.03, "name": "基础 0-100%"},
-        {"upto": 1.2, "rate": 0.05, "name": "超额 100-120%"},
-        {"rate": 0.08, "name": "加速 >120%"},
+        {"upto": 1.0, "rate": 0.01, "name": "基础 0-100%"},
+        {"upto": 1.2, "rate": 0.015, "name": "超额 100-120%"},
+        {"rate": 0.025, "name": "加速 >120%"},
     ],
-    "cap": 150000,
-    "spiffs": [{"product_line": "软件订阅", "rate": 0.01, "amount_each": 500}],
+    "cap": 300000,
+    "spiffs": [{"product_line": "软件订阅", "rate": 0.005, "amount_each": 200}],
     "bonuses": [
         {"kpi": "collection_rate", "at_least": 0.9, "amount": 3000, "name": "回款率 ≥ 90%"},
         {"kpi": "new_customers", "at_least": 3, "amount": 2000, "name": "新客户 ≥ 3"},

@@ -51,6 +51,11 @@ class Credit:
     share: Decimal = ONE
     product_line: str | None = None
     hypothetical: bool = False  # a what-if deal, not yet won
+    group: str | None = None  # the order (or deal) a line belongs to: SPIFF amounts are per order
+
+    @property
+    def order(self) -> str:
+        return self.group or self.reference
 
     @property
     def credited(self) -> Decimal:
@@ -186,8 +191,8 @@ def spiff_lines(credits: Sequence[Credit], rules: PlanRules) -> list[Line]:
             if (c.product_line or "").casefold() != spiff.product_line.casefold():
                 continue
             amount = money(c.credited * spiff.rate)
-            if spiff.amount_each and c.reference not in seen:
-                seen.add(c.reference)
+            if spiff.amount_each and c.order not in seen:
+                seen.add(c.order)
                 amount += money(spiff.amount_each * c.share)
             if amount:
                 lines.append(

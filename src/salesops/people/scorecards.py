@@ -437,6 +437,8 @@ def _part(
         return Part(item.code, label, "rated", item.weight, score, None, score, comment)
     assert item.metric is not None
     value = values.get(item.metric, {}).get(rep.name)
+    if value is None and catalog.get(item.metric).additive:
+        value = Decimal(0)  # a sum or count without rows is 0 (no won deal), not unknown
     if item.scoring == "bands":
         score = None if value is None else band_score(value, item.bands)
         return Part(item.code, label, "kpi", item.weight, value, None, score)

@@ -235,6 +235,7 @@ def read_credits(engine: Engine, rules: PlanRules, rep_id: int, period: Period) 
                 source="order_line",
                 source_id=int(r["id"]),
                 reference=f"{r['order_no']}/{r['line_no']}",
+                group=str(r["order_no"]),
                 day=r["order_date"],
                 amount=Decimal(r["amount"]),
                 share=_share(shares.get(r["order_no"]), rep_id),

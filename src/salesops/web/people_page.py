@@ -51,7 +51,7 @@ SOURCE_LABELS = {
     "kpi": "KPI",
 }
 STATUS_LABELS = {
-    "open": "Open",
+    "open": "Waiting for a decision",
     "accepted": "Accepted",
     "adjusted": "Adjusted",
     "rejected": "Rejected",
