@@ -125,3 +125,26 @@ def test_good_news_names_only_in_scope(
         ("target", Decimal(12000), None, None),
         ("deal", Decimal(8000), None, None),
     ]
+
+
+def test_the_needs_help_flag_shows_coaching_history(db: Db, world: dict[str, int]) -> None:
+    from salesops.targets.org import TargetScope
+    from salesops.targets.service import set_target
+    from tests.auth_helpers import admin_client
+
+    # Bob: 1000 + 2000 = 3000 against a 10 000 target (30 %); Ann 12 000 (120 %) to 03-10:
+    # team average 75 %, Bob under half of it
+    set_target(db.engine, "revenue", Q1, TargetScope("rep", rep_id=world["rep:Bob"]), "10000")
+    coaching.add_entry(db.engine, world["rep:Bob"], "training", dt.date(2024, 2, 3),
+                       "Negotiation basics", "mgr")  # fmt: skip
+    panel = (
+        admin_client(db.engine)
+        .get(
+            "/api/v1/panels/team/rep_flags",
+            params={"period": "quarter", "asof": "2024-03-10", "lang": "en"},
+        )
+        .json()
+    )
+    rows = {r["cells"][0]: r["cells"] for r in panel["table"]["rows"]}
+    assert rows["Bob"][2] == "Target attainment"
+    assert rows["Bob"][-1] == "02-03 Training: Negotiation basics"

@@ -65,9 +65,7 @@ def render_board_page(
         board_json=board_json(data),
         error=translate(locale, error.message, **error.params) if error else None,
         page_links=links or [],
-        announcements=_announcements(engine, filters, locale, scope)
-        if spec.id == "overview"
-        else [],
+        announcements=_announcements(board, filters, locale) if spec.id == "overview" else [],
     )
     response = render(request, "board/page.html", status_code=400 if error else 200, **context)
     if not error and warmup.enabled() and warmup.claim(board):
@@ -76,14 +74,12 @@ def render_board_page(
     return response
 
 
-def _announcements(
-    engine: Any, filters: BoardFilters, locale: str, scope: Any
-) -> list[dict[str, str]]:
-    items = announcements(engine, filters.today, locale)
+def _announcements(board: Board, filters: BoardFilters, locale: str) -> list[dict[str, str]]:
+    items = announcements(board.engine, filters.today, locale)
     for item in items:
         item["kind_label"] = translate(locale, KIND_LABELS.get(item["kind"], "News"))
     # issue #27: 喜报 first (names only in the viewer's scope)
-    return good_news_items(engine, scope, filters.today, locale) + items
+    return good_news_items(board) + items
 
 
 @router.get("/", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)

@@ -299,22 +299,24 @@ def coaching_history(board: Board, rep_ids: list[int]) -> dict[int, str]:
     return {k: "; ".join(v) for k, v in out.items()}
 
 
-def good_news_items(engine: Any, scope: Scope, today: Any, locale: str) -> list[dict[str, str]]:
-    """喜报 for the overview's banner and the wall's ticker, in the viewer's language; names
-    only where the viewer's scope allows (see :mod:`salesops.people.recognition`)."""
+def good_news_items(board: Board) -> list[dict[str, str]]:
+    """喜报 for the overview's banner and the wall's ticker, in the board's language; names
+    only where the board's scope allows (see :mod:`salesops.people.recognition`). Cached per
+    data version, scope and filters, as panels are (the wall warms it)."""
     from salesops.web.formatting import format_value
-    from salesops.web.i18n import translate
 
-    def t(message: str, **params: object) -> str:
-        return translate(locale, message, **params)
+    t = board.t
 
     def money(value: Any) -> str:
-        return format_value(None if value is None else float(value), "money", locale)
+        return format_value(None if value is None else float(value), "money", board.locale)
 
-    try:
-        news = recognition.good_news(engine, scope, today)
-    except (PeopleError, ValueError, LookupError):
-        return []
+    def compute() -> list[recognition.News]:
+        try:
+            return recognition.good_news(board.engine, board.scope, board.filters.today)
+        except (PeopleError, ValueError, LookupError):
+            return []
+
+    news = board.cached(("good_news",), compute)
     items = []
     for n in news:
         if n.kind == "deal":

@@ -87,6 +87,8 @@ def build_slides(
             ]
             for page_id, _, layout in SLIDES
         }
+        # issue #27: the ticker's good news, so a warmed wall is served from the cache
+        news = pool.submit(good_news_items, boards["overview"])
         slides: list[dict[str, Any]] = []
         panels: list[dict[str, Any]] = []
         refresh_pages = []
@@ -103,6 +105,7 @@ def build_slides(
             refresh_pages.append(
                 {"page": page_id, "panels": [pid for pid, _ in layout], "cards": list(card_ids)}
             )
+        news.result()
     return slides, panels, refresh_pages
 
 
@@ -130,7 +133,8 @@ def wall(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLResponse:
     for item in items:
         item["kind_label"] = translate(locale, KIND_LABELS.get(item["kind"], "News"))
     # issue #27: 喜报 on the ticker, names only in the wall's scope
-    items = good_news_items(engine, scope, filters.today, locale) + items
+    overview = Board(engine=engine, scope=scope, filters=filters, locale=locale, page="overview")
+    items = good_news_items(overview) + items
     return render(
         request,
         "board/wall.html",
