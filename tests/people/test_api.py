@@ -103,3 +103,19 @@ def test_ratings_proposals_and_coaching(db: Db, world: dict[str, int]) -> None:
     assert rep.post("/api/v1/people/coaching", json=entry).status_code == 403
     assert mgr.post("/api/v1/people/coaching", json=entry).status_code == 201
     assert [e["title"] for e in rep.get("/api/v1/people/coaching").json()] == ["Review"]
+
+
+def test_every_statement_in_scope_without_a_rep(db: Db, world: dict[str, int]) -> None:
+    url = "/api/v1/people/statements?period=2024-Q1"
+    body = client(db, "fin", "finance").get(url).json()
+    # Ann 560 (see above); Bob B1 1000 + S6 2000 at 3 % (no target) = 90; Cat 3000 at 3 % = 90
+    assert [(s["rep"], s["total"]) for s in body["statements"]] == [
+        ("Ann", 560.0),
+        ("Bob", 90.0),
+        ("Cat", 90.0),
+    ]
+    east = client(db, "mgr", "manager", org_unit="east").get(url).json()
+    assert [s["rep"] for s in east["statements"]] == ["Ann", "Bob"]
+    xlsx = client(db, "fin", "finance").get("/api/v1/people/statements.xlsx?period=2024-Q1")
+    ws = load_workbook(io.BytesIO(xlsx.content)).active
+    assert [r[0] for r in ws.iter_rows(min_row=2, values_only=True)] == ["Ann", "Bob", "Cat"]

@@ -25,7 +25,7 @@ from salesops.config import local_today
 from salesops.people import coaching, proposals, recognition, scorecards
 from salesops.people import statements as st
 from salesops.people.export import plain as _plain
-from salesops.people.export import scorecard_xlsx, statement_xlsx
+from salesops.people.export import scorecard_xlsx, statement_xlsx, summary_xlsx
 from salesops.people.plans import PlanError, load_yaml, parse_rules
 from salesops.targets.calendar import Period, PeriodError, parse_period
 
@@ -93,6 +93,17 @@ def save_plans_route(
 # ------------------------------------------------------------------------------- statements
 
 
+RepOptional = Annotated[
+    int | None, Query(ge=1, le=2_147_483_647, description="the rep's id (none: every rep)")
+]
+
+
+def _summary_row(view: st.StatementView) -> dict[str, Any]:
+    data = view.to_dict()
+    data.pop("lines")
+    return _plain(data)
+
+
 def _view(
     engine: Any, scope: Any, rep: int, plan: str | None, period: str | None, what_if: list[int]
 ) -> st.StatementView:
@@ -121,14 +132,18 @@ def _view(
 def statement_route(
     engine: EngineDep,
     scope: ScopeDep,
-    rep: RepQ,
+    rep: RepOptional = None,
     plan: Annotated[str | None, Query(max_length=100)] = None,
     period: Annotated[str | None, Query(max_length=20)] = None,
     what_if: Annotated[list[int], Query(description="open deal ids counted as won")] = [],  # noqa: B006
 ) -> dict[str, Any]:
     """Every line says what it is paid on (order line, deal, payment or KPI), the tier and the
-    rate; ``total`` is the sum of the lines."""
+    rate; ``total`` is the sum of the lines. Without ``rep``: every statement in the caller's
+    scope for the period (no lines), ``{"statements": [...]}``."""
     try:
+        if rep is None:
+            views = st.summary(engine, scope, _period(period) if period else None, local_today())
+            return {"statements": [_summary_row(v) for v in views]}
         view = _view(engine, scope, rep, plan, period, [i for i in what_if if 0 < i < 2**31])
     except _ERRORS as exc:
         raise _bad(exc) from None
@@ -146,13 +161,26 @@ def statement_xlsx_route(
     engine: EngineDep,
     scope: ScopeDep,
     actor: ActorDep,
-    rep: RepQ,
+    rep: RepOptional = None,
     plan: Annotated[str | None, Query(max_length=100)] = None,
     period: Annotated[str | None, Query(max_length=20)] = None,
     lang: Annotated[Literal["zh_CN", "en"], Query()] = "zh_CN",
 ) -> Response:
+    """One rep's statement, line by line; without ``rep``: one row per rep in scope."""
     from salesops.web.i18n import translate
 
+    if rep is None:
+        try:
+            views = st.summary(engine, scope, _period(period) if period else None, local_today())
+        except _ERRORS as exc:
+            raise _bad(exc) from None
+        name = "commission-statements.xlsx"
+        record_now(engine, actor, "commission.export", name, {"reps": len(views)})
+        return Response(
+            summary_xlsx(views, lambda text: translate(lang, text)),
+            media_type=XLSX,
+            headers={"Content-Disposition": _attachment(name)},
+        )
     try:
         view = _view(engine, scope, rep, plan, period, [])
     except _ERRORS as exc:
@@ -234,13 +262,27 @@ def scores_route(
     engine: EngineDep,
     scope: ScopeDep,
     actor: ActorDep,
-    period: PeriodQ,
+    period: Annotated[
+        str | None, Query(max_length=20, description="default: the current one")
+    ] = None,
     code: Annotated[str | None, Query(max_length=100)] = None,
     lang: Annotated[Literal["zh_CN", "en"], Query()] = "en",
     format: Annotated[Literal["json", "xlsx"], Query()] = "json",
 ) -> Any:
+    """Without a scorecard defined: ``{"scorecard": null, "reps": [], "teams": []}``."""
+    from salesops.targets.calendar import period_containing
+
     try:
-        scores = scorecards.compute(engine, _period(period), scope, code=code, locale=lang)
+        card = scorecards.load_scorecard(engine, code)
+    except st.NotVisible:
+        if code:
+            raise HTTPException(404, f"no scorecard {code!r}") from None
+        return {"scorecard": None, "name": None, "period": None, "reps": [], "teams": []}
+    try:
+        chosen = (
+            _period(period) if period else period_containing(local_today(), card.period)  # type: ignore[arg-type]
+        )
+        scores = scorecards.compute(engine, chosen, scope, code=card.code, locale=lang)
     except _ERRORS as exc:
         raise _bad(exc) from None
     if format == "xlsx":

@@ -117,6 +117,23 @@ def statement_xlsx(view: StatementView, t: Translate) -> bytes:
     return _save(wb)
 
 
+def summary_xlsx(views: list[StatementView], t: Translate) -> bytes:
+    """One row per rep: plan, period, credit, target, attainment, total, closed."""
+    wb = _book()
+    ws = wb.active
+    ws.title = t("Commission statement")[:31]
+    ws.append([t("Sales rep"), t("Plan"), t("Period"), t("Credit"), t("Target"),
+               t("Attainment"), t("Total"), t("Status")])  # fmt: skip
+    _bold(ws, 1)
+    for v in views:
+        s = v.statement
+        row = [v.rep, v.plan.rules.code, v.period.label(), s.credit, _num(s.target),
+               None if s.attainment is None else float(s.attainment), s.total,
+               t("Closed (paid)") if v.closed else t("Open (not yet paid)")]  # fmt: skip
+        ws.append(xlsx_row(ws, row))
+    return _save(wb)
+
+
 def scorecard_xlsx(scores: Scores, t: Translate) -> bytes:
     """One row per rep: rank, team, score, then each item's value and score; comments too."""
     wb = _book()

@@ -668,3 +668,31 @@ def set_split(
             f"opportunity:{opportunity_id}" if opportunity_id else f"order:{order_no}",
             {"shares": {str(k): str(v) for k, v in shares.items()}},
         )
+
+
+def summary(
+    engine: Engine, scope: Scope, period: Period | None, today: dt.date
+) -> list[StatementView]:
+    """The statement of every rep in ``scope`` that a plan applies to (its first plan), for
+    ``period`` or the plan's period containing it (None: containing ``today``) — what finance
+    and a manager look over before closing."""
+    stmt = select(Rep.id).where(Rep.org_unit_id.is_not(None)).order_by(Rep.name, Rep.id)
+    reps = visible_reps(scope)
+    if reps is not None:
+        stmt = stmt.where(Rep.id.in_(reps))
+    with engine.connect() as conn:
+        rep_ids = [int(i) for i in conn.execute(stmt).scalars()]
+    from salesops.targets.calendar import period_containing
+
+    out = []
+    for rep_id in rep_ids:
+        plans = plans_for_rep(engine, rep_id)
+        if not plans:
+            continue
+        grain = plans[0].rules.period
+        if period is not None and period.grain == grain:
+            chosen = period
+        else:
+            chosen = period_containing(period.end if period else today, grain)
+        out.append(statement(engine, plans[0].rules.code, rep_id, chosen, scope))
+    return out
