@@ -145,7 +145,9 @@ def _team_names(conn: Connection, org_unit_id: int | None) -> set[str]:
     return names
 
 
-def plans_for_rep(engine: Engine, rep_id: int) -> list[StoredPlan]:
+def plans_for_rep(
+    engine: Engine, rep_id: int, plans: Sequence[StoredPlan] | None = None
+) -> list[StoredPlan]:
     """The active plans that apply to the rep (``applies_to``; empty: everyone)."""
     with engine.connect() as conn:
         rep = conn.execute(select(Rep).where(Rep.id == rep_id)).first()
@@ -153,7 +155,7 @@ def plans_for_rep(engine: Engine, rep_id: int) -> list[StoredPlan]:
             return []
         teams = _team_names(conn, rep.org_unit_id)
     out = []
-    for plan in list_plans(engine):
+    for plan in list_plans(engine) if plans is None else plans:
         scope = plan.rules.applies_to
         if not plan.active:
             continue
@@ -183,14 +185,6 @@ def _shares(conn: Connection, column: Any, keys: Sequence[Any]) -> dict[Any, dic
     return out
 
 
-def _my_splits(conn: Connection, column: Any, rep_id: int) -> list[Any]:
-    return list(
-        conn.execute(
-            select(column).where(DealSplit.rep_id == rep_id, column.is_not(None)).distinct()
-        ).scalars()
-    )
-
-
 def _records(engine: Engine, metric: str, period: Period, scope: Scope, extra: Any = None) -> Any:
     """The engine's records of ``metric`` for the period in ``scope`` (optionally narrowed)."""
     metrics = shared_engine(engine)
@@ -208,19 +202,37 @@ def _product_lines(conn: Connection) -> dict[int, str | None]:
 
 def read_credits(engine: Engine, rules: PlanRules, rep_id: int, period: Period) -> list[Credit]:
     """What the rep is credited with in the period under the plan's basis (module docstring)."""
-    own = Scope.single_rep(rep_id)
+    return read_credits_many(engine, rules, [rep_id], period, Scope.single_rep(rep_id))[rep_id]
+
+
+def _my_splits_many(conn: Connection, column: Any, rep_ids: Sequence[int]) -> list[Any]:
+    return list(
+        conn.execute(
+            select(column)
+            .where(DealSplit.rep_id.in_(list(rep_ids)), column.is_not(None))
+            .distinct()
+        ).scalars()
+    )
+
+
+def read_credits_many(
+    engine: Engine, rules: PlanRules, rep_ids: Sequence[int], period: Period, scope: Scope
+) -> dict[int, list[Credit]]:
+    """Credits of several reps at once: one read of the engine's records in ``scope`` (which
+    must include the reps), plus the split deals or orders they share in from outside it."""
+    wanted = set(rep_ids)
+    out: dict[int, list[Credit]] = {r: [] for r in rep_ids}
+    split_column = DealSplit.opportunity_id if rules.basis == "bookings" else DealSplit.order_no
     with engine.connect() as conn:
         lines_of = _product_lines(conn)
-        if rules.basis == "revenue":
-            mine = _my_splits(conn, DealSplit.order_no, rep_id)
-        elif rules.basis == "bookings":
-            mine = _my_splits(conn, DealSplit.opportunity_id, rep_id)
-        else:
-            mine = _my_splits(conn, DealSplit.order_no, rep_id)
-    if rules.basis == "revenue":
-        rows = _records(engine, "revenue", period, own)
-        seen = {r["id"] for r in rows}
+        mine = _my_splits_many(conn, split_column, rep_ids)
+    if rules.basis == "collected":
+        rows = _paid(engine, period, scope, mine)
+        key, owner = "order_no", "rep_id"
+    elif rules.basis == "revenue":
+        rows = _records(engine, "revenue", period, scope)
         if mine:
+            seen = {r["id"] for r in rows}
             rows += [
                 r
                 for r in _records(
@@ -228,47 +240,66 @@ def read_credits(engine: Engine, rules: PlanRules, rep_id: int, period: Period) 
                 )
                 if r["id"] not in seen
             ]
-        with engine.connect() as conn:
-            shares = _shares(conn, DealSplit.order_no, sorted({r["order_no"] for r in rows}))
-        return [
-            Credit(
-                source="order_line",
-                source_id=int(r["id"]),
-                reference=f"{r['order_no']}/{r['line_no']}",
-                group=str(r["order_no"]),
-                day=r["order_date"],
-                amount=Decimal(r["amount"]),
-                share=_share(shares.get(r["order_no"]), rep_id),
-                product_line=lines_of.get(r["product_id"]) if r.get("product_id") else None,
-            )
-            for r in rows
-            if _share(shares.get(r["order_no"]), rep_id) > 0
-        ]
-    if rules.basis == "bookings":
-        rows = _records(engine, "bookings", period, own)
-        seen = {r["id"] for r in rows}
+        key, owner = "order_no", "rep_id"
+    else:
+        rows = _records(engine, "bookings", period, scope)
         if mine:
+            seen = {r["id"] for r in rows}
             rows += [
                 r
                 for r in _records(engine, "bookings", period, FULL_SCOPE, Opportunity.id.in_(mine))
                 if r["id"] not in seen
             ]
-        with engine.connect() as conn:
-            shares = _shares(conn, DealSplit.opportunity_id, sorted({r["id"] for r in rows}))
-        return [
-            Credit(
-                source="opportunity",
-                source_id=int(r["id"]),
-                reference=str(r.get("name") or r["external_id"]),
-                day=r["closed_on"],
-                amount=Decimal(r["amount"] or 0),
-                share=_share(shares.get(r["id"]), rep_id),
-                product_line=lines_of.get(r["product_id"]) if r.get("product_id") else None,
-            )
-            for r in rows
-            if _share(shares.get(r["id"]), rep_id) > 0
-        ]
-    return _collected(engine, rep_id, period, mine)
+        key, owner = "id", "owner_id"
+    with engine.connect() as conn:
+        shares = _shares(conn, split_column, sorted({r[key] for r in rows if r[key] is not None}))
+    for r in rows:
+        split = shares.get(r[key])
+        takers = (
+            {rep: share for rep, share in split.items() if rep in wanted}
+            if split
+            else ({r[owner]: Decimal(1)} if r[owner] in wanted else {})
+        )
+        for rep, share in takers.items():
+            if share > 0:
+                out[rep].append(_credit(rules, r, share, lines_of))
+    return out
+
+
+def _credit(
+    rules: PlanRules, r: dict[str, Any], share: Decimal, lines_of: dict[int, Any]
+) -> Credit:
+    product = lines_of.get(r["product_id"]) if r.get("product_id") else None
+    if rules.basis == "revenue":
+        return Credit(
+            source="order_line",
+            source_id=int(r["id"]),
+            reference=f"{r['order_no']}/{r['line_no']}",
+            group=str(r["order_no"]),
+            day=r["order_date"],
+            amount=Decimal(r["amount"]),
+            share=share,
+            product_line=product,
+        )
+    if rules.basis == "bookings":
+        return Credit(
+            source="opportunity",
+            source_id=int(r["id"]),
+            reference=str(r.get("name") or r["external_id"]),
+            day=r["closed_on"],
+            amount=Decimal(r["amount"] or 0),
+            share=share,
+            product_line=product,
+        )
+    return Credit(
+        source="payment",
+        source_id=int(r["id"]),
+        reference=str(r["order_no"] or r["external_id"]),
+        group=str(r["order_no"] or r["external_id"]),
+        day=r["paid_date"],
+        amount=Decimal(r["paid_amount"]),
+        share=share,
+    )
 
 
 def _share(shares: dict[int, Decimal] | None, rep_id: int) -> Decimal:
@@ -277,38 +308,27 @@ def _share(shares: dict[int, Decimal] | None, rep_id: int) -> Decimal:
     return shares.get(rep_id, Decimal(0))
 
 
-def _collected(engine: Engine, rep_id: int, period: Period, mine: list[Any]) -> list[Credit]:
+def _paid(engine: Engine, period: Period, scope: Scope, mine: list[Any]) -> list[dict[str, Any]]:
+    """Payments received in the period in ``scope``, and those of the shared orders."""
     p = Payment.__table__
     paid_in = and_(
         p.c.paid_date >= period.start,
         p.c.paid_date <= period.end,
         p.c.paid_amount > 0,
     )
-    own = dimensions.conditions("payment", {}, Scope.single_rep(rep_id), p)
+    own = dimensions.conditions("payment", {}, scope, p)
     with engine.connect() as conn:
-        rows = list(conn.execute(select(p).where(paid_in, *own)).mappings())
+        rows = [dict(r) for r in conn.execute(select(p).where(paid_in, *own)).mappings()]
         if mine:
             seen = {r["id"] for r in rows}
             rows += [
-                r
+                dict(r)
                 for r in conn.execute(select(p).where(paid_in, p.c.order_no.in_(mine))).mappings()
                 if r["id"] not in seen
             ]
-        shares = _shares(
-            conn, DealSplit.order_no, sorted({r["order_no"] for r in rows if r["order_no"]})
-        )
-    return [
-        Credit(
-            source="payment",
-            source_id=int(r["id"]),
-            reference=str(r["order_no"] or r["external_id"]),
-            day=r["paid_date"],
-            amount=Decimal(r["paid_amount"]),
-            share=_share(shares.get(r["order_no"]), rep_id),
-        )
-        for r in rows
-        if _share(shares.get(r["order_no"]), rep_id) > 0
-    ]
+    for r in rows:
+        r.setdefault("product_id", None)
+    return rows
 
 
 def rep_target(conn: Connection, metric: str, rep_id: int, period: Period) -> Decimal | None:
@@ -346,13 +366,31 @@ def rep_target(conn: Connection, metric: str, rep_id: int, period: Period) -> De
 
 def kpi_values(engine: Engine, rules: PlanRules, rep_id: int, period: Period) -> dict[str, Any]:
     """The rep's value of every KPI a bonus of the plan looks at, from the engine."""
-    metrics = shared_engine(engine)
-    out: dict[str, Decimal | None] = {}
-    for kpi in {b.kpi for b in rules.bonuses}:
-        result = metrics.query(
-            MetricQuery(metric=kpi, start=period.start, end=period.end), Scope.single_rep(rep_id)
+    return kpi_values_many(engine, rules, [rep_id], period, Scope.single_rep(rep_id))[rep_id]
+
+
+def kpi_values_many(
+    engine: Engine, rules: PlanRules, rep_ids: Sequence[int], period: Period, scope: Scope
+) -> dict[int, dict[str, Decimal | None]]:
+    """Each rep's value of every KPI a bonus looks at: one engine query by rep per KPI; a sum
+    or count without rows is 0."""
+    from salesops.targets.kpis import query_rows
+
+    out: dict[int, dict[str, Decimal | None]] = {r: {} for r in rep_ids}
+    kpis = sorted({b.kpi for b in rules.bonuses})
+    if not kpis:
+        return out
+    with engine.connect() as conn:
+        names = dict(conn.execute(select(Rep.id, Rep.name).where(Rep.id.in_(list(rep_ids)))).all())
+    for kpi in kpis:
+        rows = query_rows(
+            engine, MetricQuery(metric=kpi, by=("rep",), start=period.start, end=period.end), scope
         )
-        out[kpi] = to_decimal(result.rows[0].get("value")) if result.rows else None
+        by_name = {str(r["rep"]): to_decimal(r.get("value")) for r in rows if r.get("rep")}
+        empty = Decimal(0) if catalog.get(kpi).additive else None
+        for rep_id in rep_ids:
+            value = by_name.get(str(names.get(rep_id)))
+            out[rep_id][kpi] = empty if value is None else value
     return out
 
 
@@ -675,24 +713,46 @@ def summary(
 ) -> list[StatementView]:
     """The statement of every rep in ``scope`` that a plan applies to (its first plan), for
     ``period`` or the plan's period containing it (None: containing ``today``) — what finance
-    and a manager look over before closing."""
-    stmt = select(Rep.id).where(Rep.org_unit_id.is_not(None)).order_by(Rep.name, Rep.id)
+    and a manager look over before closing. Credits and KPI values are read once for all
+    reps of a plan (one engine read, not one per rep)."""
+    from salesops.targets.calendar import period_containing
+
+    stmt = select(Rep.id, Rep.name).where(Rep.org_unit_id.is_not(None)).order_by(Rep.name, Rep.id)
     reps = visible_reps(scope)
     if reps is not None:
         stmt = stmt.where(Rep.id.in_(reps))
     with engine.connect() as conn:
-        rep_ids = [int(i) for i in conn.execute(stmt).scalars()]
-    from salesops.targets.calendar import period_containing
-
-    out = []
-    for rep_id in rep_ids:
-        plans = plans_for_rep(engine, rep_id)
-        if not plans:
+        rep_rows = [(int(i), str(n)) for i, n in conn.execute(stmt)]
+    plans = list_plans(engine)
+    groups: dict[tuple[str, Period], list[tuple[int, str]]] = {}
+    by_code = {p.rules.code: p for p in plans}
+    for rep_id, name in rep_rows:
+        found = plans_for_rep(engine, rep_id, plans)
+        if not found:
             continue
-        grain = plans[0].rules.period
+        grain = found[0].rules.period
         if period is not None and period.grain == grain:
             chosen = period
         else:
             chosen = period_containing(period.end if period else today, grain)
-        out.append(statement(engine, plans[0].rules.code, rep_id, chosen, scope))
-    return out
+        groups.setdefault((found[0].rules.code, chosen), []).append((rep_id, name))
+    views: list[StatementView] = []
+    for (code, chosen), members in groups.items():
+        plan = by_code[code]
+        ids = [r for r, _ in members]
+        credits = read_credits_many(engine, plan.rules, ids, chosen, scope)
+        kpis = kpi_values_many(engine, plan.rules, ids, chosen, scope)
+        with engine.connect() as conn:
+            for rep_id, name in members:
+                closed = _closed(conn, plan.id, rep_id, chosen)
+                if closed is not None:
+                    views.append(_stored_view(conn, plan, rep_id, name, chosen, closed))
+                    continue
+                target = rep_target(conn, plan.rules.attainment_metric, rep_id, chosen)
+                claw = _clawbacks(conn, plan.id, rep_id, chosen) if plan.rules.clawback else []
+                built = commission.build(
+                    credits[rep_id], plan.rules, target, kpi_values=kpis[rep_id], clawbacks=claw
+                )
+                views.append(StatementView(plan, rep_id, name, chosen, built))
+    order = {rep_id: i for i, (rep_id, _) in enumerate(rep_rows)}
+    return sorted(views, key=lambda v: order[v.rep_id])
