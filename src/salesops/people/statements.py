@@ -146,14 +146,23 @@ def _team_names(conn: Connection, org_unit_id: int | None) -> set[str]:
 
 
 def plans_for_rep(
-    engine: Engine, rep_id: int, plans: Sequence[StoredPlan] | None = None
+    engine: Engine,
+    rep_id: int,
+    plans: Sequence[StoredPlan] | None = None,
+    *,
+    team_names: dict[int | None, set[str]] | None = None,
 ) -> list[StoredPlan]:
     """The active plans that apply to the rep (``applies_to``; empty: everyone)."""
     with engine.connect() as conn:
         rep = conn.execute(select(Rep).where(Rep.id == rep_id)).first()
         if rep is None:
             return []
-        teams = _team_names(conn, rep.org_unit_id)
+        if team_names is not None and rep.org_unit_id in team_names:
+            teams = team_names[rep.org_unit_id]
+        else:
+            teams = _team_names(conn, rep.org_unit_id)
+            if team_names is not None:
+                team_names[rep.org_unit_id] = teams
     out = []
     for plan in list_plans(engine) if plans is None else plans:
         scope = plan.rules.applies_to
@@ -174,14 +183,17 @@ def plans_for_rep(
 
 
 def _shares(conn: Connection, column: Any, keys: Sequence[Any]) -> dict[Any, dict[int, Decimal]]:
-    """Split shares of the given deals or orders: key -> {rep id: share}."""
+    """Split shares of the given deals or orders: key -> {rep id: share}. The split table is
+    small: it is read whole rather than probed with every key of a big period."""
     out: dict[Any, dict[int, Decimal]] = {}
     if not keys:
         return out
+    wanted = set(keys)
     for key, rep_id, share in conn.execute(
-        select(column, DealSplit.rep_id, DealSplit.share).where(column.in_(list(keys)))
+        select(column, DealSplit.rep_id, DealSplit.share).where(column.is_not(None))
     ):
-        out.setdefault(key, {})[int(rep_id)] = Decimal(share)
+        if key in wanted:
+            out.setdefault(key, {})[int(rep_id)] = Decimal(share)
     return out
 
 
@@ -726,8 +738,9 @@ def summary(
     plans = list_plans(engine)
     groups: dict[tuple[str, Period], list[tuple[int, str]]] = {}
     by_code = {p.rules.code: p for p in plans}
+    teams: dict[int | None, set[str]] = {}
     for rep_id, name in rep_rows:
-        found = plans_for_rep(engine, rep_id, plans)
+        found = plans_for_rep(engine, rep_id, plans, team_names=teams)
         if not found:
             continue
         grain = found[0].rules.period
@@ -743,13 +756,37 @@ def summary(
         credits = read_credits_many(engine, plan.rules, ids, chosen, scope)
         kpis = kpi_values_many(engine, plan.rules, ids, chosen, scope)
         with engine.connect() as conn:
+            closed_rows = {
+                int(r.rep_id): r
+                for r in conn.execute(
+                    select(CommissionStatement).where(
+                        CommissionStatement.plan_id == plan.id,
+                        CommissionStatement.period_start == chosen.start,
+                    )
+                )
+            }
+            paid_before = set(
+                conn.execute(
+                    select(CommissionStatement.rep_id)
+                    .where(
+                        CommissionStatement.plan_id == plan.id,
+                        CommissionStatement.period_start < chosen.start,
+                    )
+                    .distinct()
+                ).scalars()
+            )
             for rep_id, name in members:
-                closed = _closed(conn, plan.id, rep_id, chosen)
-                if closed is not None:
-                    views.append(_stored_view(conn, plan, rep_id, name, chosen, closed))
+                if rep_id in closed_rows:
+                    views.append(
+                        _stored_view(conn, plan, rep_id, name, chosen, closed_rows[rep_id])
+                    )
                     continue
                 target = rep_target(conn, plan.rules.attainment_metric, rep_id, chosen)
-                claw = _clawbacks(conn, plan.id, rep_id, chosen) if plan.rules.clawback else []
+                claw = (
+                    _clawbacks(conn, plan.id, rep_id, chosen)
+                    if plan.rules.clawback and rep_id in paid_before
+                    else []
+                )
                 built = commission.build(
                     credits[rep_id], plan.rules, target, kpi_values=kpis[rep_id], clawbacks=claw
                 )
