@@ -7,6 +7,7 @@ Every setting can be given as an environment variable prefixed ``SALESOPS_``
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,6 +69,11 @@ class Settings(BaseSettings):
     #: how long a message being sent stays claimed; after it (the sender died) it is resent
     alert_lease_seconds: float = Field(default=120.0, gt=0)
     scheduler: bool = True
+    # issue #27: people and performance
+    #: a won deal at least this large is good news (喜报) on the wall's ticker and the overview
+    recognition_deal_threshold: Decimal = Field(default=Decimal(300000), ge=0)
+    #: how many days back good news stays on the ticker
+    recognition_days: int = Field(default=14, ge=1, le=366)
 
 
 @lru_cache

@@ -32,3 +32,11 @@ def test_target_methods_and_bases() -> None:
         tuple(ORG_METHODS),
         tuple(BASES),
     ) == (names.TIME_METHODS, names.ORG_METHODS, names.BASES)
+
+
+def test_people_names() -> None:
+    from salesops.cli.people_cmds import people_app
+    from salesops.people.plans import Basis
+
+    assert get_args(Basis) == names.PLAN_BASES
+    assert tuple(c.name for c in people_app.registered_commands) == names.PEOPLE_COMMANDS

@@ -36,6 +36,12 @@ class Permission(StrEnum):
     # issue #20: forecast calls
     SUBMIT_FORECAST = "submit_forecast"  # submit one's own commit / best case for a period
     ADJUST_FORECAST = "adjust_forecast"  # adjust the calls and roll-up within one's scope
+    # issue #27: people and performance
+    VIEW_COMMISSION = "view_commission"  # commission statements of reps in scope (a rep: own)
+    MANAGE_INCENTIVES = "manage_incentives"  # incentive plans, deal splits, closing statements
+    RATE_REPS = "rate_reps"  # scorecard ratings and coaching entries for reps in scope
+    PROPOSE_TARGETS = "propose_targets"  # propose next period's target (accepting: EDIT_TARGETS)
+    MANAGE_SCORECARDS = "manage_scorecards"  # define scorecards and their items
 
 
 P = Permission
@@ -84,6 +90,23 @@ ROLES["rep"] = ROLES["rep"] | {P.ACK_ALERTS}
 ROLES["ops"] = ROLES["ops"] | {P.SUBMIT_FORECAST, P.ADJUST_FORECAST}
 ROLES["manager"] = ROLES["manager"] | {P.SUBMIT_FORECAST, P.ADJUST_FORECAST}
 ROLES["rep"] = ROLES["rep"] | {P.SUBMIT_FORECAST}
+# issue #27: people and performance. Commission statements are seen by the rep, their
+# managers and finance only (VIEW_COMMISSION within the data scope); a viewer or ops user
+# never sees them.
+ROLES["admin"] = frozenset(Permission)
+ROLES["ops"] = ROLES["ops"] | {P.MANAGE_SCORECARDS}
+ROLES["manager"] = ROLES["manager"] | {P.VIEW_COMMISSION, P.RATE_REPS, P.PROPOSE_TARGETS}
+ROLES["rep"] = ROLES["rep"] | {P.VIEW_COMMISSION, P.PROPOSE_TARGETS}
+ROLES["finance"] = frozenset(
+    {
+        P.SIGNED_IN,
+        P.VIEW_BOARD,
+        P.VIEW_WALL,
+        P.EXPORT_RECORDS,
+        P.VIEW_COMMISSION,
+        P.MANAGE_INCENTIVES,
+    }
+)
 
 #: What each role is for, shown by ``salesops users`` and the admin page.
 ROLE_HELP = {
@@ -92,10 +115,13 @@ ROLE_HELP = {
     "manager": "their org subtree: its numbers, records and targets",
     "rep": "their own customers, deals, orders and numbers",
     "viewer": "read-only, in a fixed scope (finance, executives, a meeting-room screen)",
+    "finance": "commission: incentive plans, every statement in scope, closing them as paid",
 }
 
 #: Permissions a read-only API token keeps (a token never has more than its user).
-READ_ONLY = frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS, P.VIEW_AUDIT})
+READ_ONLY = frozenset(
+    {P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS, P.VIEW_AUDIT, P.VIEW_COMMISSION}
+)
 
 #: What a wall link may do: look at the wall, nothing else.
 WALL_ONLY = frozenset({P.VIEW_WALL})

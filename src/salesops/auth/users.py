@@ -56,7 +56,7 @@ class User:
         """The scope in words: ``all data``, ``org unit EAST (华东区)``, ``rep R001 (张伟)``."""
         if self.role in ("admin", "ops"):
             return "all data"
-        if self.role == "manager" or (self.role == "viewer" and self.org_unit_id):
+        if self.role == "manager" or (self.role in ("viewer", "finance") and self.org_unit_id):
             return f"org unit {self.org_unit}" if self.org_unit_id else "nothing (no org unit)"
         if self.role == "rep" or self.rep_id:
             return f"rep {self.rep}" if self.rep_id else "nothing (no rep)"

@@ -118,7 +118,9 @@ def _user_errors() -> tuple[type[Exception], ...]:
 @users_app.command("add")
 def users_add(
     login: Annotated[str, typer.Argument(help="Login name (no spaces).")],
-    role: Annotated[str, typer.Option("--role", help="admin | ops | manager | rep | viewer")],
+    role: Annotated[
+        str, typer.Option("--role", help="admin | ops | manager | rep | viewer | finance")
+    ],
     rep: Annotated[
         str | None, typer.Option("--rep", help="The rep they are (external id).")
     ] = None,
@@ -190,7 +192,7 @@ def users_list(
 @users_app.command("set-role")
 def users_set_role(
     login: Annotated[str, typer.Argument(help="Login name.")],
-    role: Annotated[str, typer.Argument(help="admin | ops | manager | rep | viewer")],
+    role: Annotated[str, typer.Argument(help="admin | ops | manager | rep | viewer | finance")],
     rep: Annotated[
         str | None, typer.Option("--rep", help="The rep they are (external id).")
     ] = None,

@@ -20,6 +20,7 @@ from salesops.cli import (
     forecast_cmds,
     mapping_cmds,
     metric_cmds,
+    people_cmds,
     server_cmds,
     targets_cmds,
     tasks_cmds,
@@ -48,6 +49,7 @@ mapping_cmds.register(app)
 tasks_cmds.register(app)
 alerts_cmds.register(app)
 forecast_cmds.register(app)
+people_cmds.register(app)  # issue #27
 
 
 if __name__ == "__main__":  # pragma: no cover

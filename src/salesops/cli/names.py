@@ -93,6 +93,11 @@ TIME_METHODS: tuple[str, ...] = ("even", "calendar_days", "working_days", "seaso
 ORG_METHODS: tuple[str, ...] = ("even", "weights", "share")
 BASES: tuple[str, ...] = ("calendar", "working")
 
+#: issue #27: ``salesops people`` — plan bases (people/plans.py) and output formats.
+PLAN_BASES: tuple[str, ...] = ("revenue", "bookings", "collected")
+OUTPUT_FORMATS: tuple[str, ...] = ("table", "json", "csv")
+PEOPLE_COMMANDS: tuple[str, ...] = ("load-plans", "load-scorecard", "statement", "scores")
+
 __all__ = [
     "BASES",
     "DIMENSIONS",
@@ -101,6 +106,9 @@ __all__ = [
     "GRAINS",
     "KPIS",
     "ORG_METHODS",
+    "OUTPUT_FORMATS",
+    "PEOPLE_COMMANDS",
+    "PLAN_BASES",
     "SERIES_METHODS",
     "TIME_METHODS",
 ]

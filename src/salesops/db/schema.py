@@ -1045,6 +1045,161 @@ class ForecastCall(Base):
     scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
+# --------------------------------------------------------------------------- issue #27: people
+# Incentive plans and commission statements, deal splits, scorecards and ratings, the coaching
+# log and target proposals. Plans and scorecards are configuration (their rules as JSON, loaded
+# from YAML); statements are computed from the metrics engine's records, and only a *closed*
+# statement (paid) is kept, line by line, so a later return can be clawed back exactly.
+
+
+class IncentivePlan(Base):
+    """A commission plan: tiers on attainment, bonuses, SPIFFs, cap (``rules``: JSON)."""
+
+    __tablename__ = "incentive_plan"
+    id: Mapped[int] = _pk("incentive_plan")
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    period_grain: Mapped[str] = mapped_column(String(10), default="quarter")  # month|quarter|year
+    basis: Mapped[str] = mapped_column(String(20), default="revenue")  # revenue|bookings|collected
+    rules: Mapped[str] = mapped_column(Text)  # JSON, checked by salesops.people.plans
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class DealSplit(Base):
+    """A rep's share of a deal or an order credited to several reps (shares add up to 1)."""
+
+    __tablename__ = "deal_split"
+    __table_args__ = (UniqueConstraint("opportunity_id", "order_no", "rep_id"),)
+    id: Mapped[int] = _pk("deal_split")
+    opportunity_id: Mapped[int | None] = mapped_column(Integer)
+    order_no: Mapped[str | None] = mapped_column(String(100))
+    rep_id: Mapped[int] = mapped_column(Integer, ForeignKey("rep.id"))
+    share: Mapped[Decimal] = mapped_column(RATE)
+
+
+class CommissionStatement(Base):
+    """A closed (paid) statement of one rep, plan and period; its lines are kept as paid."""
+
+    __tablename__ = "commission_statement"
+    __table_args__ = (UniqueConstraint("plan_id", "rep_id", "period_start"),)
+    id: Mapped[int] = _pk("commission_statement")
+    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("incentive_plan.id"))
+    rep_id: Mapped[int] = mapped_column(Integer, ForeignKey("rep.id"))
+    period_grain: Mapped[str] = mapped_column(String(10))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    total: Mapped[Decimal] = mapped_column(MONEY)
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class CommissionLine(Base):
+    """One line of a closed statement: what it was paid on (order line, deal, payment, KPI)."""
+
+    __tablename__ = "commission_line"
+    id: Mapped[int] = _pk("commission_line")
+    statement_id: Mapped[int] = mapped_column(Integer, ForeignKey("commission_statement.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # commission | spiff | bonus | clawback
+    source: Mapped[str] = mapped_column(String(20))  # order_line | opportunity | payment | kpi
+    source_id: Mapped[int | None] = mapped_column(Integer)
+    reference: Mapped[str | None] = mapped_column(String(200))  # order no, deal id, KPI id
+    credit: Mapped[Decimal | None] = mapped_column(MONEY)
+    share: Mapped[Decimal | None] = mapped_column(RATE)
+    tier: Mapped[str | None] = mapped_column(String(60))
+    rate: Mapped[Decimal | None] = mapped_column(RATE)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class Scorecard(Base):
+    """A performance scorecard for one role and period grain (items: :class:`ScorecardItem`)."""
+
+    __tablename__ = "scorecard"
+    id: Mapped[int] = _pk("scorecard")
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="rep")
+    period_grain: Mapped[str] = mapped_column(String(10), default="quarter")
+    missing: Mapped[str] = mapped_column(String(10), default="skip")  # skip | zero
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ScorecardItem(Base):
+    """A weighted item: a catalog KPI scored against target or bands, or a rated item."""
+
+    __tablename__ = "scorecard_item"
+    id: Mapped[int] = _pk("scorecard_item")
+    scorecard_id: Mapped[int] = mapped_column(Integer, ForeignKey("scorecard.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(60))
+    label_en: Mapped[str] = mapped_column(String(200))
+    label_zh: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # kpi | rated
+    metric: Mapped[str | None] = mapped_column(String(60))
+    weight: Mapped[Decimal] = mapped_column(RATE)
+    scoring: Mapped[str] = mapped_column(String(10))  # target | bands | rating
+    bands: Mapped[str | None] = mapped_column(Text)  # JSON [[from, score], ...]
+    target_value: Mapped[Decimal | None] = mapped_column(MONEY)
+
+
+class RepRating(Base):
+    """A manager's rating of a rep on a rated item for one period (0-100), with a comment."""
+
+    __tablename__ = "rep_rating"
+    __table_args__ = (UniqueConstraint("item_id", "rep_id", "period_start"),)
+    id: Mapped[int] = _pk("rep_rating")
+    item_id: Mapped[int] = mapped_column(Integer, ForeignKey("scorecard_item.id"))
+    rep_id: Mapped[int] = mapped_column(Integer, ForeignKey("rep.id"))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    score: Mapped[Decimal] = mapped_column(RATE)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_by: Mapped[str | None] = mapped_column(String(100))
+    rated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class CoachingEntry(Base):
+    """One-to-one, training, skill or agreed action for a rep (辅导记录)."""
+
+    __tablename__ = "coaching_entry"
+    id: Mapped[int] = _pk("coaching_entry")
+    rep_id: Mapped[int] = mapped_column(Integer, ForeignKey("rep.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # one_to_one | training | skill | action
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(Text)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    done: Mapped[bool | None] = mapped_column(Boolean)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class TargetProposal(Base):
+    """A target proposed by a rep or team lead; the manager accepts or adjusts it."""
+
+    __tablename__ = "target_proposal"
+    id: Mapped[int] = _pk("target_proposal")
+    metric: Mapped[str] = mapped_column(String(60))
+    period_grain: Mapped[str] = mapped_column(String(10))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    scope_kind: Mapped[str] = mapped_column(String(20))  # rep | org_unit
+    rep_id: Mapped[int | None] = _fk("rep")
+    org_unit_id: Mapped[int | None] = _fk("org_unit")
+    value: Mapped[Decimal] = mapped_column(MONEY)
+    comment: Mapped[str | None] = mapped_column(Text)
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    # open | accepted | adjusted | rejected
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    decided_value: Mapped[Decimal | None] = mapped_column(MONEY)
+    decision_comment: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    target_id: Mapped[int | None] = _fk("target")
+
+
 # Indexes that serve the time-filtered scans of the metrics engine on PostgreSQL.
 _pg_index("ix_order_line_order_date", OrderLine.order_date)
 _pg_index("ix_order_line_order_id", OrderLine.order_id)

@@ -41,6 +41,7 @@ from salesops.demo.market import build_market_size, build_marketing
 from salesops.demo.news import build_announcements
 from salesops.demo.orders import build_orders
 from salesops.demo.org import build_org
+from salesops.demo.people import write_people
 from salesops.demo.receivables import build_payments
 from salesops.demo.targets import build_targets
 from salesops.demo.timeline import Timeline
@@ -143,6 +144,7 @@ def generate_demo(
         refresh_payment_months(conn)
         refresh_open_payments(conn)
         refresh_payment_month_ends(conn, today=config.today)
+        write_people(conn, config.today, config.seed)  # issue #27
         version = bump_data_version(conn)
         if conn.dialect.name == "postgresql":
             for table in (*DATA_TABLES, *DERIVED_TABLES):

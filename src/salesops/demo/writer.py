@@ -55,6 +55,17 @@ DERIVED_TABLES = (
     "payment_month_end",
     "payment_month_end_cover",
 )
+#: issue #27: what managers entered about the demo company's people (ratings, coaching,
+#: splits, paid statements, proposals); they reference reps and targets, so ``--replace``
+#: empties them first. Plans and scorecards are configuration and stay.
+PEOPLE_TABLES = (
+    "commission_line",
+    "commission_statement",
+    "deal_split",
+    "rep_rating",
+    "coaching_entry",
+    "target_proposal",
+)
 #: dimensions that tables outside DATA_TABLES (app_user) reference
 _REFERENCED_FROM_OUTSIDE = ("rep", "org_unit", "region")
 
@@ -83,12 +94,16 @@ def clear_data(conn: Connection) -> int:
     ).rowcount
     if conn.dialect.name == "postgresql":
         # TRUNCATE refuses tables that a table outside the list references (app_user → rep).
-        inner = [t for t in (*DATA_TABLES, *DERIVED_TABLES) if t not in _REFERENCED_FROM_OUTSIDE]
+        inner = [
+            t
+            for t in (*PEOPLE_TABLES, *DATA_TABLES, *DERIVED_TABLES)
+            if t not in _REFERENCED_FROM_OUTSIDE
+        ]
         conn.execute(text(f"TRUNCATE {', '.join(inner)}"))
         for table in _REFERENCED_FROM_OUTSIDE:
             conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
     else:
-        for table in reversed((*DATA_TABLES, *DERIVED_TABLES)):
+        for table in (*PEOPLE_TABLES, *reversed((*DATA_TABLES, *DERIVED_TABLES))):
             conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
     return max(unlinked, 0)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -19,6 +20,7 @@ from salesops.web.i18n import translate
 from salesops.web.options import KIND_LABELS, announcements, filter_options
 from salesops.web.panels import build_page, pages
 from salesops.web.panels.base import PageSpec
+from salesops.web.people_panels import good_news_items
 from salesops.web.render import (
     JS_TEXT,
     board_json,
@@ -43,6 +45,7 @@ def render_board_page(
     *,
     nav: str | None = None,
     title: str | None = None,
+    links: list[tuple[str, str]] | None = None,
 ) -> HTMLResponse:
     """A board page: filters from the URL, cards and panels from the engine."""
     locale = request_locale(request)
@@ -61,7 +64,8 @@ def render_board_page(
         panels_by_id={p["id"]: p for p in data["panels"]},
         board_json=board_json(data),
         error=translate(locale, error.message, **error.params) if error else None,
-        announcements=_announcements(engine, filters, locale) if spec.id == "overview" else [],
+        page_links=links or [],
+        announcements=_announcements(board, filters, locale) if spec.id == "overview" else [],
     )
     response = render(request, "board/page.html", status_code=400 if error else 200, **context)
     if not error and warmup.enabled() and warmup.claim(board):
@@ -70,11 +74,12 @@ def render_board_page(
     return response
 
 
-def _announcements(engine: Any, filters: BoardFilters, locale: str) -> list[dict[str, str]]:
-    items = announcements(engine, filters.today, locale)
+def _announcements(board: Board, filters: BoardFilters, locale: str) -> list[dict[str, str]]:
+    items = announcements(board.engine, filters.today, locale)
     for item in items:
         item["kind_label"] = translate(locale, KIND_LABELS.get(item["kind"], "News"))
-    return items
+    # issue #27: 喜报 first (names only in the viewer's scope)
+    return good_news_items(board) + items
 
 
 @router.get("/", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)
@@ -109,7 +114,21 @@ def rep_detail(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTML
     if not rep:
         return render_board_page(request, engine, scope, pages()["team"])
     title = translate(locale, "Sales rep: {name}", name=rep)
-    return render_board_page(request, engine, scope, pages()["rep"], nav="team", title=title)
+    response = render_board_page(
+        request,
+        engine,
+        scope,
+        pages()["rep"],
+        nav="team",
+        title=title,
+        links=[  # issue #27: the rep's statement, ratings and coaching
+            (
+                "/people?" + urlencode({"rep": rep}),
+                translate(locale, "Commission statement, ratings and coaching"),
+            )
+        ],
+    )
+    return response
 
 
 @router.get("/customers", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)

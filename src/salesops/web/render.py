@@ -41,6 +41,7 @@ templates.env.globals["ROLE_LABELS"] = {
     "manager": "Manager",
     "rep": "Sales rep",
     "viewer": "Viewer",
+    "finance": "Finance",
 }
 templates.env.globals["STATE_LABELS"] = {
     "active": "Active",
@@ -57,6 +58,7 @@ NAV = (
     ("orders", "/orders", "Orders & revenue", (P.VIEW_BOARD,)),
     ("pipeline", "/pipeline", "Pipeline", (P.VIEW_BOARD,)),
     ("team", "/team", "Team performance", (P.VIEW_BOARD,)),
+    ("people", "/people", "People", (P.VIEW_BOARD,)),  # issue #27
     ("customers", "/customers", "Customers", (P.VIEW_BOARD,)),
     ("tasks", "/tasks", "Follow-up tasks", (P.VIEW_BOARD,)),
     ("alerts", "/alerts", "Alerts", (P.VIEW_BOARD,)),
@@ -132,7 +134,7 @@ def shell(request: Request, filters: BoardFilters | None, current: str) -> dict[
             continue
         if any(item["id"] == pid for item in nav):
             continue  # one entry per page (admin: the first admin page this user may open)
-        board_page = pid not in ("data", "targets", "admin", "tasks", "forecast")
+        board_page = pid not in ("data", "targets", "admin", "tasks", "forecast", "people")
         nav.append(
             {
                 "id": pid,

@@ -324,6 +324,7 @@ def targets_page(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLRe
                 row = _row(view, depth, node, unit)
                 rows.append(row)
                 counts[row["status"]] += 1
+        _proposed_by(view, engine, scope, rows, unit)  # issue #27
     except _BAD as exc:
         error = str(exc)
     try:
@@ -362,6 +363,28 @@ def targets_page(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLRe
         unit=unit,
     )
     return render(request, "targets.html", **context)
+
+
+def _proposed_by(
+    view: View, engine: Any, scope: Scope, rows: list[dict[str, Any]], unit: str
+) -> None:
+    """Who proposed a target and who decided it (issue #27: targets the team takes part in)."""
+    from salesops.people.proposals import list_proposals
+
+    if not rows:
+        return
+    found = list_proposals(engine, scope, target_ids=[r["id"] for r in rows])
+    by_target = {p.target_id: p for p in reversed(found)}  # the latest decision wins
+    for row in rows:
+        p = by_target.get(row["id"])
+        if p is not None:
+            row["proposal"] = view.t(
+                "Proposed by {who}: {value}; {status} by {decider}",
+                who=p.proposed_by,
+                value=format_value(p.value, unit, view.locale),
+                status=view.t(p.status.capitalize()),
+                decider=p.decided_by or "",
+            )
 
 
 def _strip_own_keys(request: Request, context: dict[str, Any]) -> None:

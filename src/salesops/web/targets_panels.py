@@ -27,6 +27,7 @@ def _row(board: Board, flag: RepFlag) -> dict[str, Any]:
         if unit == "ratio"
         else f"{flag.team_average:.1f}",
         "ratio": flag.ratio,
+        "rep_id": flag.rep_id,
     }
 
 
@@ -41,6 +42,7 @@ def rep_flags_panel(board: Board) -> Panel:
         Column("value", board.t("Rep")),
         Column("average", board.t("Team average")),
         Column("ratio", board.t("Rep / average"), "ratio"),
+        Column("coaching", board.t("Coaching history")),  # issue #27
     ]
     rows: list[dict[str, Any]] = []
     subtitle = board.t("Under half of their team's average attainment or new opportunities")
@@ -53,6 +55,12 @@ def rep_flags_panel(board: Board) -> Panel:
             for flag in flags
             if (not teams or flag.team in teams) and (not reps or flag.rep in reps)
         ]
+        # issue #27: the coaching a flagged rep has had, next to the flag
+        from salesops.web.people_panels import coaching_history
+
+        history = coaching_history(board, sorted({r["rep_id"] for r in rows}))
+        for row in rows:
+            row["coaching"] = history.get(row["rep_id"], board.t("No coaching yet"))
     else:
         subtitle = board.t("Choose a month, quarter or year to compare reps with their team.")
     panel = table(

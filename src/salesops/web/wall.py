@@ -20,6 +20,7 @@ from salesops.web.i18n import translate
 from salesops.web.options import KIND_LABELS, announcements
 from salesops.web.panels import PAGE_WORKERS, build_cards, pages
 from salesops.web.panels.base import build_or_defer
+from salesops.web.people_panels import good_news_items
 from salesops.web.render import board_json, render, request_filters, request_locale
 
 router = APIRouter(include_in_schema=False)
@@ -86,6 +87,8 @@ def build_slides(
             ]
             for page_id, _, layout in SLIDES
         }
+        # issue #27: the ticker's good news, so a warmed wall is served from the cache
+        news = pool.submit(good_news_items, boards["overview"])
         slides: list[dict[str, Any]] = []
         panels: list[dict[str, Any]] = []
         refresh_pages = []
@@ -102,6 +105,7 @@ def build_slides(
             refresh_pages.append(
                 {"page": page_id, "panels": [pid for pid, _ in layout], "cards": list(card_ids)}
             )
+        news.result()
     return slides, panels, refresh_pages
 
 
@@ -128,6 +132,9 @@ def wall(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLRespon
     items = announcements(engine, filters.today, locale)
     for item in items:
         item["kind_label"] = translate(locale, KIND_LABELS.get(item["kind"], "News"))
+    # issue #27: 喜报 on the ticker, names only in the wall's scope
+    overview = Board(engine=engine, scope=scope, filters=filters, locale=locale, page="overview")
+    items = good_news_items(overview) + items
     return render(
         request,
         "board/wall.html",

@@ -10,6 +10,13 @@ from salesops.web.formatting import plain
 from salesops.web.panels.base import PageSpec, Panel, PanelSpec, chart, table, titled
 from salesops.web.panels.common import breakdown_panel, names, period_drill, records_of, values
 from salesops.web.panels.trend import series_with_last_year
+from salesops.web.people_panels import (
+    honour_roll_panel,
+    rep_coaching_panel,
+    rep_scorecard_panel,
+    scorecard_panel,
+    team_scores_panel,
+)
 from salesops.web.records import Column, RecordSet, from_rows
 from salesops.web.targets_panels import rep_flags_panel
 
@@ -380,6 +387,10 @@ PAGE = PageSpec(
     panels=(
         PanelSpec("leaderboard", leaderboard, records_of("revenue", "Leaderboard")),
         PanelSpec("rep_flags", rep_flags_panel),
+        # issue #27: scorecards, team scores and the honour roll
+        PanelSpec("scorecard", scorecard_panel),
+        PanelSpec("team_scores", team_scores_panel),
+        PanelSpec("honour_roll", honour_roll_panel),
         PanelSpec("rep_revenue", rep_revenue, records_of("revenue", "Revenue by rep")),
         PanelSpec(
             "win_rate_by_team", win_rate_by_team, records_of("won_deals", "Win rate by team")
@@ -399,6 +410,9 @@ PAGE = PageSpec(
     layout=(
         ("leaderboard", 12, ""),
         ("rep_flags", 12, ""),
+        ("scorecard", 8, ""),
+        ("team_scores", 4, ""),
+        ("honour_roll", 4, ""),
         ("rep_revenue", 4, "tall"),
         ("win_rate_by_team", 4, "tall"),
         ("activities_by_kind", 4, "tall"),
@@ -420,6 +434,9 @@ REP_PAGE = PageSpec(
         PanelSpec(
             "rep_activities", activities_by_kind, records_of("activities", "Activities by kind")
         ),
+        # issue #27: the rep's scorecard and coaching log
+        PanelSpec("rep_scorecard", rep_scorecard_panel),
+        PanelSpec("rep_coaching", rep_coaching_panel),
     ),
     layout=(
         ("rep_vs_team", 4, ""),
@@ -427,5 +444,7 @@ REP_PAGE = PageSpec(
         ("rep_pipeline", 4, ""),
         ("rep_customers", 4, ""),
         ("rep_activities", 4, ""),
+        ("rep_scorecard", 6, ""),
+        ("rep_coaching", 6, ""),
     ),
 )

@@ -1,7 +1,7 @@
 """indexes the per-rep KPIs need on PostgreSQL: deals by owner, orders by rep, quotas by rep
 
 Revision ID: 0017_pg_read_indexes
-Revises: 0015_forecasts
+Revises: 0016_people
 Create Date: 2026-12-07 06:40:00
 
 Revenue per rep (人均单产) and the other per-seller KPIs count, per period, the reps who had an
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_pg_read_indexes"
-down_revision: str | None = "0015_forecasts"
+down_revision: str | None = "0016_people"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
