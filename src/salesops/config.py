@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     backup_dir: Path = Path("backups")
     #: a rep's leaderboard shows other reps' names (else only their own rank and the average)
     leaderboard_names_for_reps: bool = False
+    #: feedback loop SLA (issue #25): days from receiving an item to resolving it, by priority
+    #: (``SALESOPS_FEEDBACK_SLA_DAYS='{"high": 2, "medium": 5, "low": 10}'``); an item whose
+    #: priority is not listed gets ``feedback_sla_default_days``
+    feedback_sla_days: dict[str, int] = Field(
+        default_factory=lambda: {"urgent": 1, "high": 2, "medium": 5, "low": 10}
+    )
+    feedback_sla_default_days: int = Field(default=7, ge=0)
 
 
 @lru_cache

@@ -27,6 +27,8 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"  # users, roles, other users' tokens
     VIEW_AUDIT = "view_audit"
     BACKUP = "backup"  # take a backup through the running board (admin)
+    # issue #25: assign, resolve, inform, reopen and annotate feedback items (audited)
+    MANAGE_FEEDBACK = "manage_feedback"
 
 
 P = Permission
@@ -51,6 +53,11 @@ ROLES: dict[str, frozenset[Permission]] = {
     "rep": frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS}),
     "viewer": frozenset({P.SIGNED_IN, P.VIEW_BOARD, P.VIEW_WALL, P.EXPORT_RECORDS}),
 }
+
+# issue #25: sales operations and managers run the feedback loop (a manager within their
+# scope); admin has every permission already. Reps and viewers see the loop, not change it.
+ROLES["ops"] = ROLES["ops"] | {P.MANAGE_FEEDBACK}
+ROLES["manager"] = ROLES["manager"] | {P.MANAGE_FEEDBACK}
 
 #: What each role is for, shown by ``salesops users`` and the admin page.
 ROLE_HELP = {
