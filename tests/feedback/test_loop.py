@@ -78,7 +78,12 @@ def test_the_whole_loop_is_in_the_history(db: Db, item: int) -> None:
         ("resolve", "assigned", "resolved"),
         ("inform", "resolved", "informed"),
     ]
-    assert _audits(db) == ["feedback.assign", "feedback.note", "feedback.resolve", "feedback.inform"]
+    assert _audits(db) == [
+        "feedback.assign",
+        "feedback.note",
+        "feedback.resolve",
+        "feedback.inform",
+    ]
     assert [h["note"] for h in got["history"]] == [None, "已联系物流", "补发", None]
 
 

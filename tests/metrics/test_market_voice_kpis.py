@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from salesops.db.schema import Feedback, MarketingSpend, MarketSize
+from salesops.db.schema import Feedback, Lead, MarketingSpend, MarketSize
 from salesops.metrics.engine import MetricsEngine
 from salesops.metrics.query import MetricQuery
 from tests.analysis.data import build
@@ -55,6 +55,13 @@ def engine(db: Db) -> MetricsEngine:
             ]
         )  # fmt: skip
         c1 = b.ids["customer:C1"]
+        b.s.add_all(
+            [
+                Lead(external_id="L1", source_channel="展会", created_on=D("2024-01-05")),
+                Lead(external_id="L2", source_channel="官网", created_on=D("2024-03-31")),
+                Lead(external_id="L3", source_channel="官网", created_on=D("2023-12-31")),
+            ]
+        )
 
         def fb(key: str, received: str, nps: int, csat: int | None, **kw: Any) -> Feedback:
             dates = {k: D(v) for k, v in kw.items() if k.endswith("_on") and v}
@@ -97,7 +104,7 @@ CASES: list[tuple[str, Any]] = [
     # CLV: 2300/3 x 365/91 = 3075.0916 a customer-year; margin 1000/2300 = 0.4347826;
     # retention 1/2 (C3 of C3, C4) -> annual churn 1 - 0.5^(365/91) = 0.9379743, lifetime
     # 1.0661273; CLV 3075.0916 x 0.4347826 x 1.0661273 = 1425.4084; / CAC 450
-    ("clv_cac", 3.167574),
+    ("clv_cac", 3.1676),  # a multiple keeps four places
     # F1 1 day, F2 5 days, F3 0 days (F4 has had no response; F5 was received in December)
     ("feedback_first_response_days", 2.0),
     # resolved in Q1: F1, F2, F3, F5; within their due dates: F1, F3
@@ -110,6 +117,12 @@ CASES: list[tuple[str, Any]] = [
     ("csat", 3.6667),  # scores keep four places
     # revenue 2300 / market size 100000
     ("market_share", 0.023),
+    # M1 100000 + M2 0 + M3 0
+    ("market_size", 100000.0),
+    # L1, L2 created in Q1 (L3 in December)
+    ("leads", 2),
+    # F1-F4 received in Q1, all with a score (F5 was received in December)
+    ("nps_responses", 4),
 ]
 
 

@@ -11,6 +11,7 @@ from salesops.api.analysis import router as analysis_router
 from salesops.api.backups import router as backups_router
 from salesops.api.deps import EngineDep, Require
 from salesops.api.errors import AUTH
+from salesops.api.feedback import router as feedback_router
 from salesops.api.metrics import router as metrics_router
 from salesops.api.panels import router as panels_router
 from salesops.api.targets import router as targets_router
@@ -67,4 +68,5 @@ router.include_router(panels_router, responses=AUTH)
 router.include_router(analysis_router, responses=AUTH)
 router.include_router(targets_router, responses=AUTH)
 router.include_router(metrics_router, responses=AUTH)
+router.include_router(feedback_router, responses=AUTH)
 router.include_router(backups_router)

@@ -754,7 +754,7 @@ class DataVersion(Base):
     changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
-# --------------------------------------------------------------------------- issue #25: feedback loop
+# ---------------------------------------------------------------- issue #25: the feedback loop
 
 
 class FeedbackEvent(Base):

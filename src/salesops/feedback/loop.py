@@ -13,6 +13,7 @@ first, with a reason. The due date is the SLA of the item's priority (settings
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -159,13 +160,9 @@ def _write(
         values = dict(changes)
         if to:
             values["status"] = to
-        conn.execute(
-            update(Feedback.__table__)
-            .where(Feedback.__table__.c.id == item["id"])
-            .values(**values)
-        )
+        conn.execute(update(Feedback).where(Feedback.id == item["id"]).values(**values))
     conn.execute(
-        insert(FeedbackEvent.__table__).values(
+        insert(FeedbackEvent).values(
             feedback_id=item["id"],
             changed_at=utcnow(),
             actor=actor.name[:100],
@@ -207,8 +204,8 @@ def assign(
         cols, shown = _resolve_assignee(conn, who)
         if due_on is not None and item["received_on"] and due_on < item["received_on"]:
             raise LoopError("the due date is before the item was received")
-        cols["due_on"] = due_on or item["due_on"] or due_date(
-            item["received_on"], item["priority"], today
+        cols["due_on"] = (
+            due_on or item["due_on"] or due_date(item["received_on"], item["priority"], today)
         )
         if item["first_response_on"] is None:
             cols["first_response_on"] = today
@@ -280,9 +277,13 @@ def add_note(
 def history(conn: Connection, feedback_id: int) -> list[dict[str, Any]]:
     """The item's events, oldest first."""
     e = FeedbackEvent.__table__
-    rows = conn.execute(
-        select(e).where(e.c.feedback_id == feedback_id).order_by(e.c.changed_at, e.c.id)
-    ).mappings()
+    rows = (
+        conn.execute(
+            select(e).where(e.c.feedback_id == feedback_id).order_by(e.c.changed_at, e.c.id)
+        )
+        .mappings()
+        .all()
+    )
     return [
         {
             "at": r["changed_at"].isoformat(timespec="seconds"),
@@ -358,3 +359,100 @@ def get(engine: Engine, feedback_id: int, *, scope: Scope = FULL_SCOPE) -> dict[
 
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+def _overdue_condition(t: Any, today: dt.date) -> Any:
+    """SQL: an open item whose due date (the SLA's when none was set) is before ``today``."""
+    from sqlalchemy import and_, func, literal
+
+    from salesops.metrics.dialects import days_between
+    from salesops.metrics.measures import sla_days as sla_sql
+
+    allowed = func.coalesce(days_between(t.c.received_on, t.c.due_on), sla_sql(t.c.priority))
+    return and_(
+        t.c.status.in_(("new", "assigned")),
+        t.c.received_on.is_not(None),
+        days_between(t.c.received_on, literal(today)) > allowed,
+    )
+
+
+def list_items(
+    engine: Engine,
+    *,
+    scope: Scope = FULL_SCOPE,
+    where: Mapping[str, Sequence[str]] | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    status: Sequence[str] = (),
+    only_overdue: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+    today: dt.date | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Items in scope matching the board's dimension filters (``where``), received in
+    [start, end], of ``status``: how many, and ``limit`` of them, overdue and newest first."""
+    from sqlalchemy import func, or_
+
+    from salesops.metrics.dimensions import apply_filters
+
+    today = today or local_today()
+    t = Feedback.__table__
+    bad = [s for s in status if s not in STATUSES]
+    if bad:
+        raise LoopError(f"unknown status {bad[0]!r}; one of: {', '.join(STATUSES)}")
+    conds: list[Any] = []
+    if start is not None:
+        conds.append(t.c.received_on >= start)
+    if end is not None:
+        conds.append(t.c.received_on <= end)
+    if status:
+        conds.append(
+            or_(t.c.status.in_(tuple(status)), t.c.status.is_(None))
+            if "new" in status
+            else t.c.status.in_(tuple(status))
+        )
+    late = _overdue_condition(t, today)
+    if only_overdue:
+        conds.append(late)
+    base = apply_filters(select(t.c.id).where(*conds), "feedback", where or {}, scope)
+    with engine.connect() as conn:
+        total = int(conn.execute(select(func.count()).select_from(base.subquery())).scalar_one())
+        stmt = apply_filters(
+            select(t, Customer.name.label("customer_name"))
+            .select_from(t.outerjoin(Customer, Customer.id == t.c.customer_id))
+            .where(*conds),
+            "feedback",
+            where or {},
+            scope,
+        )
+        rows = (
+            conn.execute(
+                stmt.order_by(late.desc(), t.c.received_on.desc().nulls_last(), t.c.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            .mappings()
+            .all()
+        )  # all first: DuckDB drops a pending result on the next statement
+        out = []
+        for r in rows:
+            item = dict(r)
+            due = item["due_on"] or due_date(item["received_on"], item["priority"], today)
+            out.append(
+                {
+                    "id": item["id"],
+                    "external_id": item["external_id"],
+                    "customer": item["customer_name"],
+                    "received_on": _iso(item["received_on"]),
+                    "channel": item["channel"],
+                    "nps": item["nps"],
+                    "category": item["category"],
+                    "priority": item["priority"],
+                    "status": item["status"] or "new",
+                    "assignee": assignee_label(conn, item),
+                    "due_on": _iso(due),
+                    "overdue": overdue(item, today),
+                    "text": item["text"],
+                }
+            )
+    return total, out

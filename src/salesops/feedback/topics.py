@@ -25,8 +25,7 @@ _lock = threading.Lock()
 _jieba: Any = None
 
 #: Words too common in feedback to be a topic (Chinese and English).
-STOP_WORDS = frozenset(
-    """
+_STOP_TEXT = """
     我们 你们 他们 没有 一个 一些 这个 那个 这些 非常 比较 还是 就是 但是 因为 所以 如果 已经
     可以 希望 觉得 感觉 有点 一直 目前 整体 总体 还有 以及 而且 或者 不过 时候 问题 情况 方面
     进行 需要 不是 什么 怎么 这样 那样 这么 自己 其他 今年 去年 公司 贵司 客户 产品 合作 服务
@@ -35,8 +34,8 @@ STOP_WORDS = frozenset(
     been being from into about after before more most much many some such only other over
     all any can did does doing its it's it is be of to in on at by as an or so if no yes
     we us me my i he she his her
-    """.split()
-)
+    """
+STOP_WORDS = frozenset(_STOP_TEXT.split())
 
 
 def _segmenter() -> Any:

@@ -17,7 +17,7 @@ from typing import Literal
 from salesops.metrics.formula import Const, Expr, Inverse, M, PositiveOrNull, Pow, Var
 from salesops.metrics.measures import MEASURES
 
-Unit = Literal["money", "count", "ratio", "days", "score", "money_per_day"]
+Unit = Literal["money", "count", "ratio", "days", "score", "money_per_day", "multiple"]
 Good = Literal["up", "down"]
 
 
@@ -374,6 +374,24 @@ KPIS: tuple[Kpi, ...] = (
        M("revenue") / M("market_size"),
     ),
     # ------------------------------------------------------------ issue #25: market, channels, loop
+    _k("market_size", "市场规模", "Market size", "money", "market_size", "period_start", "up",
+       "Sum of the imported market sizes whose period starts in the period.",
+       "期间内开始的已导入市场规模之和。",
+       M("market_size"),
+       sums=True,
+    ),
+    _k("leads", "线索数", "Leads", "count", "lead", "created_on", "up",
+       "Leads created in the period.",
+       "期间内新建的线索数。",
+       M("leads"),
+       sums=True,
+    ),
+    _k("nps_responses", "NPS 回复数", "NPS responses", "count", "feedback", "received_on", "up",
+       "Feedback received in the period with an NPS score (the sample behind the NPS).",
+       "期间内收到且带有 NPS 评分的反馈数（NPS 的样本量）。",
+       M("nps_responses"),
+       sums=True,
+    ),
     _k("penetration", "市场渗透率", "Penetration", "ratio", "market_size", "period_start", "up",
        "Active customers (a normal order in the period) / target accounts (the account counts "
        "imported with market sizes whose period starts in it), by region and industry.",
@@ -389,8 +407,8 @@ KPIS: tuple[Kpi, ...] = (
        "按来源渠道拆分时为各渠道新客户的毛利 / 该渠道的费用。",
        M("new_customer_gross_profit") / M("marketing_spend"),
     ),
-    _k("clv_cac", "客户价值与获客成本比", "CLV / CAC", "ratio", "marketing_spend", "period_start",
-       "up",
+    _k("clv_cac", "客户价值与获客成本比", "CLV / CAC", "multiple", "marketing_spend",
+       "period_start", "up",
        "Customer lifetime value / customer acquisition cost, both over the period (3 or more "
        "is the usual sign that a channel pays back).",
        "客户生命周期价值 / 获客成本，均按期间计算（通常 3 以上说明渠道可回本）。",
@@ -407,7 +425,8 @@ KPIS: tuple[Kpi, ...] = (
        "ratio", "feedback", "resolved_on", "up",
        "Feedback resolved in the period no later than its due date (the one set on it, else "
        "received + the SLA days of its priority) / feedback resolved in the period.",
-       "期间内解决、且不晚于到期日（已设定的到期日，否则为收到日期 + 其优先级的 SLA 天数）的反馈数 / "
+       "期间内解决、且不晚于到期日（已设定的到期日，否则为收到日期 + 其优先级的 SLA 天数）"
+       "的反馈数 / "
        "期间内解决的反馈数。",
        M("resolved_within_sla") / M("resolved_feedback"),
     ),

@@ -36,6 +36,7 @@
       case "money_per_day": return fmt(v, "money") + (state.locale.startsWith("zh") ? "/天" : "/day");
       case "days": return group(v, 1) + (state.locale.startsWith("zh") ? " 天" : " days");
       case "score": return group(v, 1);
+      case "multiple": return group(v, 1) + "×";
       case "count": return Math.abs(v) >= 1e5 ? compact(v) : group(v, 0);
       default: return group(v, 2);
     }
