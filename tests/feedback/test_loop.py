@@ -151,3 +151,27 @@ def test_overdue_follows_the_due_date() -> None:
     assert not loop.overdue(item, dt.date(2024, 3, 3))
     assert not loop.overdue(item | {"status": "resolved"}, dt.date(2024, 4, 1))
     assert not loop.overdue(item | {"due_on": dt.date(2024, 3, 31)}, dt.date(2024, 3, 20))
+
+
+def test_the_work_list_reads_every_item_with_its_owner(db: Db, item: int) -> None:
+    # Owners are looked up per row: every row must come back (DuckDB drops a pending result
+    # when the same connection runs another statement).
+    with db.engine.begin() as conn:
+        rep_id = conn.execute(select(Feedback.rep_id).where(Feedback.id == item)).scalar_one()
+        for n in range(3):
+            conn.execute(
+                Feedback.__table__.insert().values(
+                    external_id=f"F-more-{n}", rep_id=rep_id, received_on=dt.date(2024, 3, 2),
+                    status="new", priority="low",
+                )
+            )  # fmt: skip
+    loop.assign(db.engine, item, Assignee("rep", "李娜"), ACTOR, today=TODAY)
+    total, items = loop.list_items(db.engine, status=("new", "assigned"), today=TODAY)
+    assert total == 4
+    # F1 (high: due 3 March) is overdue on 10 March and comes first; the low ones are due 12 March
+    first = items[0]
+    assert (first["external_id"], first["assignee"], first["overdue"]) == ("F1", "李娜", True)
+    assert sorted(i["external_id"] for i in items[1:]) == ["F-more-0", "F-more-1", "F-more-2"]
+    assert not any(i["overdue"] for i in items[1:])
+    overdue_only = loop.list_items(db.engine, only_overdue=True, today=TODAY)
+    assert overdue_only[0] == 1
