@@ -131,6 +131,14 @@
       }
     }
     if (state.wall) {
+      // The China map on a dark screen: dark land, the scale from dark to the wall's blue.
+      for (const s of axes(opt.series)) {
+        if (s.type === "map") s.itemStyle = Object.assign({}, s.itemStyle, { areaColor: "#16254a", borderColor: "#0c1631" });
+      }
+      if (opt.visualMap && opt.series && axes(opt.series).some((s) => s.type === "map")) {
+        opt.visualMap.inRange = { color: ["#1d3a7a", "#4d8dff"] };
+        opt.visualMap.textStyle = { color: "#c6d1ea" };
+      }
       // Dark screen: labels in the text colour, without the light halo ECharts draws by default.
       for (const s of axes(opt.series)) {
         if (s.label && s.label.position !== "inside") {
