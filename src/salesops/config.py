@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     recognition_deal_threshold: Decimal = Field(default=Decimal(300000), ge=0)
     #: how many days back good news stays on the ticker
     recognition_days: int = Field(default=14, ge=1, le=366)
+    #: feedback loop SLA (issue #25): days from receiving an item to resolving it, by priority
+    #: (``SALESOPS_FEEDBACK_SLA_DAYS='{"high": 2, "medium": 5, "low": 10}'``); an item whose
+    #: priority is not listed gets ``feedback_sla_default_days``
+    feedback_sla_days: dict[str, int] = Field(
+        default_factory=lambda: {"urgent": 1, "high": 2, "medium": 5, "low": 10}
+    )
+    feedback_sla_default_days: int = Field(default=7, ge=0)
 
 
 @lru_cache

@@ -16,14 +16,14 @@ from urllib.parse import quote
 
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from starlette.routing import Mount, Route
 
 from salesops.api.deps import SESSION_COOKIE, WALL_COOKIE, require
 from salesops.app import OPENAPI_URL, create_app
 from salesops.auth import tokens, walls
 from salesops.auth.roles import READ_ONLY, ROLES, WALL_ONLY, Permission
-from salesops.db.schema import Customer, Rep, Target
+from salesops.db.schema import Customer, Feedback, Rep, Target
 from salesops.targets.calendar import parse_period
 from salesops.targets.org import Directory
 from salesops.targets.service import set_target
@@ -209,6 +209,29 @@ class Fixtures:
         value = 100_000 + next(self.months)  # a new value: an update is an update
         return set_target(self.engine, "revenue", period, parsed, value, actor=TEST_ACTOR).target.id
 
+    def feedback_id(self, where: str, path: str) -> int:
+        """A fresh feedback item of 张伟's (inside) or 王芳's (outside) customer, in the status
+        the step of ``path`` starts from (issue #25), so an allowed write succeeds."""
+        step = path.rsplit("/", 1)[-1]
+        status = {"resolve": "assigned", "inform": "resolved", "reopen": "resolved"}.get(
+            step, "new"
+        )
+        rep = "张伟" if where == "inside" else "王芳"
+        with self.engine.begin() as conn:
+            rep_id, customer_id = conn.execute(
+                select(Rep.id, Customer.id).join(Customer, Customer.owner_id == Rep.id)
+                .where(Rep.name == rep).limit(1)
+            ).one()  # fmt: skip
+            n = next(self.months)
+            return int(
+                conn.execute(
+                    insert(Feedback)
+                    .values(external_id=f"FX-{n}", customer_id=customer_id, rep_id=rep_id,
+                            received_on=parse_period("2026-06").start, nps=5, status=status)
+                    .returning(Feedback.id)
+                ).scalar_one()
+            )  # fmt: skip
+
     def target_id(self, caller: Caller, where: str, write: bool) -> int:
         rep = "张伟" if where == "inside" else "王芳"
         if write:  # writes (delete, decompose) consume their target: a fresh one each time
@@ -237,7 +260,7 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
     """The requests that exercise ``ep`` for ``caller`` (one per in/out-of-scope item)."""
     write = ep.method not in SAFE
     page, panel = _page_and_panel()
-    scoped_ids = ("{target_id}", "{customer_id}", "{task_id}")
+    scoped_ids = ("{target_id}", "{customer_id}", "{task_id}", "{feedback_id}")
     wheres = ["inside", "outside"] if any(k in ep.path for k in scoped_ids) else [""]
     out = []
     for where in wheres:
@@ -248,6 +271,8 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
             path = path.replace("{customer_id}", str(fx.customer[where]))
         if where and "{task_id}" in path:
             path = path.replace("{task_id}", str(fx.task_id(where)))
+        if where and "{feedback_id}" in path:
+            path = path.replace("{feedback_id}", str(fx.feedback_id(where, ep.path)))
         path = (
             path.replace("{page}", page)
             .replace("{panel}", panel)
@@ -280,6 +305,10 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
                 "target_scope": f"rep:{rep}",
                 "value": "1",
             }
+        elif ep.path.startswith("/api/v1/feedback/") and ep.path.endswith("/assign"):
+            call.json = {"kind": "department", "name": "产品开发"}
+        elif ep.path.startswith("/api/v1/feedback/") and write:
+            call.json = {"note": "matrix"}
         elif ep.path.endswith("/edit"):
             call.data = {"value": "123"}
         elif ep.path == "/admin/users" and write:

@@ -144,6 +144,14 @@ def test_feedback_covers_every_score_and_the_whole_loop(story: Db) -> None:
         "SELECT count(*) FROM feedback WHERE (resolved_on IS NOT NULL) <> "
         "(status IN ('resolved', 'informed')) OR resolved_on < received_on",
     ) == [(0,)]
+    # the loop's dates (issue #25): a first response on every item past new, not after its
+    # resolution; the customer told on or after it, only when informed
+    assert rows(
+        story.engine,
+        "SELECT count(*) FROM feedback WHERE (first_response_on IS NOT NULL) <> (status <> 'new')"
+        " OR first_response_on < received_on OR first_response_on > resolved_on"
+        " OR (informed_on IS NOT NULL) <> (status = 'informed') OR informed_on < resolved_on",
+    ) == [(0,)]
 
 
 def test_pipeline_stages_and_activity_kinds(story: Db) -> None:

@@ -262,6 +262,7 @@ _CHART_PARTS = {
     "pie": "PieChart",
     "funnel": "FunnelChart",
     "heatmap": "HeatmapChart",
+    "map": "MapChart",
     "grid": "GridComponent",
     "xAxis": "GridComponent",
     "yAxis": "GridComponent",

@@ -13,6 +13,7 @@ from salesops.api.backups import router as backups_router
 from salesops.api.customers import router as customers_router
 from salesops.api.deps import EngineDep, ReadEngineDep, Require
 from salesops.api.errors import AUTH
+from salesops.api.feedback import router as feedback_router
 from salesops.api.forecast import router as forecast_router
 from salesops.api.imports import router as imports_router
 from salesops.api.metrics import router as metrics_router
@@ -75,6 +76,7 @@ router.include_router(metrics_router, responses=AUTH)
 router.include_router(customers_router, responses=AUTH)
 router.include_router(forecast_router, responses=AUTH)
 router.include_router(people_router, responses=AUTH)  # issue #27
+router.include_router(feedback_router, responses=AUTH)
 router.include_router(backups_router)
 router.include_router(imports_router)
 router.include_router(alerts_router, responses=AUTH)

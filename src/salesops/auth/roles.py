@@ -42,6 +42,8 @@ class Permission(StrEnum):
     RATE_REPS = "rate_reps"  # scorecard ratings and coaching entries for reps in scope
     PROPOSE_TARGETS = "propose_targets"  # propose next period's target (accepting: EDIT_TARGETS)
     MANAGE_SCORECARDS = "manage_scorecards"  # define scorecards and their items
+    # issue #25: assign, resolve, inform, reopen and annotate feedback items (audited)
+    MANAGE_FEEDBACK = "manage_feedback"
 
 
 P = Permission
@@ -107,6 +109,10 @@ ROLES["finance"] = frozenset(
         P.MANAGE_INCENTIVES,
     }
 )
+# issue #25: sales operations and managers run the feedback loop (a manager within their
+# scope); admin has every permission already. Reps and viewers see the loop, not change it.
+ROLES["ops"] = ROLES["ops"] | {P.MANAGE_FEEDBACK}
+ROLES["manager"] = ROLES["manager"] | {P.MANAGE_FEEDBACK}
 
 #: What each role is for, shown by ``salesops users`` and the admin page.
 ROLE_HELP = {

@@ -55,6 +55,16 @@ KPIS: dict[str, str] = {
     "target_attainment": "Target attainment",
     "pacing": "Pacing",
     "market_share": "Market share",
+    # issue #25
+    "market_size": "Market size",
+    "leads": "Leads",
+    "nps_responses": "NPS responses",
+    "penetration": "Penetration",
+    "roi": "Marketing ROI",
+    "clv_cac": "CLV / CAC",
+    "feedback_first_response_days": "Time to first response",
+    "feedback_sla_rate": "Resolved within SLA",
+    "feedback_informed_rate": "Customers informed",
 }
 
 #: Entities ``salesops import`` / ``export`` know (ingest/fields.py ``ENTITIES``).

@@ -39,6 +39,8 @@ PAGES = (
     ("pipeline", "/pipeline"),
     ("team", "/team"),
     ("customers", "/customers"),
+    ("market", "/market"),
+    ("voice", "/voice"),
 )
 #: (mode, viewport width, height, device scale, full page)
 MODES = (("desktop", 1440, 900, 1, True), ("phone", 390, 844, 2, True))
@@ -258,7 +260,7 @@ def page_timings(
         [],
         "--page",
         help="Time only this page (overview, orders, pipeline, team, rep, "
-        "customers, wall); repeat for more.",
+        "customers, market, voice, wall); repeat for more.",
     ),
     login: str | None = typer.Option(
         None, "--as", help="Sign in as this user (default: an admin) on the board it starts."

@@ -559,6 +559,13 @@ class Feedback(Base):
     assignee_id: Mapped[int | None] = _fk("rep")
     text: Mapped[str | None] = mapped_column(Text)
     resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The closed loop (issue #25): besides a rep, a signed-in user or a department may own an
+    # item; dates of each step, the due date from the SLA of its priority (0013_feedback_loop).
+    assignee_user_id: Mapped[int | None] = _fk("app_user")
+    assignee_department: Mapped[str | None] = mapped_column(String(100))
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    first_response_on: Mapped[dt.date | None] = mapped_column(Date)
+    informed_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class MarketingSpend(Base):
@@ -581,6 +588,9 @@ class MarketSize(Base):
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_grain: Mapped[str] = mapped_column(String(10), default="year")
     amount: Mapped[Decimal] = mapped_column(MONEY)
+    # Penetration (issue #25): the count of target accounts of a region and industry.
+    industry: Mapped[str | None] = mapped_column(String(100))
+    accounts: Mapped[int | None] = mapped_column(Integer)
 
 
 class Target(Base):
@@ -1198,6 +1208,27 @@ class TargetProposal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     target_id: Mapped[int | None] = _fk("target")
+
+
+# ---------------------------------------------------------------- issue #25: the feedback loop
+
+
+class FeedbackEvent(Base):
+    """The history of a feedback item: one row per step of its loop (assign, resolve, inform,
+    reopen) and per note, with who did it and when; never updated or deleted."""
+
+    __tablename__ = "feedback_event"
+    __table_args__ = _pg_fks(feedback_id="feedback")
+    id: Mapped[int] = _pk("feedback_event")
+    feedback_id: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))  # assign | resolve | inform | reopen | note
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    assignee: Mapped[str | None] = mapped_column(String(200))  # as shown: "rep:张伟" ...
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 # Indexes that serve the time-filtered scans of the metrics engine on PostgreSQL.

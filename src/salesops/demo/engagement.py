@@ -144,6 +144,16 @@ def build_feedback(
     team_lead = np.full(org.team_region.shape[0], -1)
     team_lead[org.rep_team[org.rep_lead]] = np.flatnonzero(org.rep_lead)
     assignee = np.where(priority == 0, team_lead[org.rep_team[rep]], rep)
+    # The loop's other dates (issue #25), from a stream of their own so every other value stays
+    # as it was: the first response (assignment) within the time to resolve, the customer told
+    # a few days after the resolution.
+    loop_rng = stream(config, "feedback-loop")
+    first = received + np.minimum(
+        np.floor(loop_rng.gamma(1.0, scale / 3.0)).astype(np.int64),
+        np.maximum(resolved - received, 0),
+    )
+    first = np.minimum(first, today)
+    told = np.minimum(resolved + loop_rng.integers(0, 4, n), today)
     return Frame(
         "feedback",
         n,
@@ -162,6 +172,8 @@ def build_feedback(
             "assignee_id": Ref("rep", np.where(status > 0, assignee, -1)),
             "text": Cat(pick, texts),
             "resolved_on": np.where(done, timeline.epoch_day(resolved), NULL),
+            "first_response_on": np.where(status > 0, timeline.epoch_day(first), NULL),
+            "informed_on": np.where(status == 3, timeline.epoch_day(told), NULL),
         },
     )
 

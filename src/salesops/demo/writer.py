@@ -66,6 +66,9 @@ PEOPLE_TABLES = (
     "coaching_entry",
     "target_proposal",
 )
+#: what the board itself records about the data rows (issue #25: the feedback loop's history);
+#: the demo writes none, ``--replace`` empties it with the rows it is about
+HISTORY_TABLES = ("feedback_event",)
 #: dimensions that tables outside DATA_TABLES (app_user) reference
 _REFERENCED_FROM_OUTSIDE = ("rep", "org_unit", "region")
 
@@ -94,16 +97,13 @@ def clear_data(conn: Connection) -> int:
     ).rowcount
     if conn.dialect.name == "postgresql":
         # TRUNCATE refuses tables that a table outside the list references (app_user → rep).
-        inner = [
-            t
-            for t in (*PEOPLE_TABLES, *DATA_TABLES, *DERIVED_TABLES)
-            if t not in _REFERENCED_FROM_OUTSIDE
-        ]
+        every = (*PEOPLE_TABLES, *DATA_TABLES, *DERIVED_TABLES, *HISTORY_TABLES)
+        inner = [t for t in every if t not in _REFERENCED_FROM_OUTSIDE]
         conn.execute(text(f"TRUNCATE {', '.join(inner)}"))
         for table in _REFERENCED_FROM_OUTSIDE:
             conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
     else:
-        for table in (*PEOPLE_TABLES, *reversed((*DATA_TABLES, *DERIVED_TABLES))):
+        for table in (*PEOPLE_TABLES, *reversed((*DATA_TABLES, *DERIVED_TABLES, *HISTORY_TABLES))):
             conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
     return max(unlinked, 0)
 

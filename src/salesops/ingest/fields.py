@@ -327,8 +327,11 @@ ENTITIES: dict[str, EntitySpec] = {
                 Field("period_start", "date", required=True),
                 Field("period_grain", "choice", choices=GRAINS),
                 Field("amount", "decimal", required=True),
+                # issue #25: target-account counts for penetration, by region and industry
+                Field("industry"),
+                Field("accounts", "int", low=0),
             ),
-            natural_key=("region", "product_line", "period_start", "period_grain"),
+            natural_key=("region", "product_line", "industry", "period_start", "period_grain"),
             name_column=None,
         ),
         EntitySpec(

@@ -17,7 +17,7 @@ from typing import Literal
 from salesops.metrics.formula import Const, Expr, Inverse, M, PositiveOrNull, Pow, Var
 from salesops.metrics.measures import MEASURES
 
-Unit = Literal["money", "count", "ratio", "days", "score", "money_per_day"]
+Unit = Literal["money", "count", "ratio", "days", "score", "money_per_day", "multiple"]
 Good = Literal["up", "down"]
 
 
@@ -100,6 +100,7 @@ _MARGIN = M("gross_profit") / M("costed_revenue")
 _RETENTION = M("retained_customers") / M("previous_customers")
 _ANNUAL_CHURN = 1.0 - Pow(_RETENTION, 365.0 / Var("period_days"))
 _WIN_RATE = M("won_deals") / (M("won_deals") + M("lost_deals"))
+_CLV = _REVENUE_PER_CUSTOMER_YEAR * _MARGIN * Inverse(_ANNUAL_CHURN, 10.0)
 
 # fmt: off
 KPIS: tuple[Kpi, ...] = (
@@ -332,7 +333,7 @@ KPIS: tuple[Kpi, ...] = (
        "(365 / days in the period).",
        "年化单客销售额（销售额 / 活跃客户数 × 365 / 期间天数）× 毛利率 × min(1 / 年化流失率, 10)；"
        "年化流失率 = 1 - 留存率 ^ (365 / 期间天数)。",
-       _REVENUE_PER_CUSTOMER_YEAR * _MARGIN * Inverse(_ANNUAL_CHURN, 10.0),
+       _CLV,
     ),
     _k("per_rep_output", "人均单产", "Revenue per rep", "money", "order_line", "order_date", "up",
        "Revenue / sellers in the period: reps employed at any time in it (hired by its end, not "
@@ -393,6 +394,70 @@ KPIS: tuple[Kpi, ...] = (
        "period starts in it).",
        "销售额 / 同区域、同产品线、同期间的市场规模（期间内开始的市场规模）。",
        M("revenue") / M("market_size"),
+    ),
+    # ------------------------------------------------------------ issue #25: market, channels, loop
+    _k("market_size", "市场规模", "Market size", "money", "market_size", "period_start", "up",
+       "Sum of the imported market sizes whose period starts in the period.",
+       "期间内开始的已导入市场规模之和。",
+       M("market_size"),
+       sums=True,
+    ),
+    _k("leads", "线索数", "Leads", "count", "lead", "created_on", "up",
+       "Leads created in the period.",
+       "期间内新建的线索数。",
+       M("leads"),
+       sums=True,
+    ),
+    _k("nps_responses", "NPS 回复数", "NPS responses", "count", "feedback", "received_on", "up",
+       "Feedback received in the period with an NPS score (the sample behind the NPS).",
+       "期间内收到且带有 NPS 评分的反馈数（NPS 的样本量）。",
+       M("nps_responses"),
+       sums=True,
+    ),
+    _k("penetration", "市场渗透率", "Penetration", "ratio", "market_size", "period_start", "up",
+       "Active customers (a normal order in the period) / target accounts (the account counts "
+       "imported with market sizes whose period starts in it), by region and industry.",
+       "期间内活跃客户数（有正常订单）/ 目标客户数（随市场规模导入、期间内开始的目标客户数），"
+       "可按区域与行业拆分。",
+       M("active_customers") / M("target_accounts"),
+    ),
+    _k("roi", "营销投资回报率", "Marketing ROI", "ratio", "marketing_spend", "period_start", "up",
+       "Gross profit in the period of the customers acquired in it (first normal order in the "
+       "period; costed lines) / marketing spend in the period; by source channel it is each "
+       "channel's new customers against that channel's spend.",
+       "期间内新获客户（首个正常订单在期间内）在期间内的毛利（成本已知的订单行）/ 期间内市场费用；"
+       "按来源渠道拆分时为各渠道新客户的毛利 / 该渠道的费用。",
+       M("new_customer_gross_profit") / M("marketing_spend"),
+    ),
+    _k("clv_cac", "客户价值与获客成本比", "CLV / CAC", "multiple", "marketing_spend",
+       "period_start", "up",
+       "Customer lifetime value / customer acquisition cost, both over the period (3 or more "
+       "is the usual sign that a channel pays back).",
+       "客户生命周期价值 / 获客成本，均按期间计算（通常 3 以上说明渠道可回本）。",
+       _CLV / (M("marketing_spend") / M("new_customers")),
+    ),
+    _k("feedback_first_response_days", "反馈首次响应时长", "Time to first response",
+       "days", "feedback", "received_on", "down",
+       "Mean days from receiving a feedback to its first response (assigned or answered), "
+       "over feedback received in the period that has had one.",
+       "期间内收到且已响应的反馈，从收到到首次响应（分派或答复）的平均天数。",
+       M("first_response_days") / M("responded_feedback"),
+    ),
+    _k("feedback_sla_rate", "反馈按时处理率", "Resolved within SLA",
+       "ratio", "feedback", "resolved_on", "up",
+       "Feedback resolved in the period no later than its due date (the one set on it, else "
+       "received + the SLA days of its priority) / feedback resolved in the period.",
+       "期间内解决、且不晚于到期日（已设定的到期日，否则为收到日期 + 其优先级的 SLA 天数）"
+       "的反馈数 / "
+       "期间内解决的反馈数。",
+       M("resolved_within_sla") / M("resolved_feedback"),
+    ),
+    _k("feedback_informed_rate", "反馈告知率", "Customers informed",
+       "ratio", "feedback", "resolved_on", "up",
+       "Feedback resolved in the period whose customer has been told the outcome (status "
+       "informed) / feedback resolved in the period.",
+       "期间内解决且已告知客户处理结果（状态为已告知）的反馈数 / 期间内解决的反馈数。",
+       M("informed_feedback") / M("resolved_feedback"),
     ),
 )
 # fmt: on

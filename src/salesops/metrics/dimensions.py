@@ -213,7 +213,8 @@ FACTS: dict[str, Fact] = {
             "region_id",
             None,
             None,
-            {"product_line": "product_line"},
+            # issue #25: target-account counts are imported by region and industry
+            {"product_line": "product_line", "industry": "industry"},
         ),
         Fact(
             "customer",

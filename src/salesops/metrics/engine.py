@@ -64,7 +64,9 @@ _COVERS = (OpportunityMonthEndCover, PaymentMonthEndCover)
 
 #: Places of each unit in answers; money keeps the four it is stored with (a file's total to the
 #: last digit), and pages round it for display per locale.
-_DIGITS = {"money": 4, "money_per_day": 2, "days": 4, "score": 4, "ratio": 6, "count": 4}
+_DIGITS = {
+    "money": 4, "money_per_day": 2, "days": 4, "score": 4, "ratio": 6, "count": 4, "multiple": 4
+}  # fmt: skip
 
 
 class ResultRow(dict[str, Any]):

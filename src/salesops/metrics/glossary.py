@@ -15,6 +15,7 @@ _UNITS = {
     "days": "days · 天",
     "score": "score · 分",
     "money_per_day": "money per day · 每天金额",
+    "multiple": "multiple · 倍",
 }
 _GOOD = {"up": "↑ higher is better", "down": "↓ lower is better"}
 

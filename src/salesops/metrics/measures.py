@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from salesops.config import get_settings
-from salesops.db.schema import Opportunity, OrderHeader, PipelineStage, Target
+from salesops.db.schema import Customer, Opportunity, OrderHeader, PipelineStage, Target
 from salesops.metrics.dialects import add_months, days_between
 
 MeasureKind = Literal[
@@ -207,6 +207,41 @@ def _local_date(t: FromClause, ctx: RowCtx) -> ColumnElement[Any]:
     if offset is not None:
         return cast(t.c.occurred_at + literal_column(f"INTERVAL '{offset} seconds'"), Date)
     return cast(t.c.occurred_at.op("AT TIME ZONE")("UTC").op("AT TIME ZONE")(zone), Date)
+
+
+def _acquired_in_period(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    """A costed normal order line of a customer whose first-ever normal order falls in the
+    period (without bounds: of any customer that has a first order). An EXISTS on the
+    customer's id, which the databases turn into a join (an IN over the period's bounds was a
+    correlated subquery per row on a trend)."""
+    c = Customer.__table__
+    new = [c.c.id == t.c.customer_id, c.c.first_order_on.is_not(None)]
+    if ctx.period_start is not None and ctx.period_end is not None:
+        new += [c.c.first_order_on >= ctx.period_start, c.c.first_order_on <= ctx.period_end]
+    return and_(_costed(t, ctx), exists().where(*new))
+
+
+def sla_days(priority: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The SLA of a feedback item's priority in days (settings ``feedback_sla_days``; a
+    priority not listed, or none, gets ``feedback_sla_default_days``)."""
+    settings = get_settings()
+    table = sorted(settings.feedback_sla_days.items())
+    default = literal(int(settings.feedback_sla_default_days))
+    if not table:
+        return default
+    return case(
+        *((func.lower(priority) == name.lower(), literal(int(days))) for name, days in table),
+        else_=default,
+    )
+
+
+def _within_sla(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
+    """Resolved no later than its due date: the one set on the item, else received + SLA."""
+    allowed = func.coalesce(days_between(t.c.received_on, t.c.due_on), sla_days(t.c.priority))
+    return and_(
+        t.c.received_on.is_not(None),
+        days_between(t.c.received_on, t.c.resolved_on) <= allowed,
+    )
 
 
 #: Time columns that are not plain date columns of the fact.
@@ -425,6 +460,22 @@ def _all_measures() -> tuple[Measure, ...]:
             where=_is_seller,
         ),
         Measure("market_size", "market_size", time="period_start", value=_c("amount"), zero=False),
+        # issue #25: penetration and the channels' return
+        Measure(
+            "target_accounts",
+            "market_size",
+            time="period_start",
+            value=_c("accounts"),
+            where=lambda t, ctx: t.c.accounts.is_not(None),
+            zero=False,
+        ),
+        Measure(
+            "new_customer_gross_profit",
+            ol,
+            time="order_date",
+            value=lambda t, ctx: t.c.amount - t.c.cost,
+            where=_acquired_in_period,
+        ),
         Measure("target", "target", kind="target", zero=False, params=(("window", "this"),)),
         # ---------------------------------------------------------------- activities, feedback
         Measure("activities", "activity", time="occurred_at", agg="count"),
@@ -465,6 +516,31 @@ def _all_measures() -> tuple[Measure, ...]:
             time="resolved_on",
             agg="count",
             where=lambda t, ctx: t.c.received_on.is_not(None),
+        ),
+        # issue #25: the closed loop
+        Measure(
+            "first_response_days",
+            "feedback",
+            time="received_on",
+            value=lambda t, ctx: days_between(t.c.received_on, t.c.first_response_on),
+            where=lambda t, ctx: t.c.first_response_on.is_not(None),
+        ),
+        Measure(
+            "responded_feedback",
+            "feedback",
+            time="received_on",
+            agg="count",
+            where=lambda t, ctx: t.c.first_response_on.is_not(None),
+        ),
+        Measure(
+            "resolved_within_sla", "feedback", time="resolved_on", agg="count", where=_within_sla
+        ),
+        Measure(
+            "informed_feedback",
+            "feedback",
+            time="resolved_on",
+            agg="count",
+            where=lambda t, ctx: and_(t.c.received_on.is_not(None), t.c.status == "informed"),
         ),
     )
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from babel.numbers import format_decimal, format_percent
 
-Unit = Literal["money", "money_per_day", "count", "ratio", "days", "score", "number"]
+Unit = Literal["money", "money_per_day", "count", "ratio", "days", "score", "number", "multiple"]
 #: What a missing value shows: a plain hyphen (an em dash reads as 一 in CJK fonts).
 NO_VALUE = "-"
 CURRENCY = "¥"
@@ -92,6 +92,8 @@ def format_value(value: object, unit: str, locale: str, *, full: bool = False) -
         return f"{days} 天" if locale.startswith("zh") else f"{days} days"
     if unit == "score":
         return format_decimal(number, format="#,##0.#", locale=loc)
+    if unit == "multiple":  # CLV / CAC: 4.2×
+        return format_decimal(number, format="#,##0.0", locale=loc) + "×"
     if unit == "count" and not full and abs(number) >= 100_000:
         return compact(number, locale)
     if unit == "count":

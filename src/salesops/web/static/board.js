@@ -36,6 +36,7 @@
       case "money_per_day": return fmt(v, "money") + (state.locale.startsWith("zh") ? "/天" : "/day");
       case "days": return group(v, 1) + (state.locale.startsWith("zh") ? " 天" : " days");
       case "score": return group(v, 1);
+      case "multiple": return group(v, 1) + "×";
       case "count": return Math.abs(v) >= 1e5 ? compact(v) : group(v, 0);
       default: return group(v, 2);
     }
@@ -130,6 +131,14 @@
       }
     }
     if (state.wall) {
+      // The China map on a dark screen: dark land, the scale from dark to the wall's blue.
+      for (const s of axes(opt.series)) {
+        if (s.type === "map") s.itemStyle = Object.assign({}, s.itemStyle, { areaColor: "#16254a", borderColor: "#0c1631" });
+      }
+      if (opt.visualMap && opt.series && axes(opt.series).some((s) => s.type === "map")) {
+        opt.visualMap.inRange = { color: ["#1d3a7a", "#4d8dff"] };
+        opt.visualMap.textStyle = { color: "#c6d1ea" };
+      }
       // Dark screen: labels in the text colour, without the light halo ECharts draws by default.
       for (const s of axes(opt.series)) {
         if (s.label && s.label.position !== "inside") {

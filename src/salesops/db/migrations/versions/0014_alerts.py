@@ -2,7 +2,7 @@
 secrets), subscriptions, the delivery outbox and its log, and the runner's run log
 
 Revision ID: 0014_alerts
-Revises: 0012_customer_360
+Revises: 0013_feedback_loop
 Create Date: 2026-12-07 06:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_alerts"
-down_revision: str | None = "0012_customer_360"
+down_revision: str | None = "0013_feedback_loop"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
