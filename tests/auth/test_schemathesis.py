@@ -89,8 +89,9 @@ REP_POSTS = frozenset(
 )
 
 
-#: The writes a rep may make (issue #20: submitting their own forecast call).
-REP_CALLS = frozenset({("POST", "/api/v1/forecast/calls")})
+#: The writes a rep may make: submitting their own forecast call (issue #20) and proposing
+#: their own next target (issue #27; accepting one needs EDIT_TARGETS).
+REP_CALLS = frozenset({("POST", "/api/v1/forecast/calls"), ("POST", "/api/v1/people/proposals")})
 
 
 def test_api_as_rep(db: Db) -> None:

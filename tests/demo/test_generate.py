@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -299,6 +300,50 @@ def test_refuses_a_database_with_data_and_replaces_on_request(db: Db) -> None:
     # Ids continue after the first run's: the sequences moved on, nothing collided.
     assert rows(db.engine, "SELECT min(id) FROM order_line")[0][0] == max_line + 1
     assert rows(db.engine, "SELECT username, rep_id FROM app_user") == [("zhang", None)]
+
+
+def test_replace_empties_what_the_board_recorded_about_the_old_rows(db: Db) -> None:
+    """Tasks, ownership history and fired alerts are about the old rows and go with them; a
+    company-wide alert rule stays, a rule scoped to a rep that no longer exists goes."""
+    generate_demo(db.engine, TINY)
+    now = {"now": dt.datetime(2026, 12, 1, 9, 0), "day": dt.date(2026, 12, 1)}
+    with db.engine.begin() as conn:
+        for sql in (
+            "INSERT INTO task (kind, status, source, customer_id, owner_rep_id, created_on, "
+            "created_at) VALUES ('call', 'open', 'manual', 1, 2, :day, :now)",
+            "INSERT INTO customer_owner_history (customer_id, rep_id) VALUES (1, 2)",
+            "INSERT INTO alert_rule (name, kind, config, severity, scope_kind, schedule, enabled) "
+            "VALUES ('company', 'threshold', '{}', 'warning', 'company', 'daily', true)",
+            "INSERT INTO alert_rule (name, kind, config, severity, scope_kind, schedule, enabled, "
+            "rep_id) VALUES ('one rep', 'threshold', '{}', 'warning', 'rep', 'daily', true, 2)",
+            "INSERT INTO alert (rule_id, dedup_key, period, severity, scope_kind, explanation, "
+            "fired_at, status) SELECT id, 'k', '2026-11', 'warning', 'rep', '{}', :now, 'open' "
+            "FROM alert_rule WHERE name = 'one rep'",
+        ):
+            conn.execute(text(sql), {k: v for k, v in now.items() if f":{k}" in sql})
+    generate_demo(db.engine, TINY, replace=True)
+    assert count(db.engine, "task") == 0
+    assert count(db.engine, "customer_owner_history") == 0
+    assert count(db.engine, "alert") == 0
+    assert rows(db.engine, "SELECT name FROM alert_rule") == [("company",)]
+
+
+def test_replace_decides_for_every_table_that_references_the_emptied_ones() -> None:
+    """A new table with a reference into the data must say what ``--replace`` does with it:
+    emptied, scoped configuration (deleted when scoped), or unlinked; else PostgreSQL's TRUNCATE
+    fails on it (as it once did for ``customer_owner_history``)."""
+    from salesops.db.schema import Base
+    from salesops.demo.writer import SCOPED_CONFIG, UNLINKED, emptied_tables
+
+    emptied = set(emptied_tables())
+    decided = emptied | set(SCOPED_CONFIG) | set(UNLINKED)
+    undecided = sorted(
+        table.name
+        for table in Base.metadata.sorted_tables
+        if table.name not in decided
+        and any(fk.column.table.name in emptied for fk in table.foreign_keys)
+    )
+    assert undecided == []
 
 
 def test_a_later_import_gets_fresh_ids(db: Db, tmp_path: Path) -> None:

@@ -172,8 +172,10 @@ def test_assign_and_resolve_from_the_board(db: Db, browser: Browser) -> None:
         assert dialog.locator("ol.history li").count() == 2
         assert "固件已升级" in dialog.locator("ol.history").inner_text()
         _shot(page, "voice-loop-dialog-zh")
-        dialog.locator("button.close").click()
-        page.wait_for_load_state("load")
+        # Closing after a change reloads the page: wait for that navigation, not for the old
+        # page's load state (which has already fired, and raced the reload once in CI).
+        with page.expect_navigation():
+            dialog.locator("button.close").click()
         page.wait_for_selector("body[data-ready='1']")
         with db.engine.connect() as conn:
             status, department = conn.execute(

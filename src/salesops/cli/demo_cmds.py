@@ -144,7 +144,14 @@ def demo(
         _print_demo_users(engine, console, f"http://{host}:{port}")
     finally:
         engine.dispose()  # an embedded DuckDB file allows one writer: the server's
-    serve(host=host, port=port, ssl_certfile=None, ssl_keyfile=None, forwarded_allow_ips=None)
+    serve(
+        host=host,
+        port=port,
+        ssl_certfile=None,
+        ssl_keyfile=None,
+        forwarded_allow_ips=None,
+        workers=1,
+    )
 
 
 def _print_demo_users(engine: Engine, console: Console, url: str) -> None:

@@ -54,6 +54,9 @@ DERIVED_TABLES = (
     "opportunity_stage_stay",
     "payment_month_end",
     "payment_month_end_cover",
+    "payment_month",
+    "payment_open",
+    "visit_conversion",
 )
 #: issue #27: what managers entered about the demo company's people (ratings, coaching,
 #: splits, paid statements, proposals); they reference reps and targets, so ``--replace``
@@ -66,10 +69,30 @@ PEOPLE_TABLES = (
     "coaching_entry",
     "target_proposal",
 )
-#: what the board itself records about the data rows (issue #25: the feedback loop's history);
-#: the demo writes none, ``--replace`` empties it with the rows it is about
-HISTORY_TABLES = ("feedback_event",)
-#: dimensions that tables outside DATA_TABLES (app_user) reference
+#: what the board itself records about the data rows: the feedback loop's history (#25), follow-up
+#: tasks and ownership history (#28), fired alerts, their deliveries and the items they have seen
+#: (#19), frozen forecasts and forecast calls (#20). ``--replace`` empties them with the rows they
+#: are about, children first.
+HISTORY_TABLES = (
+    "feedback_event",
+    "task",
+    "customer_owner_history",
+    "alert_delivery",
+    "alert",
+    "alert_item_seen",
+    "forecast_call",
+    "forecast_snapshot",
+)
+#: configuration that may be scoped to one org unit or rep: ``--replace`` keeps the company-wide
+#: rows and deletes those scoped to a unit or rep that the replacement removes
+SCOPED_CONFIG = {
+    "alert_rule": ("org_unit_id", "rep_id"),
+    "alert_subscription": ("org_unit_id",),
+    "wall_link": ("org_unit_id", "rep_id"),
+}
+#: users stay and lose their link to a rep or unit (:func:`clear_data` says how many)
+UNLINKED = {"app_user": ("rep_id", "org_unit_id")}
+#: dimensions that tables outside the emptied ones (users, scoped configuration) reference
 _REFERENCED_FROM_OUTSIDE = ("rep", "org_unit", "region")
 
 
@@ -86,25 +109,37 @@ def non_empty_tables(conn: Connection) -> list[str]:
     ]
 
 
+def emptied_tables() -> tuple[str, ...]:
+    """Every table ``--replace`` empties, children before parents."""
+    return (*HISTORY_TABLES, *PEOPLE_TABLES, *reversed((*DATA_TABLES, *DERIVED_TABLES)))
+
+
 def clear_data(conn: Connection) -> int:
-    """Empty every data table (users stay, unlinked from reps and units); returns how many
-    users lost their link."""
+    """Empty every data table and what is recorded about its rows; keep users (unlinked from reps
+    and units) and company-wide configuration. Returns how many users lost their link."""
+    postgres = conn.dialect.name == "postgresql"
+
+    def empty(tables: Sequence[str]) -> None:
+        if postgres:  # one TRUNCATE: fast, and the references among the tables are allowed
+            conn.execute(text(f"TRUNCATE {', '.join(tables)}"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+
     unlinked = conn.execute(
         text(
             "UPDATE app_user SET rep_id = NULL, org_unit_id = NULL "
             "WHERE rep_id IS NOT NULL OR org_unit_id IS NOT NULL"
         )
     ).rowcount
-    if conn.dialect.name == "postgresql":
-        # TRUNCATE refuses tables that a table outside the list references (app_user → rep).
-        every = (*PEOPLE_TABLES, *DATA_TABLES, *DERIVED_TABLES, *HISTORY_TABLES)
-        inner = [t for t in every if t not in _REFERENCED_FROM_OUTSIDE]
-        conn.execute(text(f"TRUNCATE {', '.join(inner)}"))
-        for table in _REFERENCED_FROM_OUTSIDE:
-            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
-    else:
-        for table in (*PEOPLE_TABLES, *reversed((*DATA_TABLES, *DERIVED_TABLES, *HISTORY_TABLES))):
-            conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+    # TRUNCATE refuses tables that a table outside the list references (app_user → rep), so
+    # the dimensions go last, after the scoped configuration that references them.
+    empty([t for t in emptied_tables() if t not in _REFERENCED_FROM_OUTSIDE])
+    for table, columns in SCOPED_CONFIG.items():
+        scoped = " OR ".join(f"{column} IS NOT NULL" for column in columns)
+        conn.execute(text(f"DELETE FROM {table} WHERE {scoped}"))  # noqa: S608
+    for table in _REFERENCED_FROM_OUTSIDE:
+        conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
     return max(unlinked, 0)
 
 
