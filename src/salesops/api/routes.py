@@ -16,6 +16,7 @@ from salesops.api.errors import AUTH
 from salesops.api.feedback import router as feedback_router
 from salesops.api.forecast import router as forecast_router
 from salesops.api.imports import router as imports_router
+from salesops.api.integration import router as integration_router
 from salesops.api.metrics import router as metrics_router
 from salesops.api.panels import router as panels_router
 from salesops.api.people import router as people_router
@@ -79,4 +80,5 @@ router.include_router(people_router, responses=AUTH)  # issue #27
 router.include_router(feedback_router, responses=AUTH)
 router.include_router(backups_router)
 router.include_router(imports_router)
+router.include_router(integration_router)  # issue #21
 router.include_router(alerts_router, responses=AUTH)

@@ -43,7 +43,7 @@ def _as_of(value: str | None) -> dt.datetime | None:
         ) from None
 
 
-def _summary(report: ImportReport) -> str:
+def summary(report: ImportReport) -> str:
     verb = {"ok": "Imported", "dry-run": "Dry run: would import"}.get(report.status, "Failed")
     text = (
         f"{verb} {report.rows_read} {report.entity} row(s) from {Path(report.file).name}: "
@@ -61,7 +61,7 @@ def _summary(report: ImportReport) -> str:
     return text + f" ({report.seconds:.1f} s)."
 
 
-def _saved_or_file(
+def saved_or_file(
     engine: Engine, value: str | None, entity: str, console: Console
 ) -> Mapping | Path | None:
     """``--mapping``: a file is read by the importer (its errors go in the report); any other
@@ -93,7 +93,9 @@ def import_cmd(
         + "; or sheet: several entities from one file, as the --mapping's 'entities:' say.",
         autocompletion=complete.entity_names,
     ),
-    file: Path = typer.Argument(..., help="CSV, XLSX, XLS or JSON-lines file."),
+    file: Path | None = typer.Argument(
+        None, help="CSV, XLSX, XLS or JSON-lines file (or --from-sql instead)."
+    ),
     mapping: str | None = typer.Option(
         None,
         "--mapping",
@@ -111,6 +113,20 @@ def import_cmd(
     as_of: str | None = typer.Option(
         None, "--as-of", help="Snapshot time for opportunity history (local time)."
     ),
+    from_sql: str | None = typer.Option(
+        None,
+        "--from-sql",
+        help="Pull from a database instead of a file: an SQLAlchemy URL without password "
+        "(mysql+pymysql://user@host/db, postgresql+psycopg://...), or env:VAR / file:PATH.",
+    ),
+    query: str | None = typer.Option(
+        None, "--query", help="With --from-sql: the SELECT whose rows are imported."
+    ),
+    password: str | None = typer.Option(
+        None,
+        "--password",
+        help="With --from-sql: the database password as env:VAR, file:PATH or a sealed value.",
+    ),
 ) -> None:
     """Import FILE into ENTITY: all rows or none; re-importing updates, never duplicates."""
     from salesops.auth.audit import Actor
@@ -120,6 +136,19 @@ def import_cmd(
 
     entity = _entity(entity)
     snapshot = _as_of(as_of)
+    if from_sql is not None or query is not None or password is not None:
+        from salesops.cli.sql_cmds import import_from_sql_cmd
+
+        if file is not None or from_sql is None or query is None or entity == "sheet":
+            raise typer.BadParameter(
+                "--from-sql URL --query SELECT... replaces FILE and imports one entity"
+            )
+        import_from_sql_cmd(
+            entity, from_sql, query, password, mapping, map_ or [], dry_run, errors_out
+        )
+        return
+    if file is None:
+        raise typer.BadParameter("give FILE, or --from-sql URL --query SELECT...")
     if entity == "sheet":
         from salesops.cli.sheet_cmds import import_sheet_cmd
 
@@ -137,7 +166,7 @@ def import_cmd(
     console = Console(stderr=True)  # created per call: it reads the terminal width (COLUMNS)
     engine = open_database(migrate=True)
     try:
-        chosen = _saved_or_file(engine, mapping, entity, console)
+        chosen = saved_or_file(engine, mapping, entity, console)
         if file.is_file() and file.stat().st_size >= PROGRESS_BYTES:
             with RichProgress(console) as progress:
                 report = import_file(
@@ -171,7 +200,7 @@ def import_cmd(
     if report.ok:
         from salesops.cli.check_cmds import print_quality
 
-        console.print(f"[green]{_summary(report)}[/green]", soft_wrap=True)
+        console.print(f"[green]{summary(report)}[/green]", soft_wrap=True)
         print_quality(console, report.quality)
         return
     console.print(errors_table(report.errors, total=report.errors_total))

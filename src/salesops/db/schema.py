@@ -775,6 +775,67 @@ class SavedMapping(Base):
     updated_by: Mapped[str | None] = mapped_column(String(100))
 
 
+# ------------------------------------------------------------------- issue #21: integration
+
+
+class ImportSource(Base):
+    """A saved source of data: an SQL query on another system's database, a watched folder
+    or a webhook sender, with its entity, mapping and schedule (``salesops sources``).
+    ``url`` never holds a password; ``secret`` is a reference (``env:VAR``, ``file:PATH``)
+    or a sealed value (:mod:`salesops.auth.secretbox`), never the secret in plain text."""
+
+    __tablename__ = "import_source"
+    id: Mapped[int] = _pk("import_source")
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # sql | folder | webhook
+    entity: Mapped[str] = mapped_column(String(40))  # an entity, or "sheet"
+    mapping: Mapped[str | None] = mapped_column(String(100))  # a saved mapping's name
+    url: Mapped[str | None] = mapped_column(String(1000))
+    query: Mapped[str | None] = mapped_column(Text)
+    folder: Mapped[str | None] = mapped_column(String(1000))
+    secret: Mapped[str | None] = mapped_column(Text)
+    schedule: Mapped[str | None] = mapped_column(String(100))  # "15m", "1h", "1d" or cron
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_run_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ImportSourceRun(Base):
+    """One run of a saved source (a scheduled or manual pull, one file of a folder)."""
+
+    __tablename__ = "import_source_run"
+    id: Mapped[int] = _pk("import_source_run")
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    trigger: Mapped[str] = mapped_column(String(20))  # schedule | manual
+    file: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20))  # running | ok | failed
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)  # the first errors, passwords redacted
+    import_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class WebhookDelivery(Base):
+    """A webhook delivery that was applied: its id (``X-Delivery-Id`` / ``Idempotency-Key``)
+    and the answer given, written in the import's own transaction; a redelivery gets the
+    same answer and writes nothing."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (UniqueConstraint("sender", "delivery_id"),)
+    id: Mapped[int] = _pk("webhook_delivery")
+    sender: Mapped[str] = mapped_column(String(100))
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    entity: Mapped[str] = mapped_column(String(40))
+    response: Mapped[str] = mapped_column(Text)  # JSON
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 # ------------------------------------------------------------------- issue #28: customer 360
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -68,6 +69,10 @@ class ImportReport:
         return self.status in ("ok", "dry-run")
 
 
+#: A caller's last write inside an import's transaction (see :func:`import_file`).
+BeforeCommit = Callable[[Connection, "ImportReport"], None]
+
+
 def utc_naive(value: dt.datetime, timezone: str) -> dt.datetime:
     """A datetime as naive UTC; naive input is a local time of ``timezone``."""
     if value.tzinfo is None:
@@ -87,6 +92,8 @@ def import_file(
     as_of: dt.datetime | None = None,
     progress: ProgressSink | None = None,
     actor: Actor | str = "cli",
+    history_source: str = "import",
+    before_commit: BeforeCommit | None = None,
 ) -> ImportReport:
     """Import ``path`` into ``entity`` as one transaction and report what happened.
 
@@ -97,6 +104,11 @@ def import_file(
     ``snapshot_at`` column, else now). ``dry_run`` validates everything — references included —
     and writes nothing but the ``import_run`` log row. Errors never raise: they are in
     ``report.errors`` and ``report.status`` is ``failed``.
+
+    ``history_source`` is what the opportunity history rows of this import say they come from
+    (``import``; ``api`` for a webhook's records). ``before_commit(conn, report)`` runs inside
+    the import's transaction just before it commits (not in a dry or failed run), so that a
+    caller's own row — a webhook's delivery id — is written atomically with the data.
     """
     started = time.perf_counter()
     started_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -121,6 +133,8 @@ def import_file(
             settings.timezone,
             actor,
             started_at,
+            history_source,
+            before_commit,
         )
     except ImportFailed as exc:
         errors.extend(exc.errors)
@@ -174,6 +188,8 @@ def _run(
     timezone: str,
     actor: Actor | str,
     started_at: dt.datetime,
+    history_source: str = "import",
+    before_commit: BeforeCommit | None = None,
 ) -> ImportReport:
     mapping = _mapping_for(entity, mapping_arg, overrides)
     progress.phase("reading", 1)
@@ -212,7 +228,15 @@ def _run(
         trans = conn.begin()
         try:
             load_section(
-                conn, mapping, table, errors, report, changed_at, as_of is not None, progress
+                conn,
+                mapping,
+                table,
+                errors,
+                report,
+                changed_at,
+                as_of is not None,
+                progress,
+                history_source=history_source,
             )
             if not errors:  # the database as the import leaves it (or, dry, would leave it)
                 report.quality = quality_report(conn, created=report.created)
@@ -223,6 +247,8 @@ def _run(
             else:
                 report.status = "ok"
                 report.run_id = log_run(conn, report, started_at, actor, errors_total=0)
+                if before_commit is not None:
+                    before_commit(conn, report)
                 trans.commit()
             progress.advance()
         except BaseException:
@@ -240,10 +266,19 @@ def load_section(
     changed_at: dt.datetime,
     as_of_given: bool,
     progress: ProgressSink,
+    *,
+    history_source: str = "import",
 ) -> None:
     """Load one converted table into ``mapping``'s entity in the caller's transaction, and put
     the counts in ``report``; writes nothing once ``errors`` has any (the caller rolls back)."""
-    loader = Loader(conn, mapping, errors, changed_at=changed_at, as_of_given=as_of_given)
+    loader = Loader(
+        conn,
+        mapping,
+        errors,
+        changed_at=changed_at,
+        as_of_given=as_of_given,
+        history_source=history_source,
+    )
     loader.stage(table)
     progress.advance()
     loader.resolve_references()

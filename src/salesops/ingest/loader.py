@@ -59,6 +59,10 @@ HISTORY_FIELDS = ("stage", "status", "amount", "probability", "expected_close_on
 _MAX_REPORTED = 1000
 
 
+#: What ``opportunity_change.source`` says: a history file, an import's diff, an API write.
+HISTORY_SOURCES = ("history", "import", "api")
+
+
 @dataclass
 class LoadResult:
     """What the loader did (or, in a dry run, would have done)."""
@@ -93,6 +97,7 @@ class Loader:
         *,
         changed_at: dt.datetime,
         as_of_given: bool,
+        history_source: str = "import",
     ) -> None:
         self.conn = conn
         self.mapping = mapping
@@ -101,6 +106,9 @@ class Loader:
         self.errors = errors
         self.changed_at = changed_at
         self.as_of_given = as_of_given
+        if history_source not in HISTORY_SOURCES:
+            raise ValueError(f"history source must be one of {', '.join(HISTORY_SOURCES)}")
+        self.history_source = history_source  # opportunity_change.source of this load
         self.result = LoadResult()
         self.staged: set[str] = set()  # staging columns (f_<field>) of this file
         self.columns: list[str] = []  # database columns the load writes
@@ -390,7 +398,8 @@ class Loader:
                 old, new = f"CAST(t.{name} AS VARCHAR)", f"CAST(p.{name} AS VARCHAR)"
                 cond = f"t.{name} IS DISTINCT FROM p.{name}"
             selects.append(
-                f"SELECT t.id, '{name}', {old}, {new}, {self._changed_at()}, 'import', "  # noqa: S608
+                f"SELECT t.id, '{name}', {old}, {new}, {self._changed_at()}, "  # noqa: S608
+                f"'{self.history_source}', "
                 f"{rank} AS _rank, p._idx AS _idx "
                 f"FROM {PREP} AS p JOIN opportunity AS t ON t.id = p._id "
                 "LEFT JOIN rep AS ro ON ro.id = t.owner_id "
@@ -414,7 +423,8 @@ class Loader:
         """A new opportunity enters its first stage and status at its creation date."""
         at = f"COALESCE(CAST(o.created_on AS TIMESTAMP), {self._changed_at()})"
         selects = [
-            f"SELECT o.id, '{name}', CAST(NULL AS VARCHAR), o.{name}, {at}, 'import', "  # noqa: S608
+            f"SELECT o.id, '{name}', CAST(NULL AS VARCHAR), o.{name}, {at}, "  # noqa: S608
+            f"'{self.history_source}', "
             f"{rank} AS _rank, p._idx AS _idx "
             f"FROM {PREP} AS p JOIN opportunity AS o ON o.external_id = p.external_id "
             f"WHERE p._id IS NULL AND o.{name} IS NOT NULL"
