@@ -1,0 +1,5 @@
+"""Fixtures of the integration tests."""
+
+from tests.integrate.crm_db import crm
+
+__all__ = ["crm"]
