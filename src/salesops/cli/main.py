@@ -22,6 +22,7 @@ from salesops.cli import (
     metric_cmds,
     people_cmds,
     server_cmds,
+    sources_cmds,
     targets_cmds,
     tasks_cmds,
     web_cmds,
@@ -50,6 +51,7 @@ tasks_cmds.register(app)
 alerts_cmds.register(app)
 forecast_cmds.register(app)
 people_cmds.register(app)  # issue #27
+sources_cmds.register(app)  # issue #21
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -49,9 +49,12 @@ def jobs() -> dict[str, JobSpec]:
 
 def _register_builtin() -> None:
     from salesops.alerts.service import tick
+    from salesops.integrate import sources
 
     if "alerts" not in _JOBS:
         register("alerts", tick, seconds=60)
+    if "import-sources" not in _JOBS:  # issue #21: SQL pulls and watched folders
+        register("import-sources", sources.tick, seconds=sources.TICK_SECONDS)
 
 
 def start(engine: Engine) -> Any:

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine
 from starlette.background import BackgroundTask
 
 from salesops.api.deps import ReadEngineDep, Require, ScopeDep
@@ -172,8 +173,25 @@ def data_page(request: Request, engine: ReadEngineDep, scope: ScopeDep) -> HTMLR
         rows=rows,
         data_version=counts.data_version,
         import_json=import_page_json(locale),
+        **source_status(engine),
         **context,
     )
+
+
+def source_status(engine: Engine) -> dict[str, Any]:
+    """The saved import sources, their latest runs, and the sources whose last run failed
+    (issue #21: a failed scheduled import is shown, not only logged)."""
+    from salesops.integrate.sources import list_sources, recent_runs
+
+    with engine.connect() as conn:
+        sources = list_sources(conn)
+        runs = recent_runs(conn, 20)
+        last: dict[str, dict[str, Any]] = {}
+        for run in recent_runs(conn, 500):
+            last.setdefault(run["source"], run)
+    known = {s.name for s in sources}
+    failing = [r for name, r in last.items() if r["status"] == "failed" and name in known]
+    return {"sources": sources, "source_runs": runs, "failing_sources": failing}
 
 
 def import_page_json(locale: str) -> str:
