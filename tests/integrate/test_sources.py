@@ -172,3 +172,23 @@ def test_sources_cli(db: Db, tmp_path: Path, monkeypatch: object) -> None:
     assert stored.startswith("sealed:v1:") and "plain-password" not in stored
     assert runner.invoke(app, ["sources", "remove", "nightly"]).exit_code == 0
     assert runner.invoke(app, ["sources", "run", "nightly"]).exit_code == 1
+
+
+def test_a_failed_scheduled_import_raises_an_alert(db: Db, tmp_path: Path) -> None:
+    from salesops.alerts.evaluate import Evaluator
+    from salesops.alerts.rules import parse_rule
+    from salesops.metrics.engine import MetricsEngine
+    from salesops.metrics.scope import FULL_SCOPE
+
+    gone = tmp_path / "gone"
+    sources.add_source(
+        db.engine, "share", kind="folder", entity="product", folder=gone, actor=TEST_ACTOR
+    )
+    assert sources.tick(db.engine) == 1
+    today = dt.datetime.now(dt.UTC).date()
+    spec = parse_rule({"name": "imports", "kind": "failed_imports", "group": "none"})
+    found = Evaluator(db.engine, MetricsEngine(db.engine, today=today), FULL_SCOPE, today).run(spec)
+    assert len(found) == 1
+    assert [i["name"] for i in found[0].items] == ["share"]
+    assert "no folder" in found[0].items[0]["message"]
+    assert found[0].link.startswith("/data")

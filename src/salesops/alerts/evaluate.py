@@ -545,6 +545,35 @@ class Evaluator:
             spec, items, "/pipeline", P.Period(since, self.today, self.today.isoformat())
         )
 
+    def _failed_imports(self, spec: RuleSpec) -> list[Finding]:
+        """Failed runs of saved import sources (issue #21); the data page shows them."""
+        from salesops.db.schema import ImportSourceRun as R
+
+        days = spec.days or 1
+        since = self.today - dt.timedelta(days=days - 1)
+        start = dt.datetime.combine(since, dt.time()) - dt.timedelta(days=1)  # UTC slack
+        stmt = (
+            select(R.id, R.source, R.file, R.started_at, R.errors, R.message)
+            .where(R.status == "failed", R.started_at >= start)
+            .order_by(R.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        items = [
+            {
+                "key": f"source_run:{r.id}",
+                "name": r.source + (f" · {r.file}" if r.file else ""),
+                "started_at": r.started_at.isoformat(timespec="seconds"),
+                "errors": r.errors,
+                "message": (r.message or "")[:300],
+                "rep_id": None,
+            }
+            for r in rows
+        ]
+        return self._by_rep(
+            spec, items, "/data", P.Period(since, self.today, self.today.isoformat())
+        )
+
     def _credit_grade_drop(self, spec: RuleSpec) -> list[Finding]:
         from salesops.analysis.credit import credit_grades
 

@@ -15,7 +15,9 @@ A rule is one flat object; which fields matter depends on its ``kind``:
 * ``overdue_receivables`` — customers with more than ``amount`` overdue past ``days`` days;
 * ``big_deal`` — deals ``won``/``lost``/``both`` (``outcome``) of at least ``amount`` closed
   in the last ``days`` days;
-* ``credit_grade_drop`` — customers whose credit grade fell since ``days`` days ago.
+* ``credit_grade_drop`` — customers whose credit grade fell since ``days`` days ago;
+* ``failed_imports`` — runs of saved import sources (SQL pulls, watched folders) that failed
+  in the last ``days`` days (default 1), each alerted on once (issue #21).
 
 Item rules make one alert per ``group``: ``team`` (default: the owners' org unit, for its
 manager and above), ``rep`` (each rep's own items, for reps' own subscriptions) or ``none``.
@@ -42,11 +44,19 @@ Kind = Literal[
     "overdue_receivables",
     "big_deal",
     "credit_grade_drop",
+    "failed_imports",
 ]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 #: Kinds whose findings are items (a deal, a customer), each alerted on once.
 ITEM_KINDS = frozenset(
-    {"stuck_deals", "churn_warning", "overdue_receivables", "big_deal", "credit_grade_drop"}
+    {
+        "stuck_deals",
+        "churn_warning",
+        "overdue_receivables",
+        "big_deal",
+        "credit_grade_drop",
+        "failed_imports",
+    }
 )
 Severity = Literal["info", "warning", "critical"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")

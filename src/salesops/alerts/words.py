@@ -152,6 +152,12 @@ def describe(spec: RuleSpec) -> dict[str, str]:
             "zh": f"近 {days} 天{ozh}的大单（金额 ≥ {amount}）",
             "en": f"big deals (≥ {amount}) {oen} in the last {days} days",
         }
+    if k == "failed_imports":
+        days = spec.days or 1
+        return {
+            "zh": f"近 {days} 天失败的定时导入",
+            "en": f"scheduled imports that failed in the last {days} day(s)",
+        }
     days = spec.days or 30
     return {
         "zh": f"客户信用等级较 {days} 天前下降",
