@@ -189,7 +189,7 @@ async def push_file(
 @router.post(
     "/records/{entity}",
     summary="Upsert a few records (a CRM webhook), idempotent by delivery id",
-    responses=responses(400, 401, 409, 413, 422),
+    responses=responses(400, 401, 404, 409, 413, 422),
     response_model=None,
     openapi_extra={
         "requestBody": {
