@@ -92,7 +92,7 @@ class SeriesOut(BaseModel):
 
 @router.get(
     "/series",
-    summary="Monthly forecast of an additive KPI with an interval",
+    summary="Monthly or weekly forecast of an additive KPI with an interval",
     dependencies=[Require(P.VIEW_BOARD)],
     responses=responses(400),
 )
@@ -104,8 +104,13 @@ def series(
     region: str | None = None,
     product_line: str | None = None,
     team: str | None = None,
-    horizon: Annotated[int, Query(ge=1, le=24)] = 3,
+    horizon: Annotated[
+        int, Query(ge=1, le=104, description="periods ahead: 1-24 months or 1-104 weeks")
+    ] = 3,
     method: SeriesMethod = "auto",
+    grain: Annotated[
+        Literal["month", "week"], Query(description="month, or week (ISO weeks)")
+    ] = "month",
     as_of: dt.date | None = None,
 ) -> SeriesOut:
     """History and forecast of ``metric`` (bookings, revenue, orders, new customers ...) for
@@ -123,6 +128,7 @@ def series(
             where=where,
             horizon=horizon,
             method=method,
+            grain=grain,
             actor=actor,
         )
     except (UnknownMetric, ValueError) as exc:

@@ -177,12 +177,15 @@ def series_cmd(
     team: Annotated[
         str | None, typer.Option("--team-name", help="only this team (dimension value)")
     ] = None,
-    horizon: Annotated[int, typer.Option(help="months ahead")] = 3,
+    horizon: Annotated[int, typer.Option(help="periods (months or weeks) ahead")] = 3,
     method: Annotated[str, typer.Option(help="|".join(SERIES_METHODS))] = "auto",
+    grain: Annotated[
+        str, typer.Option(help="month | week (ISO weeks)", autocompletion=_grain_choices)
+    ] = "month",
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Monthly forecast of one KPI with an 80 % interval (method chosen by backtest)."""
+    """Monthly or weekly forecast of one KPI with an 80 % interval (method chosen by backtest)."""
     from salesops.auth.audit import Actor
     from salesops.forecast.service import series_view
     from salesops.metrics.catalog import UnknownMetric
@@ -201,6 +204,7 @@ def series_cmd(
             where=where,
             horizon=horizon,
             method=method,
+            grain=grain,
             actor=Actor.cli(),
         )
     except (UnknownMetric, ValueError) as exc:
@@ -214,7 +218,7 @@ def series_cmd(
         f"[bold]{metric}[/bold] {view.where or ''} — method {view.method}; "
         "backtest WAPE " + ", ".join(f"{k} {_pct(v)}" for k, v in view.chosen_by.items())
     )
-    table = Table("month", "actual", "forecast", "80% low", "80% high")
+    table = Table(view.grain, "actual", "forecast", "80% low", "80% high")
     for p, v in list(zip(view.periods, view.actual, strict=False))[-6:]:
         table.add_row(p, _money(v), "", "", "")
     for p, m, lo, hi in zip(view.forecast_periods, view.mean, view.low, view.high, strict=False):
@@ -238,6 +242,17 @@ def backtest_cmd(
         str | None,
         typer.Option(help="also each series of this dimension: region, product_line, team"),
     ] = None,
+    series_grain: Annotated[
+        str,
+        typer.Option(
+            "--series-grain",
+            help="month | week: the series backtest's periods",
+            autocompletion=_grain_choices,
+        ),
+    ] = "month",
+    series_only: Annotated[
+        bool, typer.Option("--series-only", help="only the series backtest (no landing)")
+    ] = False,
     team: TeamOpt = None,
     rep: RepOpt = None,
     today: Annotated[
@@ -259,6 +274,8 @@ def backtest_cmd(
 
     if grain not in GRAINS:
         raise _fail(f"unknown grain {grain!r}; one of: {', '.join(GRAINS)}")
+    if series_grain not in ("month", "week"):
+        raise _fail(f"unknown series grain {series_grain!r}; use month or week")
     try:
         points = tuple(int(p) for p in months_in.split(",") if p.strip())
     except ValueError:
@@ -268,6 +285,15 @@ def backtest_cmd(
     day = _date(today)
     err = Console(stderr=True)
     started = time.perf_counter()
+    if series_only:
+        tables = _series_backtests(
+            engine, scope, [s for s in series.split(",") if s.strip()], by, day, series_grain
+        )
+        if as_json:
+            typer.echo(json.dumps({"series": tables}, ensure_ascii=False, default=str, indent=1))
+        else:
+            _print_series_tables(Console(), tables)
+        return
     with engine.connect() as conn:
         result = landing_backtest(
             conn,
@@ -280,7 +306,7 @@ def backtest_cmd(
         )
     landing_seconds = time.perf_counter() - started
     series_tables = _series_backtests(
-        engine, scope, [s for s in series.split(",") if s.strip()], by, day
+        engine, scope, [s for s in series.split(",") if s.strip()], by, day, series_grain
     )
     brier = result.brier()
     if keep:
@@ -335,6 +361,20 @@ def backtest_cmd(
         f"win model {_num(brier['win_model'])} vs stage probabilities"
         f" {_num(brier['stage_probability'])}"
     )
+    _print_series_tables(out, series_tables)
+    out.print(
+        f"train + score per origin: {', '.join(f'{s:.1f}' for s in result.train_seconds)} s; "
+        f"landing backtest {landing_seconds:.0f} s"
+    )
+    for note in result.fallbacks:
+        out.print(f"[yellow]{note}[/yellow]")
+
+
+def _grain_choices(incomplete: str) -> list[str]:
+    return [g for g in ("month", "week") if g.startswith(incomplete)]
+
+
+def _print_series_tables(out: Console, series_tables: dict[str, Any]) -> None:
     for name, rows in series_tables.items():
         st = Table("method", "forecasts", "WAPE", "bias", "80% coverage", title=f"Series {name}")
         for row in rows["table"]:
@@ -346,59 +386,76 @@ def backtest_cmd(
                 _pct(row["coverage"]),
             )
         out.print(st)
-    out.print(
-        f"train + score per origin: {', '.join(f'{s:.1f}' for s in result.train_seconds)} s; "
-        f"landing backtest {landing_seconds:.0f} s"
-    )
-    for note in result.fallbacks:
-        out.print(f"[yellow]{note}[/yellow]")
 
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
+#: The series backtest per grain: (horizon, periods of history before the first origin,
+#: periods between origins)
+SERIES_BACKTEST = {"month": (3, 12, 1), "week": (4, 52, 4)}
+
+
 def _series_backtests(
-    engine: Engine, scope: Scope, metrics: list[str], by: str | None, today: dt.date
+    engine: Engine,
+    scope: Scope,
+    metrics: list[str],
+    by: str | None,
+    today: dt.date,
+    grain: str = "month",
 ) -> dict[str, Any]:
-    """Rolling-origin backtest of each KPI's monthly series (and of each value of ``by``),
-    pooled per method over the series."""
+    """Rolling-origin backtest of each KPI's monthly or weekly series (and of each value of
+    ``by``), pooled per method over the series."""
     from salesops.forecast.backtest import SeriesBacktest, series_backtest
     from salesops.forecast.series import monthly_values
-    from salesops.forecast.service import _data_start, _month_labels
+    from salesops.forecast.service import _data_start, _labels, complete_end
+    from salesops.metrics.dialects import bucket_of
     from salesops.metrics.engine import shared_engine
     from salesops.metrics.query import MetricQuery
 
     out: dict[str, Any] = {}
     metrics_engine = shared_engine(engine)
-    end = today.replace(day=1)
+    # the periods that ended before ``today`` (as before: the month ``today`` is in is open)
+    end = complete_end(today - dt.timedelta(days=1), grain)
+    horizon, history, step = SERIES_BACKTEST[grain]
     for metric in metrics:
         start = _data_start(engine, metric)
         if start is None:
             continue
-        first = start.replace(day=1)
-        count = (end.year - first.year) * 12 + end.month - first.month
+        first = bucket_of(grain, start)
+        if grain == "month":
+            count = (end.year - first.year) * 12 + end.month - first.month
+        else:
+            count = (end - first).days // 7
         q = MetricQuery(
             metric,
             by=(by,) if by else (),
-            grain="month",
+            grain=grain,  # type: ignore[arg-type]
             start=first,
             end=end - dt.timedelta(days=1),
         )
         rows = metrics_engine.query(q, scope).rows
-        labels = _month_labels(first, count)
+        labels = _labels(first, count, grain)
         groups: dict[str, list[dict[str, Any]]] = {}
         for r in rows:
             groups.setdefault(str(r.get(by)) if by else "total", []).append(dict(r))
-        pooled = SeriesBacktest(3)
+        pooled = SeriesBacktest(horizon)
         chosen: list[str] = []
         for _, part in sorted(groups.items()):
-            bt = series_backtest(monthly_values(part, labels))
+            bt = series_backtest(
+                monthly_values(part, labels),
+                grain=grain,
+                horizon=horizon,
+                history=history,
+                step=step,
+            )
             for method, errs in bt.errors.items():
                 pooled.errors.setdefault(method, []).extend(errs)
             chosen += bt.chosen
         name = f"{metric} by {by}" if by else metric
         out[name] = {
+            "grain": grain,
             "series": len(groups),
             "table": pooled.table(),
             "chosen": {c: chosen.count(c) for c in sorted(set(chosen))},

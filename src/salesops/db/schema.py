@@ -220,6 +220,9 @@ class Opportunity(Base):
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     competitor: Mapped[str | None] = mapped_column(String(200))
     lost_reason: Mapped[str | None] = mapped_column(String(300))
+    # The CRM's forecast category (commit | best_case | pipeline | omitted), current value only
+    # (not tracked in history: forecasts as of a past day use the probability bands).
+    forecast_category: Mapped[str | None] = mapped_column(String(20))
 
 
 class OpportunityChange(Base):

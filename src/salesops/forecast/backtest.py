@@ -210,12 +210,15 @@ def series_backtest(
     horizon: int = 3,
     history: int = 12,
     methods: Sequence[str] = ("auto", "seasonal_naive", "ets", "arima", "theta"),
+    step: int = 1,
 ) -> SeriesBacktest:
-    """Rolling-origin backtest of one series (``values``: complete periods, oldest first)."""
+    """Rolling-origin backtest of one series (``values``: complete periods, oldest first):
+    an origin every ``step`` periods from period ``history`` on, each forecasting ``horizon``
+    periods from the values before it only."""
     from salesops.forecast.series import forecast
 
     out = SeriesBacktest(horizon)
-    for origin in range(history, len(values) - horizon + 1):
+    for origin in range(history, len(values) - horizon + 1, step):
         past = list(values[:origin])
         future = values[origin : origin + horizon]
         for method in methods:

@@ -80,7 +80,10 @@ def load_known(conn: Connection, as_of: dt.date, scope: Scope) -> Known:
         stages=data.stage_table(conn),
         lines=data.product_lines(conn),
     )
-    return Known(as_of, scope, kept, data.open_deals(conn, [as_of], scope, kept), hist)
+    open_now = data.open_deals(conn, [as_of], scope, kept)
+    crm = data.crm_categories(conn, as_of, scope, kept)
+    open_now["crm_category"] = [crm.get(int(i)) for i in open_now["id"]]
+    return Known(as_of, scope, kept, open_now, hist)
 
 
 def train_model(conn: Connection, known: Known, months: int = TRAIN_MONTHS) -> WinModel:
@@ -242,13 +245,20 @@ def landing_as_of(
     # The deal's own probability (the rep's, from the CRM) puts it in a band; without one,
     # its stage's probability does.
     own = deals["probability"].where(deals["probability"].notna(), deals["p_stage"])
+    crm = [
+        c if isinstance(c, str) else None
+        for c in (deals["crm_category"] if "crm_category" in deals else [None] * len(deals))
+    ]
     deals["category"] = [
-        category(p, d, period.end, bands)
-        for p, d in zip(own, deals["expected_close_on"], strict=False)
+        category(p, d, period.end, bands, crm=c)
+        for p, d, c in zip(own, deals["expected_close_on"], crm, strict=False)
     ]
     cats = roll_up(closed, zip(deals["amount"].fillna(0.0), deals["category"], strict=False))
     target = target_for(conn, period, scope)
     notes: list[str] = []
+    from_crm = sum(1 for c in crm if c)
+    if from_crm:
+        notes.append("categories: the CRM's forecast category where a deal has one, else the bands")
     amount = deals["amount"].fillna(0.0)
     if method == "stage_weighted":
         deals["expected"] = (amount * deals["p_stage"]).where(in_period, 0.0)

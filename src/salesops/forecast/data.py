@@ -67,6 +67,24 @@ def open_deals(
     return frame
 
 
+def crm_categories(
+    conn: Connection, as_of: dt.date, scope: Scope, kept: KeptDates | None = None
+) -> dict[int, str]:
+    """Deal id -> the CRM's forecast category, for a forecast as of today or later only: the
+    category is kept as its current value, without history, so a forecast as of a past day
+    (every backtest) has none and uses the probability bands."""
+    kept = kept or kept_dates(conn)
+    if as_of < kept.today:
+        return {}
+    o = Opportunity
+    stmt = select(o.id, o.forecast_category).where(
+        o.status == "open",
+        o.forecast_category.is_not(None),
+        restrict(scope, Opportunity.__table__.c.owner_id),
+    )
+    return {int(i): str(c) for i, c in conn.execute(stmt)}
+
+
 def closed_deals(conn: Connection, as_of: dt.date, scope: Scope) -> pd.DataFrame:
     """Deals won or lost with a close date on or before ``as_of``: ``id, owner_id,
     product_id, source_channel, status, amount, created_on, closed_on``."""

@@ -89,14 +89,15 @@ def category(
     bands: Bands,
     crm: str | None = None,
 ) -> Category:
-    """The forecast category of one open deal: the CRM's when it has one, else by band; a
-    deal not expected to close by the period's end is omitted."""
+    """The forecast category of one open deal: a deal not expected to close by the period's
+    end is omitted (a CRM's category is that of the deal's own close period); else the CRM's
+    category when it has one (``closed`` on a deal still open counts as commit), else by band."""
+    if expected_close is None or expected_close > period_end:
+        return "omitted"
     if crm:
         mapped = CRM_CATEGORIES.get(crm.strip().lower())
         if mapped is not None:
-            return mapped
-    if expected_close is None or expected_close > period_end:
-        return "omitted"
+            return "commit" if mapped == "closed" else mapped
     p = probability or 0.0
     if p >= bands.commit:
         return "commit"

@@ -2,7 +2,8 @@
 orders, new customers ...), by month or week, per region / product line / team.
 
 Methods (statsmodels): ``seasonal_naive`` (the value one season earlier), ``ets`` (additive
-error and damped trend, additive season once two seasons are known), ``arima`` (a seasonal
+error and damped trend, additive season once two seasons are known; no season on weekly
+series), ``arima`` (a seasonal
 difference with an AR(1) on the first difference once two seasons are known, else
 ARIMA(1,1,1)) and ``theta`` (the Theta method, deseasonalised once two seasons are known).
 ``auto`` picks, per series, the method with the lowest WAPE over the last
@@ -22,6 +23,10 @@ from typing import Any
 METHODS = ("seasonal_naive", "ets", "arima", "theta")
 SELECT_ORIGINS = 3
 SEASON = {"month": 12, "week": 52}
+#: ETS fits a season of at most this many periods (monthly: yes; weekly: no)
+ETS_MAX_SEASON = 24
+#: Periods of history a series forecast reads by default
+HISTORY = {"month": 36, "week": 156}
 
 
 @dataclass
@@ -74,13 +79,16 @@ def _fit(method: str, y: Sequence[float], h: int, m: int, level: float) -> Serie
             import pandas as pd
             from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
+            # A weekly season has 52 states to estimate: slow and badly fitted on two or three
+            # years, so ETS models weekly series without one (ARIMA and Theta keep it).
+            with_season = seasonal and m <= ETS_MAX_SEASON
             model = ETSModel(
                 pd.Series(arr),
                 error="add",
                 trend="add",
                 damped_trend=True,
-                seasonal="add" if seasonal else None,
-                seasonal_periods=m if seasonal else None,
+                seasonal="add" if with_season else None,
+                seasonal_periods=m if with_season else None,
             )
             fit = model.fit(disp=False, maxiter=200)
             pred = fit.get_prediction(start=len(arr), end=len(arr) + h - 1)
@@ -192,7 +200,7 @@ def select(y: Sequence[float], h: int, m: int) -> dict[str, float | None]:
 
 
 def monthly_values(rows: Sequence[dict[str, Any]], periods: Sequence[str]) -> list[float]:
-    """Values of ``periods`` (labels such as ``2026-03``) from engine rows; a missing period
-    of an additive KPI is 0."""
+    """Values of ``periods`` (labels such as ``2026-03`` or ``2026-W09``) from engine rows; a
+    missing period of an additive KPI is 0."""
     found = {r["period"]: r["value"] for r in rows}
     return [float(found.get(p) or 0.0) for p in periods]

@@ -297,10 +297,43 @@ class SeriesView:
         return dict(self.__dict__)
 
 
+GRAINS = ("month", "week")
+
+
 def _month_labels(first: dt.date, count: int) -> list[str]:
     from salesops.targets.calendar import add_months
 
     return [f"{add_months(first, i):%Y-%m}" for i in range(count)]
+
+
+def _step(day: dt.date, grain: str, k: int) -> dt.date:
+    """The start of the ``grain`` period ``k`` periods after the one starting at ``day``."""
+    from salesops.targets.calendar import add_months
+
+    return add_months(day, k) if grain == "month" else day + dt.timedelta(weeks=k)
+
+
+def _labels(first: dt.date, count: int, grain: str) -> list[str]:
+    from salesops.metrics.dialects import period_label
+
+    return [period_label(grain, _step(first, grain, i)) for i in range(count)]
+
+
+def complete_end(as_of: dt.date, grain: str) -> dt.date:
+    """The first day after the last complete ``grain`` period at the end of ``as_of``: months
+    and ISO weeks (Monday to Sunday)."""
+    from salesops.targets.calendar import add_months
+
+    if grain == "week":
+        monday = as_of - dt.timedelta(days=as_of.weekday())
+        return monday + dt.timedelta(weeks=1) if as_of.weekday() == 6 else monday
+    next_month = add_months(as_of.replace(day=1), 1)
+    return as_of.replace(day=1) if next_month - dt.timedelta(days=1) != as_of else next_month
+
+
+def _check_grain(grain: str) -> None:
+    if grain not in GRAINS:
+        raise ValueError(f"unknown grain {grain!r}; use month or week")
 
 
 def series_view(
@@ -312,6 +345,7 @@ def series_view(
     where: dict[str, str] | None = None,
     horizon: int = 3,
     method: str = "auto",
+    grain: str = "month",
     actor: Actor | str = "system",
     wait: float | None = None,
 ) -> SeriesView | None:
@@ -324,8 +358,9 @@ def series_view(
         raise ValueError(
             f"{metric!r} does not add up over time; forecast a flow KPI such as bookings"
         )
-    if not 1 <= horizon <= 24:
-        raise ValueError("horizon must be 1 to 24 periods")
+    _check_grain(grain)
+    if not 1 <= horizon <= MAX_HORIZON[grain]:
+        raise ValueError(f"horizon must be 1 to {MAX_HORIZON[grain]} periods")
     with engine.connect() as conn:
         version = data_version(conn)
     where = {k: v for k, v in (where or {}).items() if v}
@@ -339,15 +374,72 @@ def series_view(
         as_of,
         horizon,
         method,
+        grain,
     )
     result: SeriesView | None = _kept(
         key,
         lambda: compute_series(
-            engine, scope, metric, as_of, where=where, horizon=horizon, method=method, actor=actor
+            engine,
+            scope,
+            metric,
+            as_of,
+            where=where,
+            horizon=horizon,
+            method=method,
+            grain=grain,
+            actor=actor,
         ),
         wait,
     )
     return result
+
+
+#: The longest horizon asked for, per grain (two years)
+MAX_HORIZON = {"month": 24, "week": 104}
+
+
+def series_values(
+    engine: Engine,
+    scope: Scope,
+    metric: str,
+    as_of: dt.date,
+    *,
+    where: dict[str, str] | None = None,
+    grain: str = "month",
+    history: int | None = None,
+) -> tuple[dt.date, dt.date, list[str], list[float]]:
+    """The complete ``grain`` periods of ``metric`` up to ``as_of`` (at most ``history`` of
+    them, from the KPI's first data on): ``(first start, end, labels, values)``; a period
+    without data is 0."""
+    from salesops.forecast.series import HISTORY, monthly_values
+    from salesops.metrics.dialects import bucket_of
+    from salesops.metrics.engine import shared_engine
+    from salesops.metrics.query import MetricQuery
+
+    _check_grain(grain)
+    history = history or HISTORY[grain]
+    end = complete_end(as_of, grain)
+    first = _step(end, grain, -history)
+    start = _data_start(engine, metric)
+    if start is not None:
+        first = max(first, bucket_of(grain, start))
+    if grain == "month":
+        count = (end.year - first.year) * 12 + end.month - first.month
+    else:
+        count = (end - first).days // 7
+    if count <= 0:
+        raise ValueError(f"no complete {grain} of history before this date")
+    where = {k: v for k, v in (where or {}).items() if v}
+    query = MetricQuery(
+        metric,
+        grain=grain,  # type: ignore[arg-type]
+        start=first,
+        end=end - dt.timedelta(days=1),
+        where=tuple((k, (v,)) for k, v in sorted(where.items())),
+    )
+    rows = shared_engine(engine).query(query, scope).rows
+    periods = _labels(first, count, grain)
+    return first, end, periods, monthly_values(rows, periods)
 
 
 def compute_series(
@@ -358,60 +450,43 @@ def compute_series(
     *,
     where: dict[str, str] | None = None,
     horizon: int = 3,
-    history_months: int = 36,
+    history_months: int | None = None,
     method: str = "auto",
+    grain: str = "month",
     actor: Actor | str = "system",
 ) -> SeriesView:
-    """Monthly history of ``metric`` (complete months up to ``as_of``) and its forecast for
-    the next ``horizon`` months, by ``method`` (auto: chosen per series by backtest)."""
-    from salesops.forecast.series import forecast, monthly_values
+    """History of ``metric`` by ``grain`` (complete months or ISO weeks up to ``as_of``) and
+    its forecast for the next ``horizon`` periods, by ``method`` (auto: chosen per series by
+    backtest). ``history_months``: how many periods of history (default 36 months, 156
+    weeks)."""
+    from salesops.forecast.series import forecast
     from salesops.metrics.catalog import get as get_kpi
-    from salesops.metrics.engine import shared_engine
-    from salesops.metrics.query import MetricQuery
-    from salesops.targets.calendar import add_months
 
     kpi = get_kpi(metric)
     if not kpi.additive_over_time:
         raise ValueError(
             f"{metric!r} does not add up over time; forecast a flow KPI such as bookings"
         )
-    if not 1 <= horizon <= 24:
-        raise ValueError("horizon must be 1 to 24 periods")
+    _check_grain(grain)
+    if not 1 <= horizon <= MAX_HORIZON[grain]:
+        raise ValueError(f"horizon must be 1 to {MAX_HORIZON[grain]} periods")
     where = {k: v for k, v in (where or {}).items() if v}
-    next_month = add_months(as_of.replace(day=1), 1)
-    complete_end = (
-        as_of.replace(day=1) if next_month - dt.timedelta(days=1) != as_of else next_month
+    first, end, periods, values = series_values(
+        engine, scope, metric, as_of, where=where, grain=grain, history=history_months
     )
-    first = add_months(complete_end, -history_months)
-    metrics = shared_engine(engine)
-    start = _data_start(engine, metric) or first
-    first = max(first, start.replace(day=1))
-    count = (complete_end.year - first.year) * 12 + complete_end.month - first.month
-    if count <= 0:
-        raise ValueError("no complete month of history before this date")
-    query = MetricQuery(
-        metric,
-        grain="month",
-        start=first,
-        end=complete_end - dt.timedelta(days=1),
-        where=tuple((k, (v,)) for k, v in sorted(where.items())),
-    )
-    rows = metrics.query(query, scope).rows
-    periods = _month_labels(first, count)
-    values = monthly_values(rows, periods)
     key = ";".join(f"{k}={v}" for k, v in sorted(where.items()))
-    kept = forecast(values, horizon, "month", method)
+    kept = forecast(values, horizon, grain, method)
     with engine.begin() as conn:
         for i, (m, lo, hi) in enumerate(zip(kept.mean, kept.low, kept.high, strict=False)):
-            p_start = add_months(complete_end, i)
+            p_start = _step(end, grain, i)
             store.freeze(
                 conn,
                 kind="series",
                 method=kept.method,
                 metric=metric,
-                period_grain="month",
+                period_grain=grain,
                 period_start=p_start,
-                period_end=add_months(p_start, 1) - dt.timedelta(days=1),
+                period_end=_step(p_start, grain, 1) - dt.timedelta(days=1),
                 as_of=as_of,
                 scope=scope,
                 expected=m,
@@ -422,17 +497,17 @@ def compute_series(
                 actor=actor,
             )
     targets = (
-        _monthly_targets(engine, metric, scope, first, add_months(complete_end, horizon))
-        if not where
+        _monthly_targets(engine, metric, scope, first, _step(end, grain, horizon))
+        if not where and grain == "month"
         else {}
     )
     return SeriesView(
         metric=metric,
-        grain="month",
+        grain=grain,
         where=where,
         periods=periods,
         actual=values,
-        forecast_periods=_month_labels(complete_end, horizon),
+        forecast_periods=_labels(end, horizon, grain),
         mean=kept.mean,
         low=kept.low,
         high=kept.high,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from salesops.auth.audit import Actor, record
 from salesops.auth.secrets import utcnow
@@ -181,6 +181,36 @@ def snapshots(
         stmt = stmt.where(s.actual.is_not(None))
     rows = conn.execute(stmt.order_by(s.period_start, s.as_of, s.method, s.id)).mappings()
     return [dict(r) for r in rows]
+
+
+def latest_series(
+    conn: Connection, scope: Scope, metric: str, grain: str, series_key: str = ""
+) -> list[dict[str, Any]]:
+    """The periods of the newest stored forecast of one series (``metric`` by ``grain`` for
+    exactly ``scope``, ``series_key`` as stored), backtests left out: the rows made as of the
+    latest day, the last one made per period, oldest period first."""
+    s = ForecastSnapshot
+    cols = scope_columns(scope)
+    where = (
+        s.kind == "series",
+        s.metric == metric,
+        s.period_grain == grain,
+        s.series_key == series_key,
+        s.made_by != BACKTEST,
+        s.scope_kind == cols["scope_kind"],
+        _eq(s.org_unit_id, cols["org_unit_id"]),
+        _eq(s.rep_id, cols["rep_id"]),
+    )
+    latest = conn.execute(select(func.max(s.as_of)).where(*where)).scalar()
+    if latest is None:
+        return []
+    rows = conn.execute(
+        select(s.period_start, s.period_end, s.expected, s.low, s.high, s.method, s.as_of)
+        .where(*where, s.as_of == latest)
+        .order_by(s.period_start, s.made_at, s.id)
+    ).mappings()
+    by_period = {r["period_start"]: dict(r) for r in rows}
+    return [by_period[k] for k in sorted(by_period)]
 
 
 def score_ended(

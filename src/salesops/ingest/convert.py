@@ -191,6 +191,8 @@ def _convert(
         return _to_bool(col, text, errors, raw)
     if kind == "choice":
         norm = pc.replace_substring_regex(pc.utf8_lower(text), r"[\s\-]+", "_")
+        for spelling, choice in field.synonyms:
+            norm = pc.if_else(pc.fill_null(pc.equal(norm, spelling), False), choice, norm)
         bad = _mask(pc.and_(pc.is_valid(norm), pc.invert(pc.is_in(norm, pa.array(field.choices)))))
         _report(errors, raw, col, bad, "must be one of " + ", ".join(field.choices))
         return pc.if_else(pa.array(bad), _NULL, norm)

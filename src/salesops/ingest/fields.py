@@ -21,6 +21,31 @@ from salesops.db.schema import ENTITY_TABLES
 KINDS = ("text", "int", "decimal", "rate", "date", "datetime", "bool", "choice", "ref", "region")
 
 
+#: A deal's forecast category (SPEC §3; docs/forecast.md). ``closed`` is what CRMs call the
+#: category of won deals; on an open deal it counts as commit.
+FORECAST_CATEGORIES = ("commit", "best_case", "pipeline", "omitted", "closed")
+#: Spellings of the forecast categories in CRM exports, English and Chinese.
+FORECAST_CATEGORY_SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("bestcase", "best_case"),
+    ("upside", "best_case"),
+    ("omit", "omitted"),
+    ("承诺", "commit"),
+    ("确定", "commit"),
+    ("最佳情况", "best_case"),
+    ("最佳", "best_case"),
+    ("乐观", "best_case"),
+    ("管道", "pipeline"),
+    ("管线", "pipeline"),
+    ("渠道", "pipeline"),
+    ("排除", "omitted"),
+    ("省略", "omitted"),
+    ("已省略", "omitted"),
+    ("已排除", "omitted"),
+    ("已关闭", "closed"),
+    ("已成交", "closed"),
+)
+
+
 @dataclass(frozen=True)
 class Field:
     """One canonical import field."""
@@ -34,6 +59,9 @@ class Field:
     low: int | None = None  # inclusive bounds for kind "int"
     high: int | None = None
     default: str | None = None  # value when empty or unmapped (else the schema's default)
+    #: other spellings a ``choice`` accepts (compared after the same normalisation: lower
+    #: case, spaces and hyphens as ``_``), as (spelling, choice) pairs
+    synonyms: tuple[tuple[str, str], ...] = ()
 
     @property
     def db_column(self) -> str | None:
@@ -181,6 +209,12 @@ ENTITIES: dict[str, EntitySpec] = {
                 Field("closed_on", "date"),
                 Field("competitor"),
                 Field("lost_reason"),
+                Field(
+                    "forecast_category",
+                    "choice",
+                    choices=FORECAST_CATEGORIES,
+                    synonyms=FORECAST_CATEGORY_SYNONYMS,
+                ),
                 Field("snapshot_at", "datetime", None),
             ),
             sales_region=("owner", "customer"),

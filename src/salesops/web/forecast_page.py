@@ -31,7 +31,9 @@ from salesops.web.render import render, request_locale, shell
 
 router = APIRouter(include_in_schema=False)
 
-VIEW_KEYS = ("period", "asof", "metric", "region", "lang")
+VIEW_KEYS = ("period", "asof", "metric", "region", "grain", "lang")
+#: The series forecast per grain: (horizon, periods of history drawn, an axis label every)
+SERIES_GRAINS = {"month": (3, 24, 3), "week": (13, 52, 8)}
 #: How long a page waits for a forecast that is not kept yet (then it says so and reloads).
 WAIT_SECONDS = 1.0
 CATEGORY_LABELS = {
@@ -94,6 +96,7 @@ class View:
         metric = q.get("metric") or "bookings"
         self.metric = metric if metric in SERIES_METRICS else "bookings"
         self.region = (q.get("region") or "").strip()[:100]
+        self.grain = "week" if q.get("grain") == "week" else "month"
         self.params = {k: q[k] for k in VIEW_KEYS if q.get(k)}
 
     def t(self, message: str, **params: object) -> str:
@@ -172,8 +175,9 @@ def category_bar(
 
 def series_chart(view: View, s: service.SeriesView) -> Markup:
     """History (solid), forecast (dashed) inside its shaded 80 % band, target (thin line)."""
-    labels = s.periods[-24:] + s.forecast_periods
-    hist = s.actual[-24:]
+    _, shown, every = SERIES_GRAINS.get(s.grain, SERIES_GRAINS["month"])
+    labels = s.periods[-shown:] + s.forecast_periods
+    hist = s.actual[-shown:]
     n_hist = len(hist)
     values = [*hist, *s.mean, *s.low, *s.high, *[s.targets[p] for p in labels if p in s.targets]]
     finite = [v for v in values if math.isfinite(v)]
@@ -203,7 +207,7 @@ def series_chart(view: View, s: service.SeriesView) -> Markup:
             f' text-anchor="end">{escape(_money_or_count(view, v))}</text>'
         )
     for i, label in enumerate(labels):
-        if i % 3 == 0 or i == len(labels) - 1:
+        if i % every == 0 or i == len(labels) - 1:
             out.append(
                 f'<text class="axis" x="{px(i):.1f}" y="{h - 10}"'
                 f' text-anchor="middle">{escape(label)}</text>'
@@ -365,6 +369,8 @@ def forecast_page(
             view.metric,
             view.as_of,
             where={"region": view.region},
+            grain=view.grain,
+            horizon=SERIES_GRAINS[view.grain][0],
             actor=principal.actor,
             wait=WAIT_SECONDS,
         )

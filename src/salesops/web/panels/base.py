@@ -39,6 +39,9 @@ class PanelSpec:
     lazy: bool = False
     title: str = ""
     kind: str = "chart"
+    #: Applied to the (cached) payload on every view: what changes without a new data
+    #: version, such as the stored forecast drawn on a trend (web/panels/forecast_overlay.py).
+    finish: Callable[[Board, Panel], Panel] | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,11 @@ def safe_build(board: Board, spec: PanelSpec) -> Panel:
     # names the panel and says where its records are.
     panel["id"] = spec.id
     panel["records_url"] = records_url(board, spec.id) if spec.records else None
+    if spec.finish is not None:
+        try:
+            panel = spec.finish(board, panel)
+        except Exception:  # the panel without its extra, never a broken page
+            log.exception("panel %s/%s: finishing failed", board.page, spec.id)
     return panel
 
 

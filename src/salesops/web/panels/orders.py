@@ -10,6 +10,7 @@ from salesops.web import charts
 from salesops.web.board import Board
 from salesops.web.panels.base import PageSpec, Panel, PanelSpec, chart, table, titled
 from salesops.web.panels.common import breakdown_panel, names, period_drill, records_of
+from salesops.web.panels.forecast_overlay import stored_forecast
 from salesops.web.panels.trend import aligned, by_label, mark_to_date, period_labels
 from salesops.web.records import Column
 
@@ -206,7 +207,12 @@ PAGE = PageSpec(
     title="Orders & revenue",
     cards=CARDS,
     panels=(
-        PanelSpec("orders_trend", orders_trend, records_of("revenue", "Revenue, orders and AOV")),
+        PanelSpec(
+            "orders_trend",
+            orders_trend,
+            records_of("revenue", "Revenue, orders and AOV"),
+            finish=stored_forecast("revenue"),
+        ),
         PanelSpec(
             "orders_by_product_line",
             by_product_line,

@@ -15,6 +15,7 @@ from salesops.web.panels.common import (
     records_of,
     values,
 )
+from salesops.web.panels.forecast_overlay import stored_forecast
 from salesops.web.panels.trend import mark_to_date, series_with_last_year
 
 CARDS = (
@@ -73,6 +74,7 @@ def revenue_trend(board: Board) -> Panel:
                 )
             )
     option = charts.category_chart(labels, series)
+    option["grain"] = grain
     to_date = mark_to_date(board, option, labels, end, grain)
     subtitle = board.t(
         "{start} to {end}, against last year and target",
@@ -162,7 +164,12 @@ PAGE = PageSpec(
     title="Overview",
     cards=CARDS,
     panels=(
-        PanelSpec("revenue_trend", revenue_trend, records_of("revenue", "Revenue trend")),
+        PanelSpec(
+            "revenue_trend",
+            revenue_trend,
+            records_of("revenue", "Revenue trend"),
+            finish=stored_forecast("revenue"),
+        ),
         PanelSpec(
             "revenue_by_region", revenue_by_region, records_of("revenue", "Revenue by region")
         ),

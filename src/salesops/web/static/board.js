@@ -107,7 +107,14 @@
     for (const s of axes(opt.series)) {
       const unit = s._unit;
       delete s._unit;
-      if (unit) {
+      if (unit && s._bandLow) {
+        // A band stacked on its low edge carries its width: show "low – high".
+        const low = s._bandLow;
+        delete s._bandLow;
+        s.tooltip = Object.assign({}, s.tooltip, {
+          valueFormatter: (v, i) => (v == null || low[i] == null ? "-" : fmt(low[i], unit) + " – " + fmt(low[i] + v, unit)),
+        });
+      } else if (unit) {
         s.tooltip = Object.assign({}, s.tooltip, { valueFormatter: (v) => fmt(v, unit) });
         if (s.label && s.label._fmt) {
           delete s.label._fmt;
