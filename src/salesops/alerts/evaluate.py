@@ -324,19 +324,42 @@ class Evaluator:
             self._query(spec, "pacing", p, by),
         ]
         att, pac = self.metrics.query_many(queries, self.scope)
-        pace = P.elapsed_share(p, self.today)
+        linear = P.elapsed_share(p, self.today)
         pacing_by = {tuple(str(r[d]) for d in by): _f(r["value"]) for r in pac.rows}
         metric = spec.target_metric or "revenue"
+        shares: dict[tuple[str, ...], float | None] = {}
+        if spec.pace == "seasonal":
+            from salesops.targets.seasonal import seasonal_share
+
+            shares = seasonal_share(
+                self.engine,
+                metric,
+                p.start,
+                p.end,
+                self.today,
+                where=_where(spec),
+                by=by,
+                scope=self.scope,
+                metrics=self.metrics,
+            )
         out = []
         for row in att.rows:
             g = tuple(str(row[d]) for d in by)
-            pacing = pacing_by.get(g)
             attainment = _f(row["value"])
+            pace, pace_kind = linear, "linear"
+            seasonal = shares.get(g)
+            if seasonal is not None and seasonal > 0:
+                # last year's shape; a group without last year's numbers keeps the linear pace
+                pace, pace_kind = seasonal, "seasonal"
+                pacing = attainment / pace if attainment is not None else None
+            else:
+                pacing = pacing_by.get(g)
             if pacing is None or attainment is None or pacing >= 1 - spec.behind:
                 continue
             key, dims, text = _subject(spec.by, row)
             info = self._info(spec, metric, text, key)
-            info.update(unit="ratio", pacing=pacing, pace=pace)
+            info.update(unit="ratio", pacing=pacing, pace=pace, pace_kind=pace_kind)
+            info["baseline"] = pace
             where = {**spec.where, **{d: [v] for d, v in dims.items()}}
             out.append(
                 Finding(
