@@ -115,6 +115,15 @@ def import_rules(
     typer.echo(f"{counts['created']} rule(s) created, {counts['updated']} updated")
 
 
+@alerts_app.command("export")
+def export_rules() -> None:
+    """Every rule as YAML on standard output (``salesops alerts import`` reads it back)."""
+    from salesops.alerts.rules import dump_yaml
+    from salesops.alerts.store import list_rules
+
+    typer.echo(dump_yaml([r.spec for r in list_rules(open_database())]), nl=False)
+
+
 @alerts_app.command("defaults")
 def install_defaults() -> None:
     """Add the default rule set (rules that exist by name are left as they are)."""
