@@ -488,9 +488,18 @@ class Evaluator:
     def _churn_warning(self, spec: RuleSpec) -> list[Finding]:
         from salesops.analysis.churn import churn_warnings
 
-        res = churn_warnings(self.engine, self.scope, spec.where, as_of=self.today)
+        res = churn_warnings(
+            self.engine,
+            self.scope,
+            spec.where,
+            as_of=self.today,
+            drop_threshold=spec.drop_threshold,
+            silence_factor=spec.silence_factor,
+        )
+        floor = spec.min_revenue or 0.0
+        warned = [w for w in res.warnings if float(w.trailing_revenue) >= floor]
         quarter = P.whole("quarter", self.today).label
-        owners = self._owners(Customer, Customer.owner_id, [w.customer_id for w in res.warnings])
+        owners = self._owners(Customer, Customer.owner_id, [w.customer_id for w in warned])
         items = [
             {
                 "key": f"customer:{w.customer_id}:{quarter}",
@@ -500,7 +509,7 @@ class Evaluator:
                 "reasons": [r.reason for r in w.reasons],
                 "params": {r.reason: r.params for r in w.reasons},
             }
-            for w in res.warnings
+            for w in warned
         ]
         return self._by_rep(spec, items, "/customers", self._day())
 

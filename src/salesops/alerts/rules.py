@@ -13,7 +13,9 @@ A rule is one flat object; which fields matter depends on its ``kind``:
   period reached by the same day, :func:`salesops.targets.seasonal.seasonal_share`);
 * ``stuck_deals`` — open deals longer than ``days`` in their stage, or (no ``days``) longer
   than their stage's p90 (``quantile``) of completed stays;
-* ``churn_warning`` — customers newly flagged by the churn warning;
+* ``churn_warning`` — customers newly flagged by the churn warning (its ``drop_threshold`` and
+  ``silence_factor``), optionally only those with at least ``min_revenue`` in the trailing 12
+  months;
 * ``overdue_receivables`` — customers with more than ``amount`` overdue past ``days`` days;
 * ``big_deal`` — deals ``won``/``lost``/``both`` (``outcome``) of at least ``amount`` closed
   in the last ``days`` days;
@@ -136,6 +138,10 @@ class RuleSpec(BaseModel):
     quantile: float = Field(default=0.9, gt=0, lt=1)
     amount: float | None = Field(default=None, ge=0)
     outcome: Literal["won", "lost", "both"] = "both"
+    # churn warnings: the analysis' thresholds, and the customers worth an alert
+    drop_threshold: float = Field(default=0.5, gt=0, le=1)
+    silence_factor: float = Field(default=2.0, gt=0, le=20)
+    min_revenue: float | None = Field(default=None, ge=0)
     limit: int = Field(default=10, ge=1, le=50)  # items listed in one alert
     group: Literal["rep", "team", "none"] = "team"  # one item alert per rep, team, or scope
     # delivery: the channels (by name) this rule's alerts go to; empty = every subscribed one

@@ -431,6 +431,7 @@ def alert_rows(
             ).all():
                 deliveries.setdefault(d.alert_id, []).append(
                     {
+                        "id": d.id,
                         "channel": d.channel,
                         "kind": d.kind,
                         "status": d.status,

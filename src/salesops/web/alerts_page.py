@@ -110,6 +110,24 @@ def snooze_form(
     return RedirectResponse(_back(back), status_code=303)
 
 
+@router.post("/alerts/deliveries/{delivery_id}/resend", dependencies=[Require(P.MANAGE_ALERTS)])
+def resend_form(
+    delivery_id: RowId,
+    engine: EngineDep,
+    actor: ActorDep,
+    back: str = Form("/alerts", max_length=500),
+) -> Response:
+    """Send an unconfirmed or failed message again (the next delivery round sends it)."""
+    from salesops.notify.outbox import ResendError, resend
+
+    try:
+        resend(engine, [delivery_id], actor)
+    except ResendError as exc:
+        code = 404 if str(exc).startswith("no delivery") else 400
+        return Response(str(exc), status_code=code)
+    return RedirectResponse(_back(back), status_code=303)
+
+
 def _rules_page(request: Request, engine: Any, principal: Any, **context: Any) -> HTMLResponse:
     from salesops.alerts.rules import KINDS
     from salesops.alerts.store import list_rules
@@ -212,7 +230,14 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "pacing": ("target_metric", "by", "where", "period", "behind", "pace"),
     "stuck_deals": ("where", "days", "quantile", "limit", "group"),
-    "churn_warning": ("where", "limit", "group"),
+    "churn_warning": (
+        "where",
+        "drop_threshold",
+        "silence_factor",
+        "min_revenue",
+        "limit",
+        "group",
+    ),
     "overdue_receivables": ("where", "days", "amount", "limit", "group"),
     "big_deal": ("where", "amount", "days", "outcome", "limit", "group"),
     "credit_grade_drop": ("where", "days", "limit", "group"),
@@ -227,6 +252,9 @@ NUMBERS = {
     "quantile": float,
     "amount": float,
     "limit": int,
+    "drop_threshold": float,
+    "silence_factor": float,
+    "min_revenue": float,
 }
 CHOICES = {
     "period": (
