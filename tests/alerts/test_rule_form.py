@@ -198,3 +198,15 @@ def test_a_rules_channels_limit_its_messages(db: Db) -> None:
             )
         ).scalars()
         assert list(sent_to) == ["b"]
+
+
+def test_the_form_previews_without_saving(db: Db, client: TestClient) -> None:
+    form = _form("big_deal", group="none")
+    shown = client.post("/alerts/rules/form/preview?lang=en", data=form)
+    assert shown.status_code == 200, shown.text[-1500:]
+    # as of each scheduled day of the last 90 (today's real date): the 2025 data is long gone
+    assert "would have fired 0 times in the last 90 days" in shown.text
+    assert 'value="form big_deal"' in shown.text  # the inputs are kept
+    bad = client.post("/alerts/rules/form/preview?lang=en", data={**form, "amount": "lots"})
+    assert bad.status_code == 400 and "is not a number" in _errors(bad.text)["amount"]
+    assert list_rules(db.engine) == []

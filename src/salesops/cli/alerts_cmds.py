@@ -286,8 +286,10 @@ def resend_cmd(
         bool, typer.Option("--unconfirmed", help="Every unconfirmed message.")
     ] = False,
 ) -> None:
-    """Send unconfirmed or failed messages again (an unconfirmed one may have gone out: its
-    sender stopped before the answer was recorded; check the group first)."""
+    """Send unconfirmed or failed messages again (check the group first).
+
+    An unconfirmed message may have gone out: its sender stopped before the answer was
+    recorded."""
     from salesops.auth.audit import Actor
     from salesops.notify.outbox import ResendError, resend
 

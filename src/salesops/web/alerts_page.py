@@ -389,6 +389,7 @@ def _form_page(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
     status: int = 200,
+    preview: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     from salesops.alerts.rules import KINDS, SEVERITIES
     from salesops.metrics import catalog
@@ -412,6 +413,7 @@ def _form_page(
         channels=[c["name"] for c in list_channels(engine)],
         editing=bool(values.get("original")),
         lang=lang,
+        preview=preview,
     )
     response.status_code = status
     return response
@@ -474,3 +476,26 @@ async def rule_form_save(request: Request, engine: EngineDep, actor: ActorDep) -
         return _form_page(request, engine, shown, errors, status=400)
     counts = save_rules(engine, [spec], actor)
     return RedirectResponse("/alerts/rules?" + urlencode(counts), status_code=303)
+
+
+@router.post(
+    "/alerts/rules/form/preview",
+    response_class=HTMLResponse,
+    dependencies=[Require(P.MANAGE_ALERTS)],
+)
+async def rule_form_preview(request: Request, engine: EngineDep, scope: ScopeDep) -> Response:
+    """The form again with how often its rule would have fired in the last 90 days (in the
+    caller's scope); nothing is saved. Bad input: 400 with each problem beside its field."""
+    from salesops.alerts.preview import PreviewError, preview
+    from salesops.notify.outbox import list_channels
+
+    form = await request.form()
+    names = {c["name"] for c in list_channels(engine)}
+    data, shown, errors = rule_from_form(form, names)
+    if errors:
+        return _form_page(request, engine, shown, errors, status=400)
+    try:
+        result = preview(engine, data, scope)
+    except PreviewError as exc:
+        return _form_page(request, engine, shown, {"name": str(exc)}, status=400)
+    return _form_page(request, engine, shown, preview=result)
