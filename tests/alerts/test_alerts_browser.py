@@ -159,6 +159,7 @@ def test_a_rule_is_created_through_the_form(db: Db, browser: Browser) -> None:
         page.click("#save-rule")
         page.wait_for_selector(".field-error[data-field=value]")
         assert "规则未保存" in page.inner_text("#form-errors")
+        _shot(page, f"rule-form-error-zh-{db.kind}.png")
         assert page.input_value("input[name=name]") == "华东回款率 East collection"
         page.fill("input[name=value]", "0.85")
         page.click("#save-rule")

@@ -380,6 +380,7 @@ def test_rate_limits_hold_messages_without_using_tries(db: Db) -> None:
             "retry": 0,
             "failed": 0,
             "held": 1,
+            "unconfirmed": 0,
         }
         held = [d for d in _deliveries(db) if d.status == "pending"]
         assert [(d.attempts, d.next_attempt_at) for d in held] == [
