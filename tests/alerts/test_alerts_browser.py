@@ -140,3 +140,38 @@ def test_rule_editor_preview(db: Db, browser: Browser) -> None:
         # as of each day of the last 90 (today's real date): the 2025 deals are long gone
         assert "would have fired 0 times in the last 90 days" in page.inner_text("#preview")
         _shot(page, f"rule-editor-en-{db.kind}.png")
+
+
+def test_a_rule_is_created_through_the_form(db: Db, browser: Browser) -> None:
+    _seed(db)
+    with live_server(db.engine) as base:
+        page = _page(browser, base, db, "zh-CN")
+        page.goto(base + "/alerts/rules")
+        page.click("#new-rule")
+        page.wait_for_selector("#rule-form-fields")
+        assert page.locator("h1").inner_text() == "预警规则"
+        page.fill("input[name=name]", "华东回款率 East collection")
+        page.select_option("select[name=metric]", "collection_rate")
+        page.select_option("select[name=by]", ["region"])
+        page.fill("textarea[name=where]", "region: East")
+        page.select_option("select[name=period]", "last_month")
+        page.fill("input[name=value]", "八成")  # not a number: refused beside the field
+        page.click("#save-rule")
+        page.wait_for_selector(".field-error[data-field=value]")
+        assert "规则未保存" in page.inner_text("#form-errors")
+        _shot(page, f"rule-form-error-zh-{db.kind}.png")
+        assert page.input_value("input[name=name]") == "华东回款率 East collection"
+        page.fill("input[name=value]", "0.85")
+        page.click("#save-rule")
+        page.wait_for_selector("#rules")
+        assert "华东回款率 East collection" in page.inner_text("#rules")
+        _shot(page, f"rule-form-saved-zh-{db.kind}.png")
+    from salesops.alerts.store import get_rule
+
+    spec = get_rule(db.engine, "华东回款率 East collection").spec
+    assert (spec.metric, spec.by, spec.where, spec.value) == (
+        "collection_rate",
+        ["region"],
+        {"region": ["East"]},
+        0.85,
+    )

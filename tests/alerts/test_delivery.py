@@ -159,6 +159,7 @@ def test_backoff_waits_before_the_next_try(db: Db) -> None:
             "retry": 0,
             "failed": 0,
             "held": 0,
+            "unconfirmed": 0,
         }
         assert deliver_due(db.engine, slow, now=NOW + dt.timedelta(seconds=61))["retry"] == 1
         # the second wait is twice as long (120 s after the second try)
@@ -379,6 +380,7 @@ def test_rate_limits_hold_messages_without_using_tries(db: Db) -> None:
             "retry": 0,
             "failed": 0,
             "held": 1,
+            "unconfirmed": 0,
         }
         held = [d for d in _deliveries(db) if d.status == "pending"]
         assert [(d.attempts, d.next_attempt_at) for d in held] == [
@@ -404,3 +406,185 @@ def test_long_messages_are_cut_to_each_vendors_size() -> None:
     slack = json.loads(build_request("slack", "http://x/", None, msg, key="k").body)
     assert len(slack["blocks"]) <= 50
     assert all(len(b["text"]["text"]) <= 3000 for b in slack["blocks"])
+
+
+def _kill_mid_send(db: Db, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, rec: Any) -> None:
+    """Run ``salesops alerts run`` in a process and SIGKILL it while the receiver holds the
+    request."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    db.engine.dispose()  # DuckDB: one process at a time
+    monkeypatch.setenv("SALESOPS_ALERT_LEASE_SECONDS", "1")
+    monkeypatch.setenv("SALESOPS_ALERT_TIMEOUT_SECONDS", "60")
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "salesops.cli.main", "alerts", "run"],
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+        try:
+            assert rec.arrived.wait(60), errors.read_text()
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+
+
+def test_a_robot_message_cut_off_mid_send_is_unconfirmed_not_resent(
+    db: Db, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A DingTalk robot has no idempotency key: after the sender is killed mid-send the message
+    may be in the group already, so it becomes ``unconfirmed`` (never sent again by itself)
+    until a person resends it; then it goes out once more, and only once."""
+    from fastapi.testclient import TestClient
+
+    from salesops.app import create_app
+    from salesops.auth.secrets import utcnow
+    from salesops.notify.outbox import outbox_rows, resend
+    from tests.auth_helpers import bearer
+
+    with http_receiver() as rec:
+        rec.faults = ["hang"]
+        _fire(db, "ding", "dingtalk", rec.url + "/dingtalk/robot/send?access_token=t")
+        _kill_mid_send(db, monkeypatch, tmp_path, rec)
+        [d] = _deliveries(db)
+        assert (d.status, d.attempts) == ("sending", 1)
+        later = utcnow() + dt.timedelta(seconds=5)
+        counts = deliver_due(db.engine, POLICY, now=later)
+        assert (counts["unconfirmed"], counts["sent"]) == (1, 0)
+        assert deliver_due(db.engine, POLICY, now=later + dt.timedelta(hours=2)) == {
+            "sent": 0,
+            "retry": 0,
+            "failed": 0,
+            "held": 0,
+            "unconfirmed": 0,
+        }
+        assert len(rec.got) == 1  # nothing went out again by itself
+        [row] = outbox_rows(db.engine, status="unconfirmed")
+        assert "may have gone out" in row["last_error"]
+        # the alerts page offers "resend" to those who manage alerts; the API does it
+        client = TestClient(create_app(db.engine), headers=bearer(db.engine))
+        page = client.get("/alerts?lang=en&state=all").text
+        assert f'action="/alerts/deliveries/{d.id}/resend"' in page and "unconfirmed" in page
+        viewer = bearer(db.engine, "v", "viewer")
+        assert (
+            client.post(f"/api/v1/alerts/deliveries/{d.id}/resend", headers=viewer).status_code
+            == 403
+        )
+        done = client.post(f"/api/v1/alerts/deliveries/{d.id}/resend")
+        assert done.status_code == 200 and done.json() == {"queued": [d.id]}
+        again = client.post(f"/api/v1/alerts/deliveries/{d.id}/resend")
+        assert again.status_code == 400 and "pending" in again.json()["detail"]
+        assert client.post("/api/v1/alerts/deliveries/999999/resend").status_code == 404
+        assert deliver_due(db.engine, POLICY, now=utcnow())["sent"] == 1
+        assert len(rec.accepted()) == 1 and len(rec.got) == 2
+        # a sent message is not sent again by hand either
+        with pytest.raises(Exception, match="only unconfirmed or failed"):
+            resend(db.engine, [d.id], ACTOR)
+    with db.engine.connect() as conn:
+        statuses = conn.execute(
+            select(AlertDeliveryLog.status).order_by(AlertDeliveryLog.id)
+        ).scalars()
+        assert list(statuses) == ["unconfirmed", "resend", "sent"]
+        actions = conn.execute(select(AuditEvent.action)).scalars().all()
+        assert "alert_delivery.resend" in actions
+
+
+def test_resend_from_the_command_line(db: Db) -> None:
+    """``salesops alerts deliveries --status unconfirmed`` and ``alerts resend --unconfirmed``."""
+    from sqlalchemy import update
+    from typer.testing import CliRunner
+
+    from salesops.cli.main import app
+
+    with http_receiver() as rec:
+        _fire(db, "ding", "dingtalk", rec.url + "/dingtalk/robot/send?access_token=t")
+        with db.engine.begin() as conn:  # as a killed sender leaves it, lease long over
+            conn.execute(
+                update(AlertDelivery).values(
+                    status="sending", attempts=1, claimed_until=NOW - dt.timedelta(minutes=5)
+                )
+            )
+        assert deliver_due(db.engine, POLICY, now=NOW)["unconfirmed"] == 1
+        db.engine.dispose()
+        runner = CliRunner()
+        listed = runner.invoke(
+            app, ["alerts", "deliveries", "--status", "unconfirmed", "--format", "json"]
+        )
+        assert listed.exit_code == 0, listed.output
+        [row] = json.loads(listed.output)
+        assert row["status"] == "unconfirmed" and row["channel"] == "ding"
+        assert runner.invoke(app, ["alerts", "resend"]).exit_code == 2
+        done = runner.invoke(app, ["alerts", "resend", "--unconfirmed"])
+        assert done.exit_code == 0 and f"1 message(s) queued again: {row['id']}" in done.output
+        wrong = runner.invoke(app, ["alerts", "resend", str(row["id"])])
+        assert wrong.exit_code == 1 and "pending" in wrong.output
+        from salesops.auth.secrets import utcnow
+
+        assert deliver_due(db.engine, POLICY, now=utcnow() + dt.timedelta(minutes=1))["sent"] == 1
+        assert len(rec.accepted()) == 1
+
+
+def test_item_alerts_of_one_team_go_to_a_group_as_one_digest(db: Db) -> None:
+    """Three item rules fire for the same team (big deals, one rule per outcome, and stuck
+    deals by days): a DingTalk group gets one digest message holding all three, a webhook
+    still gets one message per alert (with its own idempotency key); KPI alerts go alone."""
+    from tests.analysis.data import build
+
+    ids = _sales(db)
+    with build(db.engine) as b:
+        b.ids.update(ids)
+        b.customer("Big Co")
+        b.opportunity(
+            "大单 A",
+            customer="Big Co",
+            owner="R1",
+            status="won",
+            amount=800000,
+            closed="2025-12-08",
+        )
+        b.opportunity(
+            "大单 B",
+            customer="Big Co",
+            owner="R2",
+            status="lost",
+            amount=900000,
+            closed="2025-12-09",
+        )
+    rules = [
+        RULE,
+        {"name": "won", "kind": "big_deal", "amount": 500000, "outcome": "won", "group": "none"},
+        {"name": "lost", "kind": "big_deal", "amount": 500000, "outcome": "lost", "group": "none"},
+    ]
+    save_rules(db.engine, [parse_rule(r) for r in rules], ACTOR)
+    with http_receiver() as rec:
+        ding = rec.url + "/dingtalk/robot/send?access_token=t"
+        save_channel(db.engine, "ding", "dingtalk", target=ding, secret=SECRET, actor=ACTOR)
+        save_channel(db.engine, "hook", "webhook", target=rec.url + "/webhook/in", actor=ACTOR)
+        for channel in ("ding", "hook"):
+            subscribe(db.engine, channel, kind="all", actor=ACTOR)
+        report = service.run(
+            db.engine,
+            now=NOW,
+            force=True,
+            deliver=False,
+            metrics=MetricsEngine(db.engine, today=TODAY),
+        )
+        assert sum(report.fired.values()) == 3
+        counts = deliver_due(db.engine, POLICY, now=NOW)
+        assert counts["sent"] == 6  # 3 alerts x 2 channels, every outbox row sent
+        dingtalk = [g for g in rec.got if g.path.startswith("/dingtalk")]
+        hooks = [g for g in rec.got if g.path.startswith("/webhook")]
+        assert len(hooks) == 3 and len({g.headers["idempotency-key"] for g in hooks}) == 3
+        # the revenue alert alone, the two deal alerts in one digest
+        assert len(dingtalk) == 2 and all(g.problem is None for g in dingtalk)
+        texts = [g.json()["markdown"]["text"] for g in dingtalk]
+        [one] = [t for t in texts if "预警汇总" in t]
+        assert "2 条" in one and "大单 A" in one and "大单 B" in one and "东区回款" not in one
+    with db.engine.connect() as conn:
+        logged = conn.execute(select(AlertDeliveryLog.status)).scalars().all()
+    assert sorted(logged) == ["digest", "sent", "sent", "sent", "sent", "sent"]

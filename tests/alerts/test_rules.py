@@ -175,6 +175,89 @@ def test_pacing_behind_the_months_pace(db: Db) -> None:
     assert _eval(db, rule, today=dt.date(2025, 6, 3)) == []
 
 
+def _june_target(db: Db) -> None:
+    with session_scope(db.engine) as s:
+        s.add(
+            Target(
+                external_id="t1",
+                metric="revenue",
+                period_grain="month",
+                period_start=dt.date(2025, 6, 1),
+                scope_kind="company",
+                value=Decimal("10000"),
+            )
+        )
+
+
+def test_pacing_against_last_years_seasonal_shape(db: Db) -> None:
+    with build(db.engine) as b:
+        b.rep("R1")
+        b.customer("K1")
+        # June 2024: 1,000 by the 15th, 3,000 after it; a quarter of the month by mid-June
+        b.order("a1", "2024-06-03", "K1", 1000, rep="R1", region="East")
+        b.order("a2", "2024-06-20", "K1", 3000, rep="R1", region="West")
+        b.order("j1", "2025-06-03", "K1", 2000, rep="R1", region="East")
+    _june_target(db)
+    mid = dt.date(2025, 6, 15)
+    seasonal = {"kind": "pacing", "period": "this_month", "behind": 0.15, "pace": "seasonal"}
+    found = _eval(db, seasonal, today=mid)
+    # attainment 2000 / 10000 = 20 %; last year 1000 of 4000 = 25 % by the 15th: pacing 80 %
+    assert [(f.value, f.baseline) for f in found] == [(0.2, 0.25)]
+    assert found[0].info["pacing"] == pytest.approx(0.8)
+    assert found[0].info["pace_kind"] == "seasonal"
+    ex = found[0].explanation(parse_rule({"name": "r", **seasonal}))
+    assert ex["what"]["en"] == (
+        "attainment 20.0% against last year's seasonal pace of 25.0%: pacing 80.0%"
+    )
+    # 25 % behind allowed: 80 % is within it, though the linear pace (40 %) is not
+    assert _eval(db, {**seasonal, "behind": 0.25}, today=mid) == []
+    linear = _eval(db, {**seasonal, "behind": 0.25, "pace": "linear"}, today=mid)
+    assert [(f.value, f.baseline, f.info["pacing"]) for f in linear] == [(0.2, 0.5, 0.4)]
+    # a region's shape is its own: East had all of last June's 1,000 by the 15th (100 %)
+    from salesops.targets.seasonal import seasonal_share, seasonal_weights
+
+    shares = seasonal_share(
+        db.engine, "revenue", dt.date(2025, 6, 1), dt.date(2025, 6, 30), mid, by=("region",)
+    )
+    assert shares == {("East",): 1.0, ("West",): 0.0}
+    weights = seasonal_weights(
+        db.engine,
+        "revenue",
+        [(dt.date(2025, 6, 1), dt.date(2025, 6, 15)), (dt.date(2025, 6, 16), dt.date(2025, 6, 30))],
+    )
+    assert weights == {(): [Decimal(1000), Decimal(3000)]}
+
+
+def test_seasonal_pacing_without_last_year_keeps_the_linear_pace(db: Db) -> None:
+    with build(db.engine) as b:
+        b.rep("R1")
+        b.customer("K1")
+        b.order("j1", "2025-06-03", "K1", 2000, rep="R1", region="East")
+    _june_target(db)
+    rule = {"kind": "pacing", "period": "this_month", "behind": 0.15, "pace": "seasonal"}
+    found = _eval(db, rule, today=dt.date(2025, 6, 15))
+    assert [(f.value, f.baseline, f.info["pace_kind"]) for f in found] == [(0.2, 0.5, "linear")]
+
+
+def test_seasonal_weights_on_29_february(db: Db) -> None:
+    with build(db.engine) as b:
+        b.rep("R1")
+        b.customer("K1")
+        b.order("f1", "2027-02-28", "K1", 700, rep="R1", region="East")
+        b.order("f2", "2027-02-27", "K1", -100, rep="R1", region="West")
+    from salesops.targets.seasonal import seasonal_weights
+
+    spans = [
+        (dt.date(2028, 2, 29), dt.date(2028, 2, 29)),
+        (dt.date(2028, 2, 27), dt.date(2028, 2, 27)),
+    ]
+    # 29 February 2028 is measured on 28 February 2027; a negative month weighs 0
+    assert seasonal_weights(db.engine, "revenue", spans, by=("region",)) == {
+        ("East",): [Decimal(700), Decimal(0)],
+        ("West",): [Decimal(0), Decimal(0)],
+    }
+
+
 def test_stuck_deals_by_days_and_by_the_stages_p90(db: Db) -> None:
     ids = test_funnel._data(db)
     by_days = _eval(

@@ -324,19 +324,42 @@ class Evaluator:
             self._query(spec, "pacing", p, by),
         ]
         att, pac = self.metrics.query_many(queries, self.scope)
-        pace = P.elapsed_share(p, self.today)
+        linear = P.elapsed_share(p, self.today)
         pacing_by = {tuple(str(r[d]) for d in by): _f(r["value"]) for r in pac.rows}
         metric = spec.target_metric or "revenue"
+        shares: dict[tuple[str, ...], float | None] = {}
+        if spec.pace == "seasonal":
+            from salesops.targets.seasonal import seasonal_share
+
+            shares = seasonal_share(
+                self.engine,
+                metric,
+                p.start,
+                p.end,
+                self.today,
+                where=_where(spec),
+                by=by,
+                scope=self.scope,
+                metrics=self.metrics,
+            )
         out = []
         for row in att.rows:
             g = tuple(str(row[d]) for d in by)
-            pacing = pacing_by.get(g)
             attainment = _f(row["value"])
+            pace, pace_kind = linear, "linear"
+            seasonal = shares.get(g)
+            if seasonal is not None and seasonal > 0:
+                # last year's shape; a group without last year's numbers keeps the linear pace
+                pace, pace_kind = seasonal, "seasonal"
+                pacing = attainment / pace if attainment is not None else None
+            else:
+                pacing = pacing_by.get(g)
             if pacing is None or attainment is None or pacing >= 1 - spec.behind:
                 continue
             key, dims, text = _subject(spec.by, row)
             info = self._info(spec, metric, text, key)
-            info.update(unit="ratio", pacing=pacing, pace=pace)
+            info.update(unit="ratio", pacing=pacing, pace=pace, pace_kind=pace_kind)
+            info["baseline"] = pace
             where = {**spec.where, **{d: [v] for d, v in dims.items()}}
             out.append(
                 Finding(
@@ -465,9 +488,18 @@ class Evaluator:
     def _churn_warning(self, spec: RuleSpec) -> list[Finding]:
         from salesops.analysis.churn import churn_warnings
 
-        res = churn_warnings(self.engine, self.scope, spec.where, as_of=self.today)
+        res = churn_warnings(
+            self.engine,
+            self.scope,
+            spec.where,
+            as_of=self.today,
+            drop_threshold=spec.drop_threshold,
+            silence_factor=spec.silence_factor,
+        )
+        floor = spec.min_revenue or 0.0
+        warned = [w for w in res.warnings if float(w.trailing_revenue) >= floor]
         quarter = P.whole("quarter", self.today).label
-        owners = self._owners(Customer, Customer.owner_id, [w.customer_id for w in res.warnings])
+        owners = self._owners(Customer, Customer.owner_id, [w.customer_id for w in warned])
         items = [
             {
                 "key": f"customer:{w.customer_id}:{quarter}",
@@ -477,7 +509,7 @@ class Evaluator:
                 "reasons": [r.reason for r in w.reasons],
                 "params": {r.reason: r.params for r in w.reasons},
             }
-            for w in res.warnings
+            for w in warned
         ]
         return self._by_rep(spec, items, "/customers", self._day())
 

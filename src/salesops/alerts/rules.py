@@ -8,10 +8,14 @@ A rule is one flat object; which fields matter depends on its ``kind``:
   ``prev`` | ``yoy`` (fires when the change is beyond ``min_change``) or ``rolling`` (the mean
   of the ``periods`` before, fires beyond ``k`` standard deviations), ``direction``;
 * ``pacing`` — ``target_metric`` (default revenue), ``period`` (this month/quarter/year),
-  fires when attainment is behind the pace of the period by more than ``behind``;
+  fires when attainment is behind the pace of the period by more than ``behind``; ``pace``
+  ``linear`` (the share of calendar days gone) or ``seasonal`` (the share of last year's same
+  period reached by the same day, :func:`salesops.targets.seasonal.seasonal_share`);
 * ``stuck_deals`` — open deals longer than ``days`` in their stage, or (no ``days``) longer
   than their stage's p90 (``quantile``) of completed stays;
-* ``churn_warning`` — customers newly flagged by the churn warning;
+* ``churn_warning`` — customers newly flagged by the churn warning (its ``drop_threshold`` and
+  ``silence_factor``), optionally only those with at least ``min_revenue`` in the trailing 12
+  months;
 * ``overdue_receivables`` — customers with more than ``amount`` overdue past ``days`` days;
 * ``big_deal`` — deals ``won``/``lost``/``both`` (``outcome``) of at least ``amount`` closed
   in the last ``days`` days;
@@ -87,6 +91,14 @@ class RuleError(ValueError):
     """A rule that cannot be used; the message says which field and why."""
 
 
+class FieldProblem(ValueError):
+    """A rule check that failed on one field (``field``), for forms that show it there."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class ScopeSpec(BaseModel):
     """``{}`` / ``{"all": true}`` = the company; ``{"org_unit": "East"}``; ``{"rep": "Li Lei"}``
     (external id or name)."""
@@ -128,6 +140,7 @@ class RuleSpec(BaseModel):
     direction: Literal["down", "up", "any"] = "down"
     min_change: float = Field(default=0.2, gt=0, le=100)
     behind: float = Field(default=0.1, gt=0, lt=1)
+    pace: Literal["linear", "seasonal"] = "linear"
     target_metric: str | None = None
     contributors_by: str | None = None
     # item rules
@@ -135,47 +148,63 @@ class RuleSpec(BaseModel):
     quantile: float = Field(default=0.9, gt=0, lt=1)
     amount: float | None = Field(default=None, ge=0)
     outcome: Literal["won", "lost", "both"] = "both"
+    # churn warnings: the analysis' thresholds, and the customers worth an alert
+    drop_threshold: float = Field(default=0.5, gt=0, le=1)
+    silence_factor: float = Field(default=2.0, gt=0, le=20)
+    min_revenue: float | None = Field(default=None, ge=0)
     limit: int = Field(default=10, ge=1, le=50)  # items listed in one alert
     group: Literal["rep", "team", "none"] = "team"  # one item alert per rep, team, or scope
+    # delivery: the channels (by name) this rule's alerts go to; empty = every subscribed one
+    channels: list[str] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _check(self) -> RuleSpec:
-        texts = [self.name, *(v for vs in self.where.values() for v in vs)]
-        if any("\x00" in t for t in texts):
-            raise ValueError("a NUL character cannot be part of a name or a filter value")
+        if "\x00" in self.name:
+            raise FieldProblem("name", "a NUL character cannot be part of a name")
+        if any("\x00" in v for vs in self.where.values() for v in vs):
+            raise FieldProblem("where", "a NUL character cannot be part of a filter value")
         if not _CRON.match(self.schedule.strip()):
-            raise ValueError(
-                f"schedule {self.schedule!r} is not a cron line of five fields (e.g. '0 8 * * *')"
+            raise FieldProblem(
+                "schedule",
+                f"schedule {self.schedule!r} is not a cron line of five fields (e.g. '0 8 * * *')",
             )
         _check_cron(self.schedule)
         if self.quiet_hours and not _QUIET.match(self.quiet_hours):
-            raise ValueError(f"quiet_hours {self.quiet_hours!r}: use HH:MM-HH:MM, e.g. 22:00-07:00")
+            raise FieldProblem(
+                "quiet_hours",
+                f"quiet_hours {self.quiet_hours!r}: use HH:MM-HH:MM, e.g. 22:00-07:00",
+            )
         if self.kind in ("threshold", "change") and not self.metric:
-            raise ValueError(f"a {self.kind} rule needs a metric")
+            raise FieldProblem("metric", f"a {self.kind} rule needs a metric")
         if self.kind == "threshold" and self.value is None:
-            raise ValueError("a threshold rule needs a value")
+            raise FieldProblem("value", "a threshold rule needs a value")
         if self.kind == "overdue_receivables" and self.days not in (None, 0, 30, 60, 90):
-            raise ValueError("overdue_receivables: days past due is 0, 30, 60 or 90")
+            raise FieldProblem("days", "overdue_receivables: days past due is 0, 30, 60 or 90")
         if self.kind == "big_deal" and self.amount is None:
-            raise ValueError("a big_deal rule needs an amount")
+            raise FieldProblem("amount", "a big_deal rule needs an amount")
         if self.metric or self.target_metric:
             from salesops.metrics import catalog
 
-            for m in (self.metric, self.target_metric):
+            for fname, m in (("metric", self.metric), ("target_metric", self.target_metric)):
                 if m is not None:
                     try:
                         catalog.get(m)
                     except Exception as exc:
-                        raise ValueError(str(exc)) from None
+                        raise FieldProblem(fname, str(exc)) from None
         from salesops.metrics.query import DIMENSIONS
 
-        for dim in (
-            *self.by,
-            *self.where,
-            *([self.contributors_by] if self.contributors_by else []),
+        for fname, dims in (
+            ("by", list(self.by)),
+            ("where", list(self.where)),
+            ("contributors_by", [self.contributors_by] if self.contributors_by else []),
         ):
-            if dim not in DIMENSIONS:
-                raise ValueError(f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}")
+            for dim in dims:
+                if dim not in DIMENSIONS:
+                    raise FieldProblem(
+                        fname, f"unknown dimension {dim!r}; known: {', '.join(DIMENSIONS)}"
+                    )
+        if any(not c.strip() or "\x00" in c for c in self.channels):
+            raise FieldProblem("channels", "a channel is named by its name")
         return self
 
     def config(self) -> dict[str, Any]:
@@ -190,7 +219,7 @@ def _check_cron(expr: str) -> None:
     try:
         CronTrigger.from_crontab(expr.strip())
     except ValueError as exc:
-        raise ValueError(f"schedule {expr!r}: {exc}") from None
+        raise FieldProblem("schedule", f"schedule {expr!r}: {exc}") from None
 
 
 def parse_rule(data: Any) -> RuleSpec:
@@ -210,6 +239,24 @@ def _messages(exc: ValidationError, data: Any) -> str:
         msg = str(err["msg"]).removeprefix("Value error, ")
         parts.append(f"{loc}: {msg}" if loc else msg)
     return where + "; ".join(parts)
+
+
+def field_errors(data: Any) -> dict[str, str]:
+    """Every problem of a rule by the field it belongs to ('' = the rule as a whole); empty
+    when the rule is fine. What forms show next to each input."""
+    try:
+        RuleSpec.model_validate(data)
+    except ValidationError as exc:
+        out: dict[str, str] = {}
+        for err in exc.errors():
+            cause = (err.get("ctx") or {}).get("error")
+            field = cause.field if isinstance(cause, FieldProblem) else ""
+            if not field and err["loc"]:
+                field = str(err["loc"][0])
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            out.setdefault(field, msg)
+        return out
+    return {}
 
 
 def load_yaml(text: str) -> list[RuleSpec]:

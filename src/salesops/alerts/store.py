@@ -135,8 +135,12 @@ def save_rules(engine: Engine, specs: list[RuleSpec], actor: Actor) -> dict[str,
     counts = {"created": 0, "updated": 0}
     now = utcnow()
     with engine.begin() as conn:
+        known = set(conn.execute(select(AlertChannel.name)).scalars())
         for spec in specs:
             kind, org, rep = resolve_scope(conn, spec.scope)
+            missing = [c for c in spec.channels if c not in known]
+            if missing:
+                raise RuleError(f"rule {spec.name!r}: channels: no channel {missing[0]!r}")
             values = {
                 "kind": spec.kind,
                 "config": json.dumps(spec.config(), ensure_ascii=False, sort_keys=True),
@@ -302,7 +306,7 @@ def store_findings(
                 insert(AlertItemSeen),
                 [{"rule_id": rule.id, "item_key": k, "alert_id": alert_id} for k in keys],
             )
-        enqueue(conn, int(alert_id), spec.severity, now)
+        enqueue(conn, int(alert_id), spec.severity, now, channels=spec.channels)
         new_ids.append(int(alert_id))
     return new_ids
 
@@ -329,8 +333,17 @@ def _subscriber_scopes(conn: Connection, sub: Any) -> list[tuple[Scope, str | No
     return out
 
 
-def enqueue(conn: Connection, alert_id: int, severity: str, now: dt.datetime) -> int:
-    """One outbox row per channel (and e-mail recipient) that may receive the alert."""
+def enqueue(
+    conn: Connection,
+    alert_id: int,
+    severity: str,
+    now: dt.datetime,
+    *,
+    channels: list[str] | None = None,
+) -> int:
+    """One outbox row per channel (and e-mail recipient) that may receive the alert; a rule
+    that names its ``channels`` sends only to those (still only to subscribers whose scope
+    covers the alert)."""
     from salesops.config import get_settings
 
     rank = SEVERITIES.index(severity)
@@ -338,6 +351,7 @@ def enqueue(conn: Connection, alert_id: int, severity: str, now: dt.datetime) ->
         select(AlertSubscription, AlertChannel.kind, AlertChannel.settings)
         .join(AlertChannel, AlertChannel.id == AlertSubscription.channel_id)
         .where(AlertChannel.enabled.is_(True))
+        .where(AlertChannel.name.in_(channels) if channels else true())
     ).all()
     made = 0
     for sub in subs:
@@ -417,6 +431,7 @@ def alert_rows(
             ).all():
                 deliveries.setdefault(d.alert_id, []).append(
                     {
+                        "id": d.id,
                         "channel": d.channel,
                         "kind": d.kind,
                         "status": d.status,

@@ -115,6 +115,12 @@ def describe(spec: RuleSpec) -> dict[str, str]:
         mzh, men = metric_names(spec.target_metric or "revenue")
         pzh, pen = PERIODS[spec.period]
         pct = f"{spec.behind * 100:g}%"
+        if spec.pace == "seasonal":
+            return {
+                "zh": f"{pzh}{mzh}目标达成落后于季节性进度（去年同期节奏）超过 {pct}",
+                "en": f"{men} target attainment {pen} behind the seasonal pace (last year's "
+                f"shape) by more than {pct}",
+            }
         return {
             "zh": f"{pzh}{mzh}目标达成落后于时间进度超过 {pct}",
             "en": f"{men} target attainment {pen} behind the period's pace by more than {pct}",
@@ -205,6 +211,12 @@ def finding_words(spec: RuleSpec, info: dict[str, Any]) -> dict[str, str]:
     if spec.kind == "pacing":
         pace = number(info.get("baseline"), "ratio")
         pacing = number(info.get("pacing"), "ratio")
+        if info.get("pace_kind") == "seasonal":
+            return {
+                "zh": f"{subject}目标达成 {val}，按去年同期节奏应达 {pace}，进度达成 {pacing}",
+                "en": f"{subject}attainment {val} against last year's seasonal pace of {pace}: "
+                f"pacing {pacing}",
+            }
         return {
             "zh": f"{subject}目标达成 {val}，时间进度 {pace}，进度达成 {pacing}",
             "en": f"{subject}attainment {val} against a pace of {pace}: pacing {pacing}",

@@ -244,6 +244,28 @@ def deliveries(engine: EngineDep, limit: Annotated[int, Query(ge=1, le=1000)] = 
     return LogOut(log=delivery_log(engine, limit))
 
 
+class ResendOut(BaseModel):
+    queued: list[int] = Field(description="delivery ids queued to be sent again")
+
+
+@router.post(
+    "/deliveries/{delivery_id}/resend",
+    dependencies=[Require(P.MANAGE_ALERTS)],
+    summary="Send an unconfirmed or failed message again",
+    responses=responses(400, 404),
+)
+def resend_delivery(delivery_id: RowId, engine: EngineDep, actor: ActorDep) -> ResendOut:
+    """An ``unconfirmed`` message (its sender stopped mid-send; it may have gone out) or a
+    ``failed`` one is queued again with fresh tries; the next delivery round sends it."""
+    from salesops.notify.outbox import ResendError, resend
+
+    try:
+        return ResendOut(queued=resend(engine, [delivery_id], actor))
+    except ResendError as exc:
+        status = 404 if str(exc).startswith("no delivery") else 400
+        raise HTTPException(status, str(exc)) from None
+
+
 @router.post("/run", dependencies=[Require(P.MANAGE_ALERTS)], summary="Run the due rules now")
 def run_now(engine: EngineDep, actor: ActorDep) -> RunOut:
     from salesops.alerts.service import run

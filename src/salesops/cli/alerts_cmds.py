@@ -115,6 +115,15 @@ def import_rules(
     typer.echo(f"{counts['created']} rule(s) created, {counts['updated']} updated")
 
 
+@alerts_app.command("export")
+def export_rules() -> None:
+    """Every rule as YAML on standard output (``salesops alerts import`` reads it back)."""
+    from salesops.alerts.rules import dump_yaml
+    from salesops.alerts.store import list_rules
+
+    typer.echo(dump_yaml([r.spec for r in list_rules(open_database())]), nl=False)
+
+
 @alerts_app.command("defaults")
 def install_defaults() -> None:
     """Add the default rule set (rules that exist by name are left as they are)."""
@@ -266,6 +275,61 @@ def subscribe_cmd(
     except ChannelError as exc:
         raise _fail(str(exc), 1) from None
     typer.echo("subscribed")
+
+
+@alerts_app.command("resend")
+def resend_cmd(
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Delivery ids (see `alerts deliveries`).")
+    ] = None,
+    unconfirmed: Annotated[
+        bool, typer.Option("--unconfirmed", help="Every unconfirmed message.")
+    ] = False,
+) -> None:
+    """Send unconfirmed or failed messages again (check the group first).
+
+    An unconfirmed message may have gone out: its sender stopped before the answer was
+    recorded."""
+    from salesops.auth.audit import Actor
+    from salesops.notify.outbox import ResendError, resend
+
+    if bool(ids) == unconfirmed:
+        raise _fail("give delivery ids or --unconfirmed")
+    try:
+        queued = resend(open_database(), None if unconfirmed else list(ids or []), Actor.cli())
+    except ResendError as exc:
+        raise _fail(str(exc), 1) from None
+    typer.echo(f"{len(queued)} message(s) queued again: {', '.join(map(str, queued)) or '-'}")
+
+
+@alerts_app.command("deliveries")
+def deliveries_cmd(
+    status: Annotated[
+        str | None, typer.Option(help="Only this status (e.g. unconfirmed, failed).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Outbox messages, newest first: id, alert, channel, status, tries, last error."""
+    from salesops.notify.outbox import outbox_rows
+
+    _check_format(fmt)
+    rows = outbox_rows(open_database(), status=status, limit=limit)
+    if fmt == "json":
+        _print_json(rows)
+        return
+    table = Table("id", "alert", "channel", "recipient", "status", "tries", "error")
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["alert_id"]),
+            r["channel"],
+            r["recipient"] or "",
+            r["status"],
+            str(r["attempts"]),
+            r["last_error"] or "",
+        )
+    Console().print(table)
 
 
 @alerts_app.command("send-test")

@@ -1,13 +1,21 @@
 """Channels and subscriptions in the database, and the delivery of the outbox.
 
 Delivery of one outbox row: claim it (a conditional UPDATE to ``sending`` with a lease,
-committed), send, then record the outcome and one log row. A runner killed while sending
-leaves the row ``sending``; when its lease ends the next runner sends it again with the same
-idempotency key (``Idempotency-Key`` header, e-mail ``Message-ID``), so nothing is lost and a
-receiver that honours the key sees it once. Timeouts, 5xx and rate-limit answers are retried
-with exponential backoff (``retry_base_seconds`` x 2^(attempt-1), at most an hour) until
-``max_attempts``; then the row is ``failed``. Other answers fail at once. A channel over its
-vendor's rate limit and an alert in its rule's quiet hours wait without using an attempt.
+committed before anything goes out), send, then record the outcome and one log row. A runner
+killed while sending leaves the row ``sending``; when its lease ends nobody knows whether the
+message went out:
+
+* a generic webhook is sent again with the same ``Idempotency-Key`` header (a receiver that
+  honours the key sees it once);
+* a group robot (DingTalk, WeCom, Feishu, Slack) or an e-mail has no such key, so sending it
+  again could show it twice: the row becomes ``unconfirmed`` and waits for a person to look and
+  resend it (:func:`resend`: the alerts page, ``POST /api/v1/alerts/deliveries/{id}/resend``,
+  ``salesops alerts resend``).
+
+Timeouts, 5xx and rate-limit answers are retried with exponential backoff
+(``retry_base_seconds`` x 2^(attempt-1), at most an hour) until ``max_attempts``; then the row
+is ``failed``. Other answers fail at once. A channel over its vendor's rate limit and an alert
+in its rule's quiet hours wait without using an attempt.
 """
 
 from __future__ import annotations
@@ -46,6 +54,12 @@ from salesops.notify.channels import (
 )
 from salesops.notify.render import Message, render, test_message
 
+#: Channel kinds whose receivers cannot recognise a repeated message: an interrupted send of
+#: theirs is ``unconfirmed``, never repeated automatically.
+UNKEYED = frozenset({"dingtalk", "wecom", "feishu", "slack", "email"})
+#: Statuses a person may send again.
+RESENDABLE = ("unconfirmed", "failed")
+
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
@@ -54,6 +68,8 @@ class DeliveryPolicy:
     timeout_seconds: float = 10.0
     base_url: str = "http://127.0.0.1:8000"
     lease_seconds: float = 120.0
+    #: at most this many item alerts in one digest message (1: no digests)
+    digest_max: int = 20
 
 
 def policy_from_settings() -> DeliveryPolicy:
@@ -269,7 +285,7 @@ def deliver_due(
 ) -> dict[str, int]:
     """Send what is due in the outbox; counts of sent/retry/failed/held."""
     policy = policy or policy_from_settings()
-    counts = {"sent": 0, "retry": 0, "failed": 0, "held": 0}
+    counts = {"sent": 0, "retry": 0, "failed": 0, "held": 0, "unconfirmed": 0}
     start = now or utcnow()
     with engine.connect() as conn:
         due = (
@@ -292,11 +308,180 @@ def deliver_due(
             .scalars()
             .all()
         )
-    for delivery_id in due:
-        result = _deliver_one(engine, int(delivery_id), policy, now)
-        if result:
-            counts[result] += 1
+    for ids in _digests(engine, [int(i) for i in due], policy):
+        if len(ids) == 1:
+            result = _deliver_one(engine, ids[0], policy, now)
+            if result:
+                counts[result] += 1
+        else:
+            for result, n in _deliver_digest(engine, ids, policy, now).items():
+                counts[result] += n
     return counts
+
+
+def _digests(engine: Engine, due: list[int], policy: DeliveryPolicy) -> list[list[int]]:
+    """The due rows in sending order, item alerts bundled: for a group robot or e-mail, the
+    new item alerts (stuck deals, churn warnings ...) of one team or rep that wait for the
+    same channel and recipient go out as one digest message (a first run on a big company is
+    tens of messages, not hundreds). Everything else, and rows being recovered, goes alone."""
+    if not due or policy.digest_max <= 1:
+        return [[i] for i in due]
+    from salesops.alerts.rules import ITEM_KINDS
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                AlertDelivery.id,
+                AlertDelivery.status,
+                AlertDelivery.channel_id,
+                AlertDelivery.recipient,
+                AlertDelivery.locale,
+                AlertChannel.kind,
+                Alert.scope_kind,
+                Alert.org_unit_id,
+                Alert.rep_id,
+                AlertRule.kind.label("rule_kind"),
+            )
+            .join(AlertChannel, AlertChannel.id == AlertDelivery.channel_id)
+            .join(Alert, Alert.id == AlertDelivery.alert_id)
+            .join(AlertRule, AlertRule.id == Alert.rule_id)
+            .where(AlertDelivery.id.in_(due))
+        ).all()
+    info = {int(r.id): r for r in rows}
+    out: list[list[int]] = []
+    bundles: dict[tuple[Any, ...], list[int]] = {}
+    for i in due:
+        r = info.get(i)
+        if (
+            r is None
+            or r.status == "sending"
+            or r.kind not in UNKEYED
+            or r.rule_kind not in ITEM_KINDS
+        ):
+            out.append([i])
+            continue
+        key = (r.channel_id, r.recipient, r.locale, r.scope_kind, r.org_unit_id, r.rep_id)
+        bundle = bundles.get(key)
+        if bundle is None or len(bundle) >= policy.digest_max:
+            bundle = bundles[key] = []
+            out.append(bundle)
+        bundle.append(i)
+    return out
+
+
+def _deliver_digest(
+    engine: Engine, ids: list[int], policy: DeliveryPolicy, fixed_now: dt.datetime | None
+) -> dict[str, int]:
+    """Send several outbox rows of one channel and recipient as one digest message: all are
+    claimed together (``sending``, one lease) before it goes out, and all get its outcome. The
+    first row's log entry is the send (rate limits count it once); the others say they rode
+    along. Rows in their rule's quiet hours wait, the rest go."""
+    from salesops.notify.render import digest
+
+    counts: dict[str, int] = {}
+    now = fixed_now or utcnow()
+    lease = now + dt.timedelta(seconds=policy.lease_seconds)
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(AlertDelivery).where(AlertDelivery.id.in_(ids)).order_by(AlertDelivery.id)
+        ).all()
+        channel = conn.execute(
+            select(AlertChannel).where(AlertChannel.id == rows[0].channel_id)
+        ).one()
+        alerts = {r.id: _alert_dict(conn, r.alert_id) for r in rows}
+        held: list[tuple[int, dt.datetime]] = []
+        for r in rows:
+            until = _in_quiet(alerts[r.id]["quiet_hours"], now)
+            if until is not None:
+                held.append((r.id, until))
+        wait = _rate_wait(conn, channel.id, channel.kind, now)
+        if wait > 0:
+            held = [(r.id, now + dt.timedelta(seconds=wait)) for r in rows]
+        for rid, until in held:
+            conn.execute(
+                update(AlertDelivery)
+                .where(AlertDelivery.id == rid, AlertDelivery.status != "sent")
+                .values(next_attempt_at=until)
+            )
+        if held:
+            counts["held"] = len(held)
+        waiting = {rid for rid, _ in held}
+        go = [r for r in rows if r.id not in waiting]
+        if not go:
+            return counts
+        conn.execute(
+            update(AlertDelivery)
+            .where(
+                AlertDelivery.id.in_([r.id for r in go]),
+                AlertDelivery.status.in_(("pending", "retry")),
+            )
+            .values(status="sending", claimed_until=lease, attempts=AlertDelivery.attempts + 1)
+        )
+        mine = set(
+            conn.execute(
+                select(AlertDelivery.id).where(
+                    AlertDelivery.id.in_([r.id for r in go]),
+                    AlertDelivery.status == "sending",
+                    AlertDelivery.claimed_until == lease,
+                )
+            ).scalars()
+        )
+    go = [r for r in go if r.id in mine]
+    if not go:
+        return counts
+    first = go[0]
+    group = alerts[first.id]["explanation"].get("scope", {})
+    zh = not first.locale.lower().startswith("en")
+    name = str(group.get("zh" if zh else "en") or "")
+    ordered = sorted(go, key=lambda r: (-_rank(alerts[r.id]["severity"]), r.id))
+    msg = digest([alerts[r.id] for r in ordered], first.locale, policy.base_url, name)
+    key = f"salesops-digest-{first.id}-{len(go)}-{channel.id}"
+    payload = {"alert_ids": [alerts[r.id]["id"] for r in ordered]}
+    started = time.perf_counter()
+    try:
+        outcome = _send(channel, msg, key, first.recipient, payload, policy)
+    except secretbox.SecretError:
+        outcome = Outcome("failed", None, "the channel's secret cannot be opened with this key")
+    ms = int((time.perf_counter() - started) * 1000)
+    done = fixed_now or utcnow()
+    with engine.begin() as conn:
+        for n, r in enumerate(go):
+            attempt = r.attempts + 1
+            status = outcome.status
+            if status == "retry" and attempt >= policy.max_attempts:
+                status = "failed"
+            backoff = min(policy.retry_base_seconds * 2 ** (attempt - 1), 3600)
+            conn.execute(
+                update(AlertDelivery)
+                .where(AlertDelivery.id == r.id)
+                .values(
+                    status=status,
+                    claimed_until=None,
+                    response_code=outcome.code,
+                    last_error=None if status == "sent" else outcome.detail[:500],
+                    sent_at=done if status == "sent" else None,
+                    next_attempt_at=done + dt.timedelta(seconds=backoff),
+                )
+            )
+            detail = outcome.detail if n == 0 else f"in the digest sent as delivery {first.id}"
+            conn.execute(
+                insert(AlertDeliveryLog).values(
+                    delivery_id=r.id,
+                    channel_id=channel.id,
+                    attempt=attempt,
+                    logged_at=done,
+                    status=status if n == 0 else "digest",
+                    response_code=outcome.code,
+                    detail=f"digest of {len(go)}: {detail}"[:500],
+                    duration_ms=ms if n == 0 else None,
+                )
+            )
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def _rank(severity: str) -> int:
+    return {"info": 0, "warning": 1, "critical": 2}.get(severity, 0)
 
 
 def _deliver_one(
@@ -306,6 +491,8 @@ def _deliver_one(
     with engine.begin() as conn:
         d = conn.execute(select(AlertDelivery).where(AlertDelivery.id == delivery_id)).one()
         channel = conn.execute(select(AlertChannel).where(AlertChannel.id == d.channel_id)).one()
+        if d.status == "sending" and channel.kind in UNKEYED:
+            return _unconfirmed(conn, d, channel.id, now)
         alert = _alert_dict(conn, d.alert_id)
         hold = _in_quiet(alert["quiet_hours"], now)
         wait = _rate_wait(conn, channel.id, channel.kind, now) if hold is None else 0.0
@@ -381,6 +568,94 @@ def _deliver_one(
     return status
 
 
+def _unconfirmed(conn: Any, d: Any, channel_id: int, now: dt.datetime) -> str | None:
+    """A robot or e-mail message whose sender died after claiming it: it may have gone out.
+    Mark it ``unconfirmed`` (once, even with several runners) instead of sending it again."""
+    done = conn.execute(
+        update(AlertDelivery)
+        .where(
+            AlertDelivery.id == d.id,
+            AlertDelivery.status == "sending",
+            AlertDelivery.claimed_until < now,
+        )
+        .values(
+            status="unconfirmed",
+            claimed_until=None,
+            last_error="interrupted while sending; it may have gone out: check, then resend",
+        )
+    ).rowcount
+    if done != 1:
+        return None
+    conn.execute(
+        insert(AlertDeliveryLog).values(
+            delivery_id=d.id,
+            channel_id=channel_id,
+            attempt=d.attempts,
+            logged_at=now,
+            status="unconfirmed",
+            response_code=None,
+            detail="the sender stopped before the answer was recorded; not resent automatically",
+            duration_ms=None,
+        )
+    )
+    return "unconfirmed"
+
+
+class ResendError(LookupError):
+    """No such delivery, or not one that can be sent again."""
+
+
+def resend(
+    engine: Engine,
+    delivery_ids: list[int] | None,
+    actor: Actor,
+    *,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Queue ``unconfirmed`` or ``failed`` messages again (``None``: every unconfirmed one),
+    with fresh tries and the same idempotency key; the ids queued. Audited."""
+    now = now or utcnow()
+    with engine.begin() as conn:
+        q = select(AlertDelivery.id, AlertDelivery.status)
+        if delivery_ids is None:
+            q = q.where(AlertDelivery.status == "unconfirmed")
+        else:
+            q = q.where(AlertDelivery.id.in_(delivery_ids))
+        rows = conn.execute(q.order_by(AlertDelivery.id)).all()
+        if delivery_ids is not None:
+            found = {int(r[0]): r[1] for r in rows}
+            for wanted in delivery_ids:
+                if wanted not in found:
+                    raise ResendError(f"no delivery {wanted}")
+                if found[wanted] not in RESENDABLE:
+                    raise ResendError(
+                        f"delivery {wanted} is {found[wanted]}; only unconfirmed or failed "
+                        "messages are sent again"
+                    )
+        ids = [int(r[0]) for r in rows]
+        if ids:
+            conn.execute(
+                update(AlertDelivery)
+                .where(AlertDelivery.id.in_(ids), AlertDelivery.status.in_(RESENDABLE))
+                .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
+            )
+            for i in ids:
+                conn.execute(
+                    insert(AlertDeliveryLog).values(
+                        delivery_id=i,
+                        channel_id=conn.execute(
+                            select(AlertDelivery.channel_id).where(AlertDelivery.id == i)
+                        ).scalar_one(),
+                        attempt=0,
+                        logged_at=now,
+                        status="resend",
+                        detail=f"queued again by {actor.name}",
+                    )
+                )
+            record(conn, actor, "alert_delivery.resend", None, {"ids": ids})
+    return ids
+
+
 def send_test(
     engine: Engine, channel: str, policy: DeliveryPolicy | None = None, locale: str = "zh_CN"
 ) -> Outcome:
@@ -406,6 +681,7 @@ def delivery_log(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
         ).all()
     return [
         {
+            "delivery_id": r.delivery_id,
             "alert_id": r.alert_id,
             "channel": r.channel,
             "attempt": r.attempt,
@@ -414,6 +690,34 @@ def delivery_log(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
             "at": r.logged_at.isoformat(),
             "detail": r.detail,
             "duration_ms": r.duration_ms,
+        }
+        for r in rows
+    ]
+
+
+def outbox_rows(
+    engine: Engine, *, status: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Outbox messages, newest first (never a channel's URL or secret)."""
+    q = (
+        select(AlertDelivery, AlertChannel.name.label("channel"))
+        .join(AlertChannel, AlertChannel.id == AlertDelivery.channel_id)
+        .order_by(AlertDelivery.id.desc())
+        .limit(limit)
+    )
+    if status:
+        q = q.where(AlertDelivery.status == status)
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return [
+        {
+            "id": r.id,
+            "alert_id": r.alert_id,
+            "channel": r.channel,
+            "recipient": r.recipient,
+            "status": r.status,
+            "attempts": r.attempts,
+            "last_error": r.last_error,
         }
         for r in rows
     ]

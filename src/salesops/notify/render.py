@@ -184,3 +184,28 @@ def cut_bytes(text: str, limit: int, tail: str = "\n\n…") -> str:
         return text
     keep = raw[: max(limit - len(tail.encode("utf-8")), 0)].decode("utf-8", errors="ignore")
     return keep + tail
+
+
+def digest(alerts: list[dict[str, Any]], locale: str, base_url: str, group: str) -> Message:
+    """Several alerts of one team (or recipient) as one message: a head line with the count and
+    the alerts page, then each alert as :func:`render` words it. Vendors' size limits cut the
+    end; the head keeps the link to every alert."""
+    zh = not locale.lower().startswith("en")
+    parts = [render(a, locale, base_url) for a in alerts]
+    n = len(alerts)
+    title = f"【预警汇总】{group}：{n} 条" if zh else f"[Alert digest] {group}: {n} alerts"
+    if not group:
+        title = f"【预警汇总】{n} 条" if zh else f"[Alert digest] {n} alerts"
+    page = f"{base_url.rstrip('/')}/alerts?focus={alerts[0]['id']}"
+    opened = _t("open", zh)
+    head_md = f"### {md(title)}\n\n[{opened}]({page})"
+    markdown = "\n\n".join([head_md, *(p.markdown.replace("### ", "#### ", 1) for p in parts)])
+    slack = "\n\n".join([f"*{_slack(title)}* <{page}|{opened}>", *(p.slack for p in parts)])
+    text = "\n\n".join([f"{title}\n{opened}: {page}", *(p.text for p in parts)])
+    e = html.escape
+    bodies = [p.html.split("<body>", 1)[1].rsplit("</body>", 1)[0] for p in parts]
+    head_html = f'<h1>{e(title)}</h1><p><a href="{e(page)}">{e(opened)}</a></p>'
+    html_page = _html_page(head_html + "<hr>".join(bodies), "zh-CN" if zh else "en")
+    return Message(
+        title=title, markdown=markdown, slack=slack, text=text, html=html_page, link=page
+    )

@@ -42,6 +42,7 @@ from salesops.metrics.scope import FULL_SCOPE, Scope
 from salesops.targets.calendar import GRAINS, Period, WorkCalendar, work_calendar
 from salesops.targets.kpis import MetricInfo, metric_info, query_rows, to_decimal
 from salesops.targets.org import LEVEL_DIMENSION, ORG_LEVELS, Directory, OrgLevel, TargetScope
+from salesops.targets.seasonal import seasonal_weights
 from salesops.targets.service import (
     TargetError,
     audit,
@@ -231,16 +232,8 @@ def _time_weights(
     with engine.connect() as conn:
         directory = Directory(conn)
     where = directory.filters(parent.scope)
-    out = []
-    for p in periods:
-        last = p.shift_years(-1)
-        rows = query_rows(
-            engine,
-            MetricQuery(metric=parent.metric, start=last.start, end=last.end, where=where),
-            scope,
-        )
-        value = to_decimal(rows[0].get("value")) if rows else None
-        out.append(max(value or Decimal(0), Decimal(0)))
+    spans = [(p.start, p.end) for p in periods]
+    out = seasonal_weights(engine, parent.metric, spans, where=where, scope=scope)[()]
     if not any(out):
         raise TargetError(
             f"no {parent.metric} last year for {parent.scope_text}; "
