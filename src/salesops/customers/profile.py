@@ -215,13 +215,28 @@ def lifecycle_stage(
     :mod:`salesops.analysis.lifecycle` (thresholds from the settings), from this customer's
     own orders and deals in ``scope`` instead of a pass over every customer."""
     from salesops.config import get_settings
+    from salesops.db.schema import Customer
 
-    o = orders(scope, (), until=day)
-    first, last = conn.execute(
-        select(func.min(o.c.order_date), func.max(o.c.order_date)).where(
-            o.c.customer_id == customer_id
-        )
-    ).one()
+    first: dt.date | None = None
+    last: dt.date | None = None
+    known = False
+    if scope.is_full:
+        # The customer's own first/last-order days (kept by the loader) are exact when none of
+        # its orders is later than the day: no pass over its order history.
+        kept = conn.execute(
+            select(Customer.first_order_on, Customer.last_order_on).where(
+                Customer.id == customer_id
+            )
+        ).one_or_none()
+        if kept is not None and (kept.last_order_on is None or kept.last_order_on <= day):
+            first, last, known = kept.first_order_on, kept.last_order_on, True
+    if not known:
+        o = orders(scope, (), until=day)
+        first, last = conn.execute(
+            select(func.min(o.c.order_date), func.max(o.c.order_date)).where(
+                o.c.customer_id == customer_id
+            )
+        ).one()
     if first is None:
         deals = conn.execute(
             select(func.count()).where(
@@ -234,7 +249,7 @@ def lifecycle_stage(
     settings = get_settings()
     if (day - first).days <= settings.lifecycle_new_days:
         return "new"
-    since = (day - last).days
+    since = (day - (last or first)).days
     if since <= settings.lifecycle_active_days:
         return "active"
     if since <= settings.lifecycle_dormant_days:
