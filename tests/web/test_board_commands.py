@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from salesops.cli.main import app
+from salesops.db.schema import Customer
 from tests.conftest import DATABASES, Db
 from tests.web.data import seed
 
@@ -26,17 +28,22 @@ def _seeded(db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
     seed(db.engine)
 
 
-def test_page_timings_times_cold_and_warm_loads() -> None:
+def test_page_timings_times_cold_and_warm_loads(db: Db) -> None:
+    with db.engine.connect() as conn:
+        customer = conn.execute(select(func.min(Customer.id))).scalar_one()
     args = ["page-timings", "--cold", "2", "--runs", "1", "--page", "pipeline", "--page", "wall"]
-    result = runner.invoke(app, args, env={"COLUMNS": "160"})  # the table on one line per page
+    args += ["--customer", str(customer)]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})  # the table on one line per page
     assert result.exit_code == 0, result.output
     assert "2 cold, 1 warm loads each" in result.output
     cells = [[c.strip() for c in line.split("│")[1:-1]] for line in result.output.splitlines()]
-    rows = {c[0]: [float(x) for x in c[1:]] for c in cells if c and c[0] in PAGE_IDS}
-    # only the pages asked for; five positive timings each (cold, slowest, HTML, warm, HTML)
-    assert set(rows) == {"pipeline", "wall"}
+    named = (*PAGE_IDS, f"customer {customer}")
+    rows = {c[0]: [float(x) for x in c[1:]] for c in cells if c and c[0] in named}
+    # only the pages asked for; six timings each (cold, slowest, HTML, server CPU, warm, HTML)
+    assert set(rows) == {"pipeline", "wall", f"customer {customer}"}
     for timings in rows.values():
-        assert len(timings) == 5 and all(t > 0 for t in timings)
+        assert len(timings) == 6 and all(t > 0 for t in timings[:3] + timings[4:])
+        assert timings[3] >= 0
         assert timings[1] >= timings[0]  # the slowest cold load is at least the median
 
 

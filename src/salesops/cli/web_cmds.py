@@ -268,13 +268,22 @@ def page_timings(
     token: str | None = typer.Option(
         None, "--token", envvar="SALESOPS_TOKEN", help="API token for a board given by --url."
     ),
+    customers: list[int] = typer.Option(
+        [],
+        "--customer",
+        help="Time the customer page (客户档案) of this customer id; repeat for more. Only "
+        "customer pages are timed then, unless --page names others too.",
+    ),
 ) -> None:
     """Time each board page in Chromium until every chart has painted its first frame.
 
     \f
     Cold loads: nothing cached (engine, analyses and panels are all computed again); median
     and slowest of ``cold``. Then the median of ``runs`` warm loads. "HTML" is the page's own
-    response alone (its lazy panels' requests come after it).
+    response alone (its lazy panels' requests come after it). On the board this command
+    starts, "CPU (cold)" is the median CPU time (user + system) this process — the server, the
+    browser runs apart — spent on a cold load: on a busy machine a steadier measure than
+    seconds.
     """
     import statistics
 
@@ -284,7 +293,10 @@ def page_timings(
     if cold > 1 and url is not None:
         raise typer.BadParameter("--cold above 1 needs the board this command starts")
     table = Table(title=f"Board pages (seconds; {cold} cold, {runs} warm loads each)")
-    for col in ("page", "cold", "cold (slowest)", "HTML (cold)", "warm", "HTML (warm)"):
+    columns = ["page", "cold", "cold (slowest)", "HTML (cold)", "warm", "HTML (warm)"]
+    if url is None:
+        columns.insert(4, "CPU (cold)")
+    for col in columns:
         table.add_column(col, justify="left" if col == "page" else "right")
     with _local_server(login) if url is None else _given(url, token) as served:
         base = served.url
@@ -293,8 +305,9 @@ def page_timings(
         if rep:
             pages.insert(4, ("rep", f"/team/rep?rep={quote(rep)}"))
         pages.append(("wall", "/wall?rotate=0&refresh=0"))
-        if only:
+        if only or customers:
             pages = [(name, path) for name, path in pages if name in only]
+        pages += [(f"customer {cid}", f"/customers/{cid}") for cid in customers]
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1440, "height": 900})
@@ -318,19 +331,25 @@ def page_timings(
                 sep = "&" if "?" in path else "?"
                 target = f"{base}{path}{sep}lang=zh" + (f"&{query}" if query else "")
                 colds = []
+                cpu = []
                 for _ in range(cold):
                     if served.forget is not None:
                         served.forget()
+                    before = time.process_time()
                     colds.append(load(target))
+                    cpu.append(time.process_time() - before)
                 warms = [load(target) for _ in range(runs)]
-                table.add_row(
+                cells = [
                     name,
                     f"{statistics.median(t for t, _ in colds):.3f}",
                     f"{max(t for t, _ in colds):.3f}",
                     f"{statistics.median(h for _, h in colds):.3f}",
                     f"{statistics.median(t for t, _ in warms):.3f}",
                     f"{statistics.median(h for _, h in warms):.3f}",
-                )
+                ]
+                if url is None:
+                    cells.insert(4, f"{statistics.median(cpu):.3f}")
+                table.add_row(*cells)
             browser.close()
     Console().print(table)
 

@@ -1,20 +1,22 @@
 """Which customers and tasks a data scope sees, in the data-access layer (never in pages).
 
 A customer is visible when its current owner (``customer.owner_id``) is a rep the scope sees
-(:func:`salesops.metrics.dimensions.scope_condition` on the customer fact). A task is visible
-when its owner rep is, or its customer is; a task that has neither (a review's action item
-owned by a user) is visible to the full scope and to its owner user.
+(:func:`salesops.metrics.dimensions.scope_condition` on the customer fact). A task follows its
+owner rep (as every fact follows its rep): it is visible when its owner rep is; a task without
+an owner rep follows its customer's owner; one with neither (a review's action item owned by
+a user) is visible to the full scope and to its owner user. So another rep's task on a
+customer one owns stays theirs, as their orders and deals of it do.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, false, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, false, or_, select, true
 
 from salesops.db.schema import Customer, Rep, Task
 from salesops.metrics.dimensions import scope_condition
-from salesops.metrics.scope import Scope, visible_reps
+from salesops.metrics.scope import Scope, restrict, visible_reps
 
 
 class NotFound(LookupError):
@@ -30,6 +32,14 @@ def customer_visible(scope: Scope) -> ColumnElement[bool]:
     return true() if cond is None else cond
 
 
+def in_scope(scope: Scope, rep_column: Any) -> ColumnElement[bool]:
+    """The condition that keeps the rows of one customer's facts (orders, deals, payments,
+    activities, feedback) whose rep ``scope`` sees: the metrics engine's rule for every fact
+    (:func:`salesops.metrics.scope.restrict`), so a row without a rep is not seen by a scoped
+    caller either."""
+    return restrict(scope, rep_column)
+
+
 def visible_customer_ids(scope: Scope) -> Any:
     """A subquery of the ids of the customers ``scope`` sees."""
     return select(Customer.id).where(customer_visible(scope))
@@ -43,7 +53,7 @@ def task_visible(scope: Scope, user_id: int | None = None) -> ColumnElement[bool
     mine = Task.owner_user_id == user_id if user_id is not None else false()
     return or_(
         Task.owner_rep_id.in_(reps),
-        Task.customer_id.in_(visible_customer_ids(scope)),
+        and_(Task.owner_rep_id.is_(None), Task.customer_id.in_(visible_customer_ids(scope))),
         mine,
     )
 

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Date, Float, case, cast, func, literal, select, union_all
 
+from salesops.customers.access import in_scope
 from salesops.db.schema import Activity, Feedback, OrderHeader
 from salesops.metrics import engagement as definition
 from salesops.metrics.measures import time_expression
+from salesops.metrics.scope import FULL_SCOPE, Scope
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,12 @@ class Engagement:
 
 
 def engagement(
-    conn: Connection, customer_ids: Sequence[int], as_of: dt.date
+    conn: Connection, customer_ids: Sequence[int], as_of: dt.date, scope: Scope = FULL_SCOPE
 ) -> dict[int, Engagement]:
     """The engagement of each of ``customer_ids`` as of ``as_of`` (every id is in the answer;
-    a customer without interactions scores 0, band ``none``)."""
+    a customer without interactions scores 0, band ``none``), from the interactions whose rep
+    ``scope`` sees (the customer page's rule: a rep's score is not made of another rep's
+    visits)."""
     ids = list(customer_ids)
     if not ids:
         return {}
@@ -45,6 +49,7 @@ def engagement(
     )
     acts = select(a.c.customer_id, day.label("day"), weights.label("w")).where(
         a.c.customer_id.in_(ids),
+        in_scope(scope, a.c.rep_id),
         a.c.occurred_at >= dt.datetime.combine(lo - dt.timedelta(days=1), dt.time()),
         a.c.occurred_at < dt.datetime.combine(as_of + dt.timedelta(days=2), dt.time()),
     )
@@ -52,13 +57,18 @@ def engagement(
         Feedback.customer_id,
         Feedback.received_on.label("day"),
         literal(definition.WEIGHTS["feedback"]).label("w"),
-    ).where(Feedback.customer_id.in_(ids), Feedback.received_on.between(lo, as_of))
+    ).where(
+        Feedback.customer_id.in_(ids),
+        in_scope(scope, Feedback.rep_id),
+        Feedback.received_on.between(lo, as_of),
+    )
     orders = select(
         OrderHeader.customer_id,
         OrderHeader.order_date.label("day"),
         literal(definition.WEIGHTS["order"]).label("w"),
     ).where(
         OrderHeader.customer_id.in_(ids),
+        in_scope(scope, OrderHeader.rep_id),
         OrderHeader.normal_lines > 0,
         OrderHeader.order_date.between(lo, as_of),
     )

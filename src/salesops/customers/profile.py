@@ -1,12 +1,15 @@
 """One customer's page (客户档案): profile, standing, money, deals, contacts, tasks, timeline.
 
-:func:`customer_profile` reads everything for one customer the caller's scope sees (the
-scope decides *whether* the customer is visible — its current owner must be in scope —; the
-page then shows the customer's whole history, so a new owner sees what came before).
+:func:`customer_profile` reads everything for one customer the caller's scope sees. The scope
+decides *whether* the customer is visible (its current owner must be) and *which of its rows*
+are: like every fact the metrics engine reads, each order, deal, payment, activity, feedback
+and task is attributed to a rep and read only when that rep is in scope (SPEC §7). So a rep
+who owns a customer sees their own dealings with it, not a colleague's; a manager sees those
+of their subtree; full scope sees all.
 
-Cold cost on the ``medium`` demo (15,000 customers, 2 M order lines, DuckDB): the company-wide
-standing (tier, RFM segment) is one aggregate over the order headers; the rest are reads of
-one customer's rows and the churn / credit / lifecycle analyses filtered to that customer.
+Cold cost on the ``medium`` demo (docs/benchmarks.md): tier and RFM segment come back as one
+row (the scope's orders are aggregated per customer in the database, not in Python); the rest
+are reads of one customer's rows and the churn / credit analyses filtered to that customer.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, func, literal, or_, select
+from sqlalchemy import Connection, Date, Engine, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import aliased
 
 from salesops.analysis.common import money, years_before
@@ -24,7 +27,7 @@ from salesops.analysis.facts import orders
 from salesops.analysis.rfm import _BY_FLAGS
 from salesops.analysis.rfm import WINDOW_DAYS as RFM_DAYS
 from salesops.customers import ownership
-from salesops.customers.access import get_customer
+from salesops.customers.access import get_customer, in_scope
 from salesops.customers.engagement import Engagement, engagement
 from salesops.customers.tasks import TaskView, list_tasks
 from salesops.db.schema import (
@@ -103,41 +106,32 @@ def size_band_of(size: str | None) -> str | None:
     return None  # pragma: no cover
 
 
-@dataclass(frozen=True)
-class _Population:
-    """Every ordering customer's numbers for the tier and RFM definitions, as of one day."""
+def standing(
+    conn: Connection, customer_id: int, day: dt.date, scope: Scope = FULL_SCOPE
+) -> Standing:
+    """The customer's ABC tier and RFM segment among the customers ``scope`` sees (the
+    definitions of :mod:`salesops.analysis.tiers` and :mod:`salesops.analysis.rfm`, which rank
+    the customers of the caller's scope too), read as **one row** from the database.
 
-    ids: list[int]
-    rev_t: list[Decimal]  # revenue in the tier window (12 calendar months)
-    n_t: list[int]
-    rev_r: list[Decimal]  # revenue and orders in the RFM window (365 days)
-    n_r: list[int]
-    last: list[dt.date]  # last order on or before the day
-
-
-#: (engine, day) -> (data version, population): the company-wide figures are the same for
-#: every customer page of a day, so one page pays for them and the others read them.
-_POPULATIONS: dict[tuple[int, dt.date], tuple[int, _Population]] = {}
-
-
-def _population(conn: Connection, day: dt.date) -> _Population:
-    from salesops.db.derived import data_version
+    Tier and segment are relative to everyone (the share of revenue ranked above this
+    customer; the means of R, F and M), so the orders of the whole scope are aggregated per
+    customer — in the database; only this customer's figures and the population's sums come
+    back, not one row per customer.
+    """
     from salesops.db.schema import Customer
 
-    version = data_version(conn)
-    key = (id(conn.engine), day)
-    cached = _POPULATIONS.get(key)
-    if cached is not None and cached[0] == version:
-        return cached[1]
     tier_start = years_before(day)
     rfm_start = day - dt.timedelta(days=RFM_DAYS - 1)
-    since = min(tier_start + dt.timedelta(days=1), rfm_start)
     zero = literal(Decimal("0"))
-    # The customers' own last-order day (kept by the loader) is exact when no order is later
-    # than the day: then only the trailing year of orders is read, not the whole history.
-    latest = conn.execute(select(func.max(Customer.last_order_on))).scalar()
-    fast = latest is None or latest <= day
-    o = orders(FULL_SCOPE, (), since=since if fast else None, until=day)
+    # The customers' own first/last-order days (kept by the loader) are exact when no order is
+    # later than the day and nothing is hidden by a scope: then only the trailing year of
+    # orders is read, not the whole history.
+    fast = False
+    if scope.is_full:
+        latest = conn.execute(select(func.max(Customer.last_order_on))).scalar()
+        fast = latest is None or latest <= day
+    since = min(tier_start + dt.timedelta(days=1), rfm_start) if fast else None
+    o = orders(scope, (), since=since, until=day)
     per = select(
         o.c.customer_id,
         func.sum(case((o.c.order_date > tier_start, o.c.amount), else_=zero)).label("rev_t"),
@@ -146,53 +140,53 @@ def _population(conn: Connection, day: dt.date) -> _Population:
         func.count(case((o.c.order_date >= rfm_start, literal(1)))).label("n_r"),
         func.max(o.c.order_date).label("last"),
     ).group_by(o.c.customer_id)
-    found = {int(r.customer_id): r for r in conn.execute(per)}
-    pop = _Population([], [], [], [], [], [])
     if fast:
-        everyone = conn.execute(
-            select(Customer.id, Customer.last_order_on).where(
-                Customer.first_order_on.is_not(None), Customer.first_order_on <= day
+        w = per.subquery("standing_window")
+        pop: Any = (
+            select(
+                Customer.id.label("customer_id"),
+                func.coalesce(w.c.rev_t, zero).label("rev_t"),
+                func.coalesce(w.c.n_t, 0).label("n_t"),
+                func.coalesce(w.c.rev_r, zero).label("rev_r"),
+                func.coalesce(w.c.n_r, 0).label("n_r"),
+                Customer.last_order_on.label("last"),
             )
-        ).all()
-        lasts = [(int(r.id), r.last_order_on) for r in everyone]
+            .select_from(Customer)
+            .outerjoin(w, w.c.customer_id == Customer.id)
+            .where(Customer.first_order_on.is_not(None), Customer.first_order_on <= day)
+            .cte("standing_population")
+        )
     else:
-        lasts = [(cid, r.last) for cid, r in found.items()]
-    for cid, last in lasts:
-        r = found.get(cid)
-        pop.ids.append(cid)
-        pop.rev_t.append(Decimal(r.rev_t) if r is not None else Decimal(0))
-        pop.n_t.append(int(r.n_t) if r is not None else 0)
-        pop.rev_r.append(Decimal(r.rev_r) if r is not None else Decimal(0))
-        pop.n_r.append(int(r.n_r) if r is not None else 0)
-        pop.last.append(last)
-    if len(_POPULATIONS) > 8:
-        _POPULATIONS.clear()
-    _POPULATIONS[key] = (version, pop)
-    return pop
-
-
-def standing(conn: Connection, customer_id: int, day: dt.date) -> Standing:
-    """The customer's ABC tier and RFM segment among all customers (definitions of
-    :mod:`salesops.analysis.tiers` and :mod:`salesops.analysis.rfm`), from one aggregate
-    shared by every customer of the day (:data:`_POPULATIONS`)."""
-    pop = _population(conn, day)
-    out = Standing()
-    try:
-        i = pop.ids.index(customer_id)
-    except ValueError:
-        return out
-    mine_rev = pop.rev_t[i]
-    out.revenue_12m = money(mine_rev)
-    out.orders_12m = pop.n_t[i]
-    total = sum(pop.rev_t, Decimal("0"))
-    before = sum(
-        (
-            rev
-            for cid, rev in zip(pop.ids, pop.rev_t, strict=True)
-            if rev > mine_rev or (rev == mine_rev and cid < customer_id)
-        ),
-        Decimal("0"),
+        pop = per.cte("standing_population")
+    mine = select(pop).where(pop.c.customer_id == customer_id).subquery("standing_mine")
+    above = or_(
+        pop.c.rev_t > mine.c.rev_t,
+        and_(pop.c.rev_t == mine.c.rev_t, pop.c.customer_id < mine.c.customer_id),
     )
+    recency = literal(day, Date) - pop.c.last
+    row = conn.execute(
+        select(
+            func.count().label("n"),
+            func.sum(pop.c.rev_t).label("total"),
+            func.sum(case((above, pop.c.rev_t), else_=zero)).label("before"),
+            func.sum(recency).label("sum_r"),
+            func.sum(pop.c.n_r).label("sum_f"),
+            func.sum(pop.c.rev_r).label("sum_m"),
+            func.max(mine.c.rev_t).label("rev_t"),
+            func.max(mine.c.n_t).label("n_t"),
+            func.max(mine.c.rev_r).label("rev_r"),
+            func.max(mine.c.n_r).label("n_r"),
+            func.max(mine.c.last).label("last"),
+        ).select_from(pop.join(mine, true()))
+    ).one()
+    out = Standing()
+    if not row.n:
+        return out
+    mine_rev = Decimal(row.rev_t or 0)
+    total = Decimal(row.total or 0)
+    before = Decimal(row.before or 0)
+    out.revenue_12m = money(mine_rev)
+    out.orders_12m = int(row.n_t or 0)
     if mine_rev <= 0:
         out.tier = "C"
     elif before < total * Decimal("0.80"):
@@ -201,33 +195,53 @@ def standing(conn: Connection, customer_id: int, day: dt.date) -> Standing:
         out.tier = "B"
     else:
         out.tier = "C"
-    n = len(pop.ids)
-    sum_r = sum((day - last).days for last in pop.last)
-    sum_f = sum(pop.n_r)
-    sum_m = sum(pop.rev_r, Decimal("0"))
-    recency = (day - pop.last[i]).days
-    flags = (recency * n < sum_r, pop.n_r[i] * n > sum_f, pop.rev_r[i] * n > sum_m)
+    n = int(row.n)
+    last = row.last.date() if isinstance(row.last, dt.datetime) else row.last
+    recency_days = (day - last).days
+    flags = (
+        recency_days * n < int(row.sum_r or 0),
+        int(row.n_r or 0) * n > int(row.sum_f or 0),
+        Decimal(row.rev_r or 0) * n > Decimal(row.sum_m or 0),
+    )
     out.rfm_segment = _BY_FLAGS.get(flags, "general_win_back")
-    out.recency_days = recency
+    out.recency_days = recency_days
     return out
 
 
-def lifecycle_stage(conn: Connection, customer_id: int, day: dt.date) -> str | None:
+def lifecycle_stage(
+    conn: Connection, customer_id: int, day: dt.date, scope: Scope = FULL_SCOPE
+) -> str | None:
     """The customer's lifecycle stage as of ``day``, by the definition of
     :mod:`salesops.analysis.lifecycle` (thresholds from the settings), from this customer's
-    own orders and deals instead of a pass over every customer."""
+    own orders and deals in ``scope`` instead of a pass over every customer."""
     from salesops.config import get_settings
+    from salesops.db.schema import Customer
 
-    o = orders(FULL_SCOPE, (), until=day)
-    first, last = conn.execute(
-        select(func.min(o.c.order_date), func.max(o.c.order_date)).where(
-            o.c.customer_id == customer_id
-        )
-    ).one()
+    first: dt.date | None = None
+    last: dt.date | None = None
+    known = False
+    if scope.is_full:
+        # The customer's own first/last-order days (kept by the loader) are exact when none of
+        # its orders is later than the day: no pass over its order history.
+        kept = conn.execute(
+            select(Customer.first_order_on, Customer.last_order_on).where(
+                Customer.id == customer_id
+            )
+        ).one_or_none()
+        if kept is not None and (kept.last_order_on is None or kept.last_order_on <= day):
+            first, last, known = kept.first_order_on, kept.last_order_on, True
+    if not known:
+        o = orders(scope, (), until=day)
+        first, last = conn.execute(
+            select(func.min(o.c.order_date), func.max(o.c.order_date)).where(
+                o.c.customer_id == customer_id
+            )
+        ).one()
     if first is None:
         deals = conn.execute(
             select(func.count()).where(
                 Opportunity.customer_id == customer_id,
+                in_scope(scope, Opportunity.owner_id),
                 or_(Opportunity.created_on.is_(None), Opportunity.created_on <= day),
             )
         ).scalar_one()
@@ -235,7 +249,7 @@ def lifecycle_stage(conn: Connection, customer_id: int, day: dt.date) -> str | N
     settings = get_settings()
     if (day - first).days <= settings.lifecycle_new_days:
         return "new"
-    since = (day - last).days
+    since = (day - (last or first)).days
     if since <= settings.lifecycle_active_days:
         return "active"
     if since <= settings.lifecycle_dormant_days:
@@ -247,7 +261,14 @@ def customer_profile(
     engine: Engine, scope: Scope, customer_id: int, *, as_of: dt.date, user_id: int | None = None
 ) -> Profile:
     """Everything the customer page shows; :class:`~salesops.customers.access.NotFound` when
-    the customer is missing or outside ``scope``."""
+    the customer is missing or outside ``scope``.
+
+    ``scope`` decides whether the customer is visible (its current owner must be) *and* which
+    of its rows are: each order, deal (and its history), payment, activity, feedback and task
+    is attributed to a rep, and only those of reps in ``scope`` are read (SPEC §7, the rule
+    the metrics engine applies to every fact), as are the figures made of them (trend,
+    standing, lifecycle, engagement, credit, churn). A rep who owns a customer now sees their
+    own dealings with it, not a colleague's; a manager sees their subtree's."""
     from salesops.analysis.churn import churn_warnings
     from salesops.analysis.credit import credit_grades
 
@@ -273,33 +294,30 @@ def customer_profile(
             "first_order_on": c.first_order_on,
             "last_order_on": c.last_order_on,
         }
-        stand = standing(conn, customer_id, as_of)
-        eng = engagement(conn, [customer_id], as_of)[customer_id]
-        trend = _trend(conn, customer_id, as_of)
-        order_rows = _orders(conn, customer_id)
-        deals, changes = _deals(conn, customer_id)
-        payments = _payments(conn, customer_id, as_of)
-        activities = _activities(conn, customer_id)
-        feedback = _feedback(conn, customer_id)
-        tasks = list_tasks(conn, FULL_SCOPE, customer_id=customer_id, today=as_of, limit=100)
+        stand = standing(conn, customer_id, as_of, scope)
+        eng = engagement(conn, [customer_id], as_of, scope)[customer_id]
+        trend = _trend(conn, scope, customer_id, as_of)
+        order_rows = _orders(conn, scope, customer_id)
+        deals, changes = _deals(conn, scope, customer_id)
+        payments = _payments(conn, scope, customer_id, as_of)
+        activities = _activities(conn, scope, customer_id)
+        feedback = _feedback(conn, scope, customer_id)
+        tasks = list_tasks(
+            conn, scope, customer_id=customer_id, user_id=user_id, today=as_of, limit=100
+        )
         owners = ownership.history(conn, customer_id)
+        life_stage = lifecycle_stage(conn, customer_id, as_of, scope)
     # The analyses filtered to this customer (by name: the filter language is display values;
     # the row with this id is picked, so a namesake does not leak in).
     flt = {"customer": [c.name]}
-    with engine.connect() as conn:
-        life_stage = lifecycle_stage(conn, customer_id, as_of)
     credit = next(
-        (
-            r
-            for r in credit_grades(engine, FULL_SCOPE, flt, as_of=as_of).rows
-            if r.customer_id == c.id
-        ),
+        (r for r in credit_grades(engine, scope, flt, as_of=as_of).rows if r.customer_id == c.id),
         None,
     )
     churn = next(
         (
             w
-            for w in churn_warnings(engine, FULL_SCOPE, flt, as_of=as_of).warnings
+            for w in churn_warnings(engine, scope, flt, as_of=as_of).warnings
             if w.customer_id == c.id
         ),
         None,
@@ -326,7 +344,7 @@ def customer_profile(
     return profile
 
 
-def _trend(conn: Connection, customer_id: int, day: dt.date) -> list[dict[str, Any]]:
+def _trend(conn: Connection, scope: Scope, customer_id: int, day: dt.date) -> list[dict[str, Any]]:
     start = years_before(day, 2).replace(day=1)
     month = func.date_trunc("month", OrderHeader.order_date)
     q = (
@@ -338,6 +356,7 @@ def _trend(conn: Connection, customer_id: int, day: dt.date) -> list[dict[str, A
         )
         .where(
             OrderHeader.customer_id == customer_id,
+            in_scope(scope, OrderHeader.rep_id),
             OrderHeader.normal_lines > 0,
             OrderHeader.order_date.between(start, day),
         )
@@ -356,11 +375,11 @@ def _trend(conn: Connection, customer_id: int, day: dt.date) -> list[dict[str, A
     return out
 
 
-def _orders(conn: Connection, customer_id: int) -> list[dict[str, Any]]:
+def _orders(conn: Connection, scope: Scope, customer_id: int) -> list[dict[str, Any]]:
     q = (
         select(OrderHeader, Rep.name.label("rep"))
         .outerjoin(Rep, Rep.id == OrderHeader.rep_id)
-        .where(OrderHeader.customer_id == customer_id)
+        .where(OrderHeader.customer_id == customer_id, in_scope(scope, OrderHeader.rep_id))
         .order_by(OrderHeader.order_date.desc(), OrderHeader.order_no.desc())
         .limit(LIST_LIMIT)
     )
@@ -379,11 +398,13 @@ def _orders(conn: Connection, customer_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def _deals(conn: Connection, customer_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _deals(
+    conn: Connection, scope: Scope, customer_id: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     q = (
         select(Opportunity, Rep.name.label("owner"))
         .outerjoin(Rep, Rep.id == Opportunity.owner_id)
-        .where(Opportunity.customer_id == customer_id)
+        .where(Opportunity.customer_id == customer_id, in_scope(scope, Opportunity.owner_id))
         .order_by(
             case((Opportunity.status == "open", 0), else_=1),
             Opportunity.created_on.desc(),
@@ -427,10 +448,12 @@ def _deals(conn: Connection, customer_id: int) -> tuple[list[dict[str, Any]], li
     return deals, changes
 
 
-def _payments(conn: Connection, customer_id: int, day: dt.date) -> list[dict[str, Any]]:
+def _payments(
+    conn: Connection, scope: Scope, customer_id: int, day: dt.date
+) -> list[dict[str, Any]]:
     q = (
         select(Payment)
-        .where(Payment.customer_id == customer_id)
+        .where(Payment.customer_id == customer_id, in_scope(scope, Payment.rep_id))
         .order_by(Payment.due_date.desc())
         .limit(LIST_LIMIT)
     )
@@ -457,22 +480,22 @@ def _payments(conn: Connection, customer_id: int, day: dt.date) -> list[dict[str
     return out
 
 
-def _activities(conn: Connection, customer_id: int) -> list[dict[str, Any]]:
+def _activities(conn: Connection, scope: Scope, customer_id: int) -> list[dict[str, Any]]:
     rep = aliased(Rep)
     q = (
         select(Activity.kind, Activity.occurred_at, rep.name.label("rep"))
         .outerjoin(rep, rep.id == Activity.rep_id)
-        .where(Activity.customer_id == customer_id)
+        .where(Activity.customer_id == customer_id, in_scope(scope, Activity.rep_id))
         .order_by(Activity.occurred_at.desc())
         .limit(LIST_LIMIT)
     )
     return [{"kind": r.kind, "at": r.occurred_at, "rep": r.rep} for r in conn.execute(q)]
 
 
-def _feedback(conn: Connection, customer_id: int) -> list[dict[str, Any]]:
+def _feedback(conn: Connection, scope: Scope, customer_id: int) -> list[dict[str, Any]]:
     q = (
         select(Feedback)
-        .where(Feedback.customer_id == customer_id)
+        .where(Feedback.customer_id == customer_id, in_scope(scope, Feedback.rep_id))
         .order_by(Feedback.received_on.desc())
         .limit(LIST_LIMIT)
     )

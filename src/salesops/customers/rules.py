@@ -4,8 +4,12 @@ Each rule finds what it warns about as of a day and names each warning with a ke
 (``source_ref``). :func:`run_rules` creates one task per key (the unique ``(source,
 source_ref)`` pair), and none for a customer (or deal) that already has an open task of the
 same rule — so a warning creates one task, not one per run, whichever scheduler calls it
-(``salesops tasks run-rules``, the alerts scheduler). Rules run in full scope: they work for
-the whole company; the tasks then belong to the customer's (or deal's) owner.
+(``salesops tasks run-rules``, the hourly ``task_rules`` job of :mod:`salesops.schedule`,
+:func:`tick`). Rules run in full scope: they work for the whole company; the tasks then belong
+to the customer's (or deal's) owner. One rule's run holds a lock (a PostgreSQL advisory lock
+for the transaction, a process lock on DuckDB's one process), so two server processes whose
+schedulers fire at once make one task per warning without either failing on the unique
+``(source, source_ref)``.
 
 Rules, their keys and defaults (settings in the ``task_rule`` table override them):
 
@@ -28,11 +32,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, text, update
 
 from salesops.auth.audit import Actor, record
 from salesops.auth.secrets import utcnow
@@ -52,6 +58,16 @@ SPRING_FESTIVAL = {
     2029: dt.date(2029, 2, 13),
     2030: dt.date(2030, 2, 3),
 }
+
+
+log = logging.getLogger(__name__)
+
+#: The hourly scheduler job's name and cron line (board time zone).
+JOB_NAME = "task_rules"
+JOB_CRON = "0 * * * *"
+#: pg_advisory_xact_lock key of a rule run ("TASKRULE" in ASCII, truncated to a bigint).
+_LOCK_KEY = 0x5441534B52554C
+_process_lock = threading.Lock()
 
 
 class RuleError(ValueError):
@@ -456,8 +472,38 @@ def run_rules(
     return runs
 
 
+def tick(engine: Engine, *, as_of: dt.date | None = None) -> list[RuleRun]:
+    """The scheduler's hourly job (``task_rules``): every enabled rule as of today, each on
+    its own, so one failing rule is logged and the others still run. Idempotent: a warning
+    that has its task already makes none (run twice, one task)."""
+    day = as_of or local_today()
+    who = Actor(f"scheduler:{JOB_NAME}")
+    with engine.connect() as conn:
+        configs = [c for c in rule_configs(conn) if c.enabled]
+    runs: list[RuleRun] = []
+    for cfg in configs:
+        try:
+            runs.append(_run_one(engine, RULES[cfg.name], cfg, day, who))
+        except Exception:  # one broken rule must not stop the others
+            log.exception("task rule %s failed", cfg.name)
+    created = {r.name: r.created for r in runs if r.created}
+    if created:
+        log.info("task rules as of %s created %s", day, created)
+    return runs
+
+
 def _run_one(engine: Engine, rule: Rule, cfg: RuleConfig, day: dt.date, who: Actor) -> RuleRun:
+    if engine.dialect.name == "postgresql":
+        return _run_locked(engine, rule, cfg, day, who)
+    with _process_lock:  # DuckDB: one writing process; its threads take turns
+        return _run_locked(engine, rule, cfg, day, who)
+
+
+def _run_locked(engine: Engine, rule: Rule, cfg: RuleConfig, day: dt.date, who: Actor) -> RuleRun:
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Held to the commit: a second process waits, then reads the tasks this one made.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
         raised = rule.find(conn, engine, day, cfg.settings)
         known = set(conn.execute(select(Task.source_ref).where(Task.source == rule.name)).scalars())
         holder = Task.customer_id if rule.per_customer else Task.opportunity_id

@@ -844,8 +844,9 @@ class WebhookDelivery(Base):
 
 class CustomerOwnerHistory(Base):
     """Who owned a customer when (客户归属历史): one row per ownership period, ``valid_to``
-    exclusive, the current period open (NULL). Written only by a reassignment
-    (``salesops.customers.ownership``); ``customer.owner_id`` stays the current owner. Revenue
+    exclusive, the current period open (NULL). Written by a reassignment
+    (``salesops.customers.ownership``) and by a customer import that changes the owner (reason
+    ``import``); ``customer.owner_id`` stays the current owner. Revenue
     keeps the rep of its own order (``order_line.rep_id``); this table answers "whose customer
     was it on day D" (:func:`salesops.customers.ownership.owner_as_of`)."""
 

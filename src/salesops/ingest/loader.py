@@ -44,6 +44,7 @@ ORDERS = "_imp_orders"
 OPPS = "_imp_opps"
 MONTHS = "_imp_months"
 CUSTOMERS = "_imp_customers"
+OWNERS = "_imp_owners"
 #: Entities whose rows decide when a visit converts (``visit_conversion``).
 VISIT_FACTS = ("order_line", "opportunity", "activity")
 #: Rows written from which an import on PostgreSQL refreshes the planner's statistics, and
@@ -83,7 +84,7 @@ class LoadResult:
 def temp_tables(spec: EntitySpec) -> list[str]:
     """Every temporary table a load of ``spec`` may create."""
     refs = [ref_table(f) for f in spec.fields if f.kind in ("ref", "region")]
-    return [STAGING, PREP, CHANGED, SELF, ORDERS, OPPS, MONTHS, CUSTOMERS, *refs]
+    return [STAGING, PREP, CHANGED, SELF, ORDERS, OPPS, MONTHS, CUSTOMERS, OWNERS, *refs]
 
 
 class Loader:
@@ -299,6 +300,8 @@ class Loader:
             self._remember_months()
         if self.spec.name in VISIT_FACTS:
             self._remember_customers()
+        if self.spec.name == "customer" and "owner_id" in settable:
+            self._owner_history()  # not counted in ``history`` (opportunity changes)
         if settable:
             assignments = ", ".join(f"{c} = p.{c}" for c in settable)
             self.result.updated = self._sql(
@@ -418,6 +421,64 @@ class Loader:
             "AS u (c0, c1, c2, c3, c4, c5, _rank, _idx) ORDER BY u._rank, u._idx",
             changed_at=self.changed_at,
         )
+
+    def _owner_history(self) -> int:
+        """A customer whose owner the file changes gets an ownership period in
+        ``customer_owner_history``, as a reassignment writes it (reason ``import``), from the
+        day of the snapshot (``--as-of``, else the import time) in the board's time zone: the
+        open period is closed that day (or, begun that same day, replaced), and when the
+        customer had no history its earlier owner gets the period before. A re-import of the
+        same file changes no owner, so it writes nothing. Returns the periods written."""
+        from zoneinfo import ZoneInfo
+
+        from salesops.config import get_settings
+
+        zone = ZoneInfo(get_settings().timezone)
+        day = self.changed_at.replace(tzinfo=dt.UTC).astimezone(zone).date()
+        drop_temp(self.conn, OWNERS)
+        open_row = "h.customer_id = t.id AND h.valid_to IS NULL"
+        self._sql(
+            f"""
+            CREATE TEMPORARY TABLE {OWNERS} AS
+            SELECT t.id AS customer_id, t.owner_id AS old_id, p.owner_id AS new_id,
+                   EXISTS (SELECT 1 FROM customer_owner_history AS h WHERE {open_row})
+                       AS has_open,
+                   EXISTS (SELECT 1 FROM customer_owner_history AS h
+                           WHERE {open_row} AND h.valid_from >= :day) AS same_day
+            FROM {PREP} AS p JOIN customer AS t ON t.id = p._id
+            WHERE t.owner_id IS DISTINCT FROM p.owner_id
+            """,  # noqa: S608 - our own table names only
+            day=day,
+        )
+        who = {"day": day, "now": self.changed_at}
+        done = "reason = 'import', changed_by = 'import', changed_by_id = NULL, changed_at = :now"
+        # Begun on (or, from a later reassignment, after) the snapshot's day: replaced.
+        written = self._sql(
+            f"UPDATE customer_owner_history SET rep_id = o.new_id, {done} "  # noqa: S608
+            f"FROM {OWNERS} AS o WHERE customer_owner_history.customer_id = o.customer_id "
+            "AND customer_owner_history.valid_to IS NULL AND o.same_day",
+            **who,
+        )
+        self._sql(
+            "UPDATE customer_owner_history SET valid_to = :day "  # noqa: S608
+            f"FROM {OWNERS} AS o WHERE customer_owner_history.customer_id = o.customer_id "
+            "AND customer_owner_history.valid_to IS NULL AND NOT o.same_day",
+            **who,
+        )
+        cols = "customer_id, rep_id, valid_from, valid_to, reason, changed_by, changed_at"
+        written += self._sql(
+            f"INSERT INTO customer_owner_history ({cols}) "  # noqa: S608
+            f"SELECT customer_id, old_id, NULL, :day, 'import', 'import', :now FROM {OWNERS} "
+            "WHERE NOT has_open ORDER BY customer_id",
+            **who,
+        )
+        written += self._sql(
+            f"INSERT INTO customer_owner_history ({cols}) "  # noqa: S608
+            f"SELECT customer_id, new_id, :day, NULL, 'import', 'import', :now FROM {OWNERS} "
+            "WHERE NOT same_day ORDER BY customer_id",
+            **who,
+        )
+        return written
 
     def _initial_history(self) -> int:
         """A new opportunity enters its first stage and status at its creation date."""

@@ -1,6 +1,7 @@
 """One place that runs jobs on a schedule inside ``salesops serve`` (APScheduler).
 
-Alerts register here today; imports and report schedules register the same way::
+Alerts (every minute) and the task rules (``task_rules``, hourly) register here; imports and
+report schedules register the same way::
 
     from salesops.schedule import register
     register("alerts", alerts_tick, seconds=60)
@@ -49,12 +50,16 @@ def jobs() -> dict[str, JobSpec]:
 
 def _register_builtin() -> None:
     from salesops.alerts.service import tick
+    from salesops.customers import rules
     from salesops.integrate import sources
 
     if "alerts" not in _JOBS:
         register("alerts", tick, seconds=60)
     if "import-sources" not in _JOBS:  # issue #21: SQL pulls and watched folders
         register("import-sources", sources.tick, seconds=sources.TICK_SECONDS)
+    if rules.JOB_NAME not in _JOBS:
+        # warnings (churn, overdue receivables, detractors, stuck deals, care plans) -> tasks
+        register(rules.JOB_NAME, rules.tick, cron=rules.JOB_CRON)
 
 
 def start(engine: Engine) -> Any:

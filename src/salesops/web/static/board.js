@@ -509,6 +509,7 @@
       // A page without charts (data, targets): only the filter bar and the records dialog.
       bindTools();
       bindFilters();
+      window.__readyAt = performance.now();
       document.body.dataset.ready = "1";
       return;
     }
