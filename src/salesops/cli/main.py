@@ -21,6 +21,7 @@ from salesops.cli import (
     mapping_cmds,
     metric_cmds,
     people_cmds,
+    report_cmds,
     server_cmds,
     targets_cmds,
     tasks_cmds,
@@ -50,6 +51,7 @@ tasks_cmds.register(app)
 alerts_cmds.register(app)
 forecast_cmds.register(app)
 people_cmds.register(app)  # issue #27
+report_cmds.register(app)  # issue #26
 
 
 if __name__ == "__main__":  # pragma: no cover
