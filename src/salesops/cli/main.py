@@ -21,6 +21,7 @@ from salesops.cli import (
     mapping_cmds,
     metric_cmds,
     people_cmds,
+    report_cmds,
     server_cmds,
     sources_cmds,
     targets_cmds,
@@ -52,6 +53,7 @@ alerts_cmds.register(app)
 forecast_cmds.register(app)
 people_cmds.register(app)  # issue #27
 sources_cmds.register(app)  # issue #21
+report_cmds.register(app)  # issue #26
 
 
 if __name__ == "__main__":  # pragma: no cover
