@@ -136,3 +136,38 @@ def test_a_rep_who_does_not_own_the_customer_cannot_open_it(db: Db, acme: dict[s
         customer_profile(
             db.engine, Scope.single_rep(acme["rep:Cid"]), acme["customer:Acme"], as_of=AS_OF
         )
+
+
+def test_the_scoped_standing_agrees_with_the_scoped_analyses(db: Db) -> None:
+    """Tier, RFM segment and lifecycle stage on the page of a scoped caller are those the
+    tier, RFM and lifecycle analyses give in the same scope (ranked among what it sees)."""
+    from salesops.analysis.lifecycle import lifecycle
+    from salesops.analysis.rfm import rfm
+    from salesops.analysis.tiers import value_tiers
+    from salesops.customers.profile import lifecycle_stage, standing
+
+    with build(db.engine) as b:
+        b.team("North")
+        b.rep("Ann", team="North")
+        b.rep("Bob")
+        amounts = {"K1": 900, "K2": 500, "K3": 100, "K4": 60, "K5": 40}
+        for i, (name, amount) in enumerate(amounts.items()):
+            b.customer(name, owner="Ann")
+            b.order(f"{name}-a", f"2026-0{1 + i}-1{i}", name, amount, rep="Ann")
+            b.order(f"{name}-b", "2026-06-20", name, 1000 - amount, rep="Bob")  # not Ann's
+        b.order("K5-old", "2024-02-01", "K5", 70, rep="Ann")
+    scope = Scope.single_rep(b.ids["rep:Ann"])
+    tiers = {r.customer_id: r.tier for r in value_tiers(db.engine, scope, as_of=AS_OF).rows}
+    segments = {r.customer_id: r.segment for r in rfm(db.engine, scope, as_of=AS_OF).rows}
+    stages = {r.customer_id: r.stage for r in lifecycle(db.engine, scope, as_of=AS_OF).rows}
+    with db.engine.connect() as conn:
+        for name in amounts:
+            cid = b.ids[f"customer:{name}"]
+            got = standing(conn, cid, AS_OF, scope)
+            assert (got.tier, got.rfm_segment) == (tiers[cid], segments[cid]), name
+            assert lifecycle_stage(conn, cid, AS_OF, scope) == stages[cid], name
+        # K1 is A among Ann's own orders; with Bob's as well every customer has 1,000
+        k1 = b.ids["customer:K1"]
+        assert standing(conn, k1, AS_OF, scope).tier == "A"
+        assert standing(conn, k1, AS_OF, scope).revenue_12m == Decimal(900)
+        assert standing(conn, k1, AS_OF).revenue_12m == Decimal(1000)
