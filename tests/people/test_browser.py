@@ -99,6 +99,15 @@ def test_people_pages(browser: Browser, db: Db) -> None:
         assert "103" in mine and "steady" in mine
         assert "Pipeline review" in page.locator('[data-panel="rep_coaching"]').inner_text()
         shot(page, "rep-scorecard-en", db)
+        # the same in Chinese: the KPI's value is 实际 (not 价值观, the culture kind "value")
+        page = mgr.open(f"/team?period=quarter&asof={ASOF}&lang=zh")
+        card = page.locator('[data-panel="scorecard"]').inner_text()
+        assert "Ann" in card and "103" in card
+        shot(page, "team-scorecard-zh", db)
+        page = mgr.open(f"/team/rep?rep=Ann&period=quarter&asof={ASOF}&lang=zh")
+        mine = page.locator('[data-panel="rep_scorecard"]').inner_text()
+        assert "103" in mine and "实际" in mine and "价值观" not in mine
+        shot(page, "rep-scorecard-zh", db)
 
         ann = Session(browser, base, db, "zh-CN", login="ann", role="rep", rep="ann")
         page = ann.open("/people?period=2024-Q1&lang=zh", ready=False)
@@ -107,6 +116,9 @@ def test_people_pages(browser: Browser, db: Db) -> None:
         assert "620" in page.locator("#statement-total").inner_text()
         assert page.locator("#statement-lines tbody tr").count() == 6
         shot(page, "statement-zh", db)
+        page = ann.open("/people?period=2024-Q1&lang=en", ready=False)
+        assert "620" in page.locator("#statement-total").inner_text()
+        shot(page, "statement-en", db)
         page.locator("#what-if-form input[type=checkbox]").nth(0).check()
         page.locator("#what-if-form button").click()
         page.wait_for_selector("#what-if-result")

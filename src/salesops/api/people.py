@@ -440,6 +440,9 @@ class ProposalIn(BaseModel):
     value: Decimal
     rep: int | None = Field(default=None, ge=1, le=2_147_483_647)
     org_unit: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    channel: str | None = Field(
+        default=None, max_length=100, description="a sales channel's part of the target"
+    )
     comment: str | None = Field(default=None, max_length=2000)
 
 
@@ -465,6 +468,7 @@ def propose_route(
             comment=body.comment,
             scope=scope,
             today=local_today(),
+            channel=body.channel,
         )
     except _ERRORS as exc:
         raise _bad(exc) from None

@@ -68,7 +68,7 @@ class CheckOut(BaseModel):
     """Whether the children of one axis add up to their parent (additive KPIs)."""
 
     axis: Literal["time", "org", "mixed"]
-    level: str = Field(description="quarter | month | region | team | rep | product_line")
+    level: str = Field(description="quarter | month | region | team | rep | product_line | channel")
     children: int
     children_sum: float
     parent_value: float
@@ -91,6 +91,9 @@ class TargetOut(BaseModel):
     rep_id: int | None
     region_id: int | None
     product_line: str | None
+    channel: str | None = Field(
+        default=None, description="the sales channel this target is a part for (NULL: whole)"
+    )
     value: float
     parent_id: int | None
     attainment: AttainmentOut | None = None
@@ -105,7 +108,14 @@ class TargetNodeOut(TargetOut):
 class TargetIn(BaseModel):
     metric: str = Field(examples=["revenue"])
     period: str = Field(examples=["2026", "2026-Q1", "2026-03"])
-    scope: str = Field(default="company", examples=["company", "region:华东", "rep:张伟"])
+    scope: str = Field(
+        default="company", examples=["company", "region:华东", "rep:张伟", "rep:张伟;channel:直销"]
+    )
+    channel: str | None = Field(
+        default=None,
+        max_length=100,
+        description="narrow the scope to one sales channel (same as ;channel:NAME in scope)",
+    )
     value: float | str = Field(examples=[12000000])
     parent_id: int | None = None
 
@@ -125,7 +135,7 @@ class DecomposeIn(BaseModel):
     )
     into: str | None = Field(
         default=None,
-        description="time: quarter | month; org: region | team | rep | product_line "
+        description="time: quarter | month; org: region | team | rep | product_line | channel "
         "(default: the next level down)",
     )
     weights: dict[str, float] | str | None = Field(
@@ -316,7 +326,7 @@ def create_route(
     (status 200 instead of 201)."""
     try:
         with engine.connect() as conn:
-            target_scope = Directory(conn).parse(body.scope)
+            target_scope = Directory(conn).parse(body.scope, body.channel)
         result = set_target(
             engine,
             body.metric,

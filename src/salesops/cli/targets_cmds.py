@@ -97,9 +97,17 @@ def set_cmd(
     value: Annotated[str, typer.Argument(help="Target value (ratios as fractions: 0.35)")],
     period: Annotated[str, typer.Option(help="2026 (fiscal year), 2026-Q1 or 2026-03")],
     scope: Annotated[
-        str, typer.Option(help="company, region:NAME, team:NAME, rep:NAME, product_line:NAME")
+        str,
+        typer.Option(
+            help="company, region:NAME, team:NAME, rep:NAME, product_line:NAME; "
+            "add ;channel:NAME for one sales channel's part"
+        ),
     ] = "company",
     parent: Annotated[int | None, typer.Option(help="Id of the parent target")] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option(help="One sales channel's part of the scope's target, e.g. 直销"),
+    ] = None,
 ) -> None:
     """Create a target, or change its value when it exists."""
     from salesops.targets.calendar import PeriodError, parse_period
@@ -111,7 +119,7 @@ def set_cmd(
     try:
         info = metric_info(metric)
         with engine.connect() as conn:
-            target_scope = Directory(conn).parse(scope)
+            target_scope = Directory(conn).parse(scope, channel)
         result = set_target(
             engine, metric, parse_period(period), target_scope, value, parent_id=parent
         )
@@ -163,7 +171,8 @@ def decompose_cmd(
     into: Annotated[
         str | None,
         typer.Option(
-            help="time: quarter|month; org: region|team|rep|product_line (default: next level)"
+            help="time: quarter|month; org: region|team|rep|product_line|channel "
+            "(default: next level)"
         ),
     ] = None,
     weights: Annotated[

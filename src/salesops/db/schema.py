@@ -613,6 +613,9 @@ class Target(Base):
     product_line: Mapped[str | None] = mapped_column(String(100))
     value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
     parent_id: Mapped[int | None] = _fk("target")
+    # A sales channel (order_line.channel) the target is narrowed to; NULL: the scope's whole
+    # quota, which is what attainment, scorecards and commission read (issue #27).
+    channel: Mapped[str | None] = mapped_column(String(100))
 
 
 class Announcement(Base):
@@ -1262,6 +1265,7 @@ class TargetProposal(Base):
     scope_kind: Mapped[str] = mapped_column(String(20))  # rep | org_unit
     rep_id: Mapped[int | None] = _fk("rep")
     org_unit_id: Mapped[int | None] = _fk("org_unit")
+    channel: Mapped[str | None] = mapped_column(String(100))  # NULL: the whole quota
     value: Mapped[Decimal] = mapped_column(MONEY)
     comment: Mapped[str | None] = mapped_column(Text)
     proposed_by: Mapped[str] = mapped_column(String(100))

@@ -205,6 +205,7 @@ def target_for(
     stmt = select(t.value).where(
         t.metric == metric, t.period_grain == period.grain, t.period_start == period.start
     )
+    stmt = stmt.where(t.channel.is_(None))  # the whole target, not a channel's part
     if scope.kind == "all":
         stmt = stmt.where(t.scope_kind == "company")
     elif scope.kind == "org_unit":

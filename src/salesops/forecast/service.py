@@ -547,6 +547,7 @@ def _monthly_targets(
     stmt = select(t.period_start, t.value).where(
         t.metric == metric, t.period_grain == "month", t.period_start >= first, t.period_start < end
     )
+    stmt = stmt.where(t.channel.is_(None))  # the whole target, not a channel's part
     if scope.kind == "all":
         stmt = stmt.where(t.scope_kind == "company")
     elif scope.kind == "org_unit":

@@ -331,6 +331,13 @@ def _natural_key(spec: EntitySpec, out: dict[str, pa.Array], n: int) -> pa.Array
         text = pc.cast(values, pa.string()) if values is not None else pa.nulls(n, pa.string())
         parts.append(pc.fill_null(text, default or ""))
     joined = pc.binary_join_element_wise(*parts, "|") if parts else pa.nulls(n, pa.string())
+    for name in spec.natural_key_optional:
+        values = out.get(staging_name(name))
+        if values is None:
+            continue
+        text = pc.cast(values, pa.string())
+        has = pc.fill_null(pc.greater(pc.utf8_length(text), 0), False)
+        joined = pc.if_else(has, pc.binary_join_element_wise(joined, text, "|"), joined)
     limit = _max_length(spec, spec.field("external_id")) or 100
     long = _mask(pc.fill_null(pc.greater(pc.utf8_length(joined), limit), False))
     if long.any():

@@ -79,6 +79,9 @@ class EntitySpec:
     key: tuple[str, ...] = ("external_id",)
     #: when ``external_id`` is not given, it is built from these fields (``a|b|c``)
     natural_key: tuple[str, ...] = ()
+    #: ... then ``|value`` of each of these fields, only where it has a value (so the keys of
+    #: records without it stay what they were before the field existed)
+    natural_key_optional: tuple[str, ...] = ()
     #: (rep field, customer field) from which the sales region falls back (SPEC §3)
     sales_region: tuple[str, str] | None = None
     #: column used to resolve references to this entity by name
@@ -386,6 +389,8 @@ ENTITIES: dict[str, EntitySpec] = {
                 _ref("rep", "rep"),
                 _region(),
                 Field("product_line"),
+                # issue #27: one sales channel's part of the scope's target
+                Field("channel"),
                 Field("value", "decimal", required=True),
                 _ref("parent", "target"),
             ),
@@ -399,6 +404,7 @@ ENTITIES: dict[str, EntitySpec] = {
                 "region",
                 "product_line",
             ),
+            natural_key_optional=("channel",),
             name_column=None,
         ),
         EntitySpec(

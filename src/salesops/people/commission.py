@@ -24,6 +24,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 from salesops.people.plans import PlanRules
@@ -57,8 +58,9 @@ class Credit:
     def order(self) -> str:
         return self.group or self.reference
 
-    @property
+    @cached_property
     def credited(self) -> Decimal:
+        # Cached: a statement reads it for the tiers, the SPIFFs and the total.
         return money(self.amount * self.share)
 
 
@@ -122,18 +124,18 @@ def _tier_name(rules: PlanRules, index: int) -> str:
 
 def tier_lines(credits: Sequence[Credit], rules: PlanRules, target: Decimal | None) -> list[Line]:
     """Commission lines: credits in date order through the marginal tiers, then the cap."""
-    ordered = sorted(credits, key=lambda c: (c.hypothetical, c.day, c.source_id))
+    ordered = sorted(credits, key=_in_order)
     lines: list[Line] = []
     filled = Decimal(0)
     bounds: list[Decimal | None] = [
         (t.upto * target if t.upto is not None else None) if target else None for t in rules.tiers
     ]
+    names = [_tier_name(rules, i) for i in range(len(rules.tiers))]
+    if not target:
+        rate = rules.tiers[0].rate
+        return _capped([_line(c, c.credited, "no target", rate) for c in ordered], rules.cap)
     for credit in ordered:
         remaining = credit.credited
-        if not target:
-            rate = rules.tiers[0].rate
-            lines.append(_line(credit, remaining, "no target", rate))
-            continue
         last = len(bounds) - 1
         index = next((i for i, b in enumerate(bounds) if b is None or filled < b), last)
         while True:
@@ -143,13 +145,18 @@ def tier_lines(credits: Sequence[Credit], rules: PlanRules, target: Decimal | No
             else:
                 portion = min(remaining, bound - filled)
             rate = rules.tiers[index].rate
-            lines.append(_line(credit, portion, _tier_name(rules, index), rate))
+            lines.append(_line(credit, portion, names[index], rate))
             filled += portion
             remaining -= portion
             if remaining <= 0:
                 break
             index += 1
     return _capped(lines, rules.cap)
+
+
+def _in_order(c: Credit) -> tuple[bool, dt.date, int]:
+    """Credits fill the tiers in this order: real before what-if, then by day and id."""
+    return (c.hypothetical, c.day, c.source_id)
 
 
 def _line(credit: Credit, portion: Decimal, tier: str, rate: Decimal) -> Line:
@@ -187,9 +194,9 @@ def spiff_lines(credits: Sequence[Credit], rules: PlanRules) -> list[Line]:
     lines: list[Line] = []
     for spiff in rules.spiffs:
         seen: set[str] = set()
-        for c in sorted(credits, key=lambda c: (c.hypothetical, c.day, c.source_id)):
-            if (c.product_line or "").casefold() != spiff.product_line.casefold():
-                continue
+        line_name = spiff.product_line.casefold()
+        mine = [c for c in credits if (c.product_line or "").casefold() == line_name]
+        for c in sorted(mine, key=_in_order):
             amount = money(c.credited * spiff.rate)
             if spiff.amount_each and c.order not in seen:
                 seen.add(c.order)

@@ -46,6 +46,7 @@ class Proposal:
     decision_comment: str | None
     decided_by: str | None
     target_id: int | None
+    channel: str | None = None  # a channel's part of the rep's or team's target
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,7 +56,8 @@ class Proposal:
             "scope_kind": self.scope_kind,
             "rep_id": self.rep_id,
             "org_unit_id": self.org_unit_id,
-            "scope": self.scope_name,
+            "scope": f"{self.scope_name} · {self.channel}" if self.channel else self.scope_name,
+            "channel": self.channel,
             "value": self.value,
             "comment": self.comment,
             "proposed_by": self.proposed_by,
@@ -95,8 +97,13 @@ def propose(
     comment: str | None = None,
     scope: Scope = FULL_SCOPE,
     today: dt.date | None = None,
+    channel: str | None = None,
 ) -> int:
-    """Record a proposal for a rep or a team in ``scope``; audited."""
+    """Record a proposal for a rep or a team in ``scope`` (with ``channel``: for that sales
+    channel's part of their target); audited."""
+    channel = (channel or "").strip() or None
+    if channel is not None and len(channel) > 100:
+        raise PeopleError("a channel name is at most 100 characters")
     try:
         info = metric_info(metric)
         number = parse_value(value)
@@ -133,6 +140,7 @@ def propose(
                     scope_kind="rep" if rep_id is not None else "org_unit",
                     rep_id=rep_id,
                     org_unit_id=org_unit_id,
+                    channel=channel,
                     value=number,
                     comment=comment or None,
                     proposed_by=_who(actor),
@@ -147,7 +155,13 @@ def propose(
             actor,
             "target.propose",
             f"proposal:{proposal_id}",
-            {"metric": metric, "period": period.label(), "for": name, "value": number},
+            {
+                "metric": metric,
+                "period": period.label(),
+                "for": name,
+                "channel": channel,
+                "value": number,
+            },
         )
     return proposal_id
 
@@ -193,7 +207,7 @@ def decide(
             TargetScope("rep", rep_id=p.rep_id)
             if p.scope_kind == "rep"
             else TargetScope("org_unit", org_unit_id=p.org_unit_id)
-        )
+        ).with_channel(p.channel)
         try:
             result = set_target(
                 engine, p.metric, p.period, target_scope, final, actor=actor, data_scope=scope
@@ -278,6 +292,7 @@ def list_proposals(
                 decision_comment=t.decision_comment,
                 decided_by=t.decided_by,
                 target_id=t.target_id,
+                channel=t.channel,
             )
         )
     return out

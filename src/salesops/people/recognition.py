@@ -126,6 +126,7 @@ def _targets_reached(
                 metric="revenue",
                 period=period_containing(today, grain),
                 scope_kind="rep",
+                whole=True,  # the rep's quota, not a channel's part of it
             )
         ]
     if not targets:

@@ -36,8 +36,9 @@ from salesops.db.schema import OrgUnit, Rep, RepRating, Scorecard, ScorecardItem
 from salesops.metrics import catalog
 from salesops.metrics.query import MetricQuery
 from salesops.metrics.scope import FULL_SCOPE, Scope, visible_reps
+from salesops.people.quota import rep_targets
 from salesops.people.scoring import Part, band_score, target_score, weighted
-from salesops.people.statements import NotVisible, PeopleError, check_rep_visible, rep_target
+from salesops.people.statements import NotVisible, PeopleError, check_rep_visible
 from salesops.targets.calendar import Period
 from salesops.targets.kpis import query_rows, to_decimal
 
@@ -405,11 +406,14 @@ def compute(
                 )
             )
         }
-        targets: dict[tuple[str | None, int], Decimal | None] = {
-            (item.metric, r.id): rep_target(conn, item.metric, r.id, period)
+        # One query per KPI for every rep (their whole quota, never a channel's part).
+        quotas = {
+            item.metric: rep_targets(conn, item.metric, [r.id for r in reps], period)
             for item in card.items
             if item.metric and item.scoring == "target"
-            for r in reps
+        }
+        targets: dict[tuple[str | None, int], Decimal | None] = {
+            (metric, r.id): found[r.id] for metric, found in quotas.items() for r in reps
         }
     out = []
     for r in reps:

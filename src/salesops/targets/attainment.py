@@ -51,7 +51,7 @@ from salesops.targets.kpis import (
     query_many_rows,
     to_decimal,
 )
-from salesops.targets.org import Directory
+from salesops.targets.org import Directory, TargetScope
 from salesops.targets.tree import TargetRecord
 
 Basis = Literal["calendar", "working"]
@@ -228,9 +228,13 @@ def actuals(
         if base is None:
             continue
         filters = directory.filters(t.scope)
-        if len(filters) == 1 and len(filters[0][1]) == 1:
-            dim, (name,) = filters[0]
-            grouped[(replace(base, by=(dim,)), dim)].append((t.id, name))
+        # A channel's part is measured within its channel: the grouped query gets the
+        # channel filter, so channel revenue is compared with the channel target.
+        channel = directory.filters(TargetScope(channel=t.scope.channel))
+        own = filters[: len(filters) - len(channel)]
+        if len(own) == 1 and len(own[0][1]) == 1:
+            dim, (name,) = own[0]
+            grouped[(replace(base, by=(dim,), where=channel), dim)].append((t.id, name))
         else:
             single[replace(base, where=filters)].append(t.id)
     queries = [q for q, _ in grouped] + list(single)

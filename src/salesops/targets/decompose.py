@@ -9,7 +9,9 @@ Over time (a year into quarters or months, a quarter into months):
   same scope (from the metrics engine).
 
 Over the organisation (company into regions, teams, reps or product lines; a region into its
-teams or reps; an org unit into the teams or reps below it):
+teams or reps; an org unit into the teams or reps below it; any whole scope into its sales
+channels, ``into="channel"``; a channel's part into the same channel's parts of the level below,
+so a decomposition keeps the channel):
 
 * ``even`` — equal parts;
 * ``weights`` — given weights per unit (``华东=3,华南=2``; units not named get 0);
@@ -252,7 +254,8 @@ def _org_weights(
     scope: Scope,
     directory: Directory,
 ) -> list[Decimal]:
-    names = [directory.name(s) for s in scopes]
+    # Names as the level's engine dimension spells them (a channel's name, a rep's name ...).
+    names = [(s.channel or "") if level == "channel" else directory.base_name(s) for s in scopes]
     if method == "even":
         return [Decimal(1)] * len(scopes)
     if method == "weights":

@@ -112,7 +112,9 @@ def rep_flags(
         directory = Directory(conn)
         targets = [
             t
-            for t in load_targets(conn, directory, metric=metric, period=period, scope_kind="rep")
+            for t in load_targets(
+                conn, directory, metric=metric, period=period, scope_kind="rep", whole=True
+            )
             if t.scope.kind == "rep" and t.period == period
         ]
     visible = _visible_reps(directory, scope)

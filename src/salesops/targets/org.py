@@ -1,7 +1,10 @@
 """Target scopes and the organisation they live in.
 
 A target's scope is the company, a sales region (``region`` table), an org unit (a team, or a
-region/company unit of the org tree), a rep or a product line. :class:`Directory` loads the
+region/company unit of the org tree), a rep or a product line, optionally narrowed to one sales
+channel (``rep:张伟;channel:直销``; the channel of ``order_line``). A scope without a channel is
+the whole quota; one with a channel is a part of it, which readers of "the rep's quota"
+(commission, scorecards, the attainment KPI) leave aside. :class:`Directory` loads the
 org tree, reps, regions and product lines once per operation (a few thousand rows at most) and
 answers everything targets ask about them: resolving ``team:华东一组`` to an id, display names,
 the engine filters that measure a scope, and the units one level down for decomposition.
@@ -11,24 +14,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sqlalchemy import Connection, select
 
-from salesops.db.schema import OrgUnit, Product, Region, Rep
+from salesops.db.schema import OrderHeader, OrgUnit, Product, Region, Rep
 
 ScopeKind = Literal["company", "org_unit", "rep", "product_line", "region"]
 SCOPE_KINDS: tuple[ScopeKind, ...] = ("company", "org_unit", "rep", "product_line", "region")
 #: Levels an organisation split can produce, and the engine dimension that measures each.
-OrgLevel = Literal["region", "team", "rep", "product_line"]
-ORG_LEVELS: tuple[OrgLevel, ...] = ("region", "team", "rep", "product_line")
+OrgLevel = Literal["region", "team", "rep", "product_line", "channel"]
+ORG_LEVELS: tuple[OrgLevel, ...] = ("region", "team", "rep", "product_line", "channel")
 LEVEL_DIMENSION: dict[str, str] = {
     "region": "region",
     "team": "team",
     "rep": "rep",
     "product_line": "product_line",
+    "channel": "channel",
 }
+#: The engine dimension a target's channel narrows by.
+CHANNEL_DIMENSION = "channel"
 
 Filters = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -39,17 +45,26 @@ class ScopeError(ValueError):
 
 @dataclass(frozen=True)
 class TargetScope:
-    """Who a target is for; exactly the id column of ``kind`` is set."""
+    """Who a target is for; exactly the id column of ``kind`` is set, and ``channel`` when
+    the target is one sales channel's part of that scope."""
 
     kind: ScopeKind = "company"
     org_unit_id: int | None = None
     rep_id: int | None = None
     region_id: int | None = None
     product_line: str | None = None
+    channel: str | None = None
 
     @classmethod
     def company(cls) -> TargetScope:
         return cls("company")
+
+    def without_channel(self) -> TargetScope:
+        """The same scope, whole (all channels)."""
+        return replace(self, channel=None)
+
+    def with_channel(self, channel: str | None) -> TargetScope:
+        return replace(self, channel=channel)
 
 
 @dataclass(frozen=True)
@@ -133,16 +148,60 @@ class Directory:
                 select(Product.product_line).where(Product.product_line.is_not(None)).distinct()
             ).scalars()
         )
+        self._channels: list[str] | None = None
+        self._engine = conn.engine
         self._children: dict[int | None, list[int]] = defaultdict(list)
         for unit in self.units.values():
             self._children[unit.parent_id].append(unit.id)
 
+    @property
+    def channels(self) -> list[str]:
+        """The sales channels orders were taken through (read on first use)."""
+        if self._channels is None:
+            # Its own connection: a directory outlives the one it was loaded with.
+            with self._engine.connect() as conn:
+                found = conn.execute(
+                    select(OrderHeader.channel).where(OrderHeader.channel.is_not(None)).distinct()
+                ).scalars()
+                self._channels = sorted(str(c) for c in found if str(c).strip())
+        return self._channels
+
     # ------------------------------------------------------------------ reading scopes
 
-    def parse(self, text: str) -> TargetScope:
+    def parse(self, text: str, channel: str | None = None) -> TargetScope:
         """``company``, ``region:华东``, ``team:NAME`` (or ``org_unit:``), ``rep:NAME``,
-        ``product_line:NAME``. Units and reps match external id, then name (trimmed,
-        case-insensitive)."""
+        ``product_line:NAME``, each optionally followed by ``;channel:NAME`` (``channel:NAME``
+        alone: the company's part in that channel), or ``channel`` given apart (``--channel``).
+        Units and reps match external id, then name (trimmed, case-insensitive)."""
+        parts = [p.strip() for p in text.split(";")]
+        base_parts = []
+        for part in parts:
+            kind, sep, value = part.partition(":")
+            if sep and kind.strip().lower() == "channel":
+                if not value.strip():
+                    raise ScopeError(f"the channel is empty in {text!r}")
+                if channel is not None and channel.strip() != value.strip():
+                    raise ScopeError(f"two channels given: {channel!r} and {value.strip()!r}")
+                channel = value
+            elif part:
+                base_parts.append(part)
+        if len(base_parts) > 1:
+            raise ScopeError(
+                f"cannot read the scope {text!r}; one scope, optionally with ;channel:NAME"
+            )
+        scope = self._parse_base(base_parts[0] if base_parts else "company")
+        if channel is not None and channel.strip():
+            scope = scope.with_channel(self._find_channel(channel.strip()))
+        return scope
+
+    def _find_channel(self, value: str) -> str:
+        for known in self.channels:
+            if known.strip().casefold() == value.casefold():
+                return known
+        # A channel without orders yet (a new one) is still a valid target scope.
+        return value
+
+    def _parse_base(self, text: str) -> TargetScope:
         text = text.strip()
         if text.lower() in ("company", "all", ""):
             return TargetScope.company()
@@ -217,7 +276,18 @@ class Directory:
             raise ScopeError("a product-line target needs the product line")
 
     def name(self, scope: TargetScope) -> str:
-        """Display name: the region's, unit's, rep's or product line's name; company: ''."""
+        """Display name: the region's, unit's, rep's or product line's name (company: ''),
+        followed by `` · CHANNEL`` for a channel's part (company: the channel)."""
+        base = self._base_name(scope)
+        if scope.channel:
+            return f"{base} · {scope.channel}" if base else scope.channel
+        return base
+
+    def base_name(self, scope: TargetScope) -> str:
+        """The name without the channel (what the scope's engine dimension calls it)."""
+        return self._base_name(scope)
+
+    def _base_name(self, scope: TargetScope) -> str:
         if scope.kind == "org_unit" and scope.org_unit_id in self.units:
             return self.units[scope.org_unit_id].name
         if scope.kind == "rep" and scope.rep_id in self.reps:
@@ -229,11 +299,13 @@ class Directory:
         return ""
 
     def text(self, scope: TargetScope) -> str:
-        """The scope as the CLI writes it: ``company``, ``team:华东一组`` ..."""
+        """The scope as the CLI writes it: ``company``, ``team:华东一组``,
+        ``rep:张伟;channel:直销`` ..."""
+        suffix = f";channel:{scope.channel}" if scope.channel else ""
         if scope.kind == "company":
-            return "company"
+            return f"channel:{scope.channel}" if scope.channel else "company"
         prefix = {"org_unit": "team", "rep": "rep", "region": "region"}.get(scope.kind, scope.kind)
-        return f"{prefix}:{self.name(scope)}"
+        return f"{prefix}:{self._base_name(scope)}{suffix}"
 
     def key_parts(self, scope: TargetScope) -> tuple[str, str, str, str]:
         """(org unit, rep, region, product line) as the importer's natural key writes them:
@@ -252,14 +324,16 @@ class Directory:
         """The metrics-engine filter that measures ``scope`` (dimension values are names).
 
         An org unit is measured by its reps' teams: the unit itself and every unit below it.
+        A channel's part adds the channel filter (last).
         """
+        channel: Filters = ((CHANNEL_DIMENSION, (scope.channel,)),) if scope.channel else ()
         if scope.kind == "company":
-            return ()
+            return channel
         if scope.kind == "org_unit":
             names = sorted({self.units[u].name for u in self.subtree(scope.org_unit_id or -1)})
-            return (("team", tuple(names)),)
+            return (("team", tuple(names)), *channel)
         dim = {"rep": "rep", "region": "region", "product_line": "product_line"}[scope.kind]
-        return ((dim, (self.name(scope),)),)
+        return ((dim, (self._base_name(scope),)), *channel)
 
     # ------------------------------------------------------------------ the org tree
 
@@ -296,8 +370,17 @@ class Directory:
         """The scopes one split of ``parent`` into ``level`` produces, in a stable order.
 
         company → any level; region → its teams or reps; org unit → the teams or reps below it.
-        Reps count when employed at some time in [start, end].
+        Reps count when employed at some time in [start, end]. Any whole scope → its channels
+        (the same scope, one child per channel orders were taken through). A channel's part
+        splits into the channel's parts of the children: the channel is kept.
         """
+        if level == "channel":
+            if parent.channel:
+                raise ScopeError("this target is already one channel's part")
+            return [parent.with_channel(c) for c in self.channels]
+        if parent.channel:
+            whole = self.children(parent.without_channel(), level, start, end)
+            return [c.with_channel(parent.channel) for c in whole]
         if parent.kind == "rep" or (parent.kind == "product_line" and level != "product_line"):
             raise ScopeError(f"a {parent.kind} target cannot be split into {level}s")
         if level == "product_line":

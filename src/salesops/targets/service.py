@@ -3,9 +3,10 @@
 Every target is identified by its natural key — KPI, period, scope — and its ``external_id`` is
 that key written the way the importer writes it when a file has no id column
 (``revenue|month|2026-03-01|rep||R001||``: KPI, grain, start, scope kind, org unit external id,
-rep external id, region name, product line). So setting a target twice, decomposing twice, or
-importing an exported file updates the same row instead of adding another. Each write is audited
-and bumps the data version in the same transaction.
+rep external id, region name, product line; then ``|直销`` for a channel's part only). So
+setting a target twice, decomposing twice, or importing an exported file updates the same row
+instead of adding another. Each write is audited and bumps the data version in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -49,9 +50,11 @@ class TargetNotFound(TargetError):
 def natural_key(metric: str, period: Period, scope: TargetScope, directory: Directory) -> str:
     """The target's external id: its natural key, as the importer writes it."""
     unit, rep, region, line = directory.key_parts(scope)
-    key = "|".join(
-        [metric, period.grain, period.start.isoformat(), scope.kind, unit, rep, region, line]
-    )
+    parts = [metric, period.grain, period.start.isoformat(), scope.kind, unit, rep, region, line]
+    if scope.channel:
+        # Appended only for a channel's part, so whole targets keep the keys they had.
+        parts.append(scope.channel)
+    key = "|".join(parts)
     if len(key) > EXTERNAL_ID_LENGTH:
         key = "h:" + hashlib.sha1(key.encode("utf-8")).hexdigest()
     return key
@@ -163,6 +166,7 @@ def insert_target(
             rep_id=scope.rep_id,
             region_id=scope.region_id,
             product_line=scope.product_line,
+            channel=scope.channel,
             value=value,
             parent_id=parent_id,
         )

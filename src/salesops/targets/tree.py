@@ -60,6 +60,7 @@ class TargetRecord:
             "rep_id": self.scope.rep_id,
             "region_id": self.scope.region_id,
             "product_line": self.scope.product_line,
+            "channel": self.scope.channel,
             "value": self.value,
             "parent_id": self.parent_id,
         }
@@ -75,6 +76,7 @@ def _scope_of(row: Any) -> TargetScope:
         rep_id=row.rep_id if kind == "rep" else None,
         region_id=row.region_id if kind == "region" else None,
         product_line=row.product_line if kind == "product_line" else None,
+        channel=row.channel or None,
     )
 
 
@@ -92,6 +94,7 @@ def _select() -> Any:
         Target.product_line,
         Target.value,
         Target.parent_id,
+        Target.channel,
     ).order_by(Target.period_start, Target.id)
 
 
@@ -105,10 +108,14 @@ def load_targets(
     overlapping: Period | None = None,
     period: Period | None = None,
     scope_kind: str | None = None,
+    whole: bool = False,
 ) -> list[TargetRecord]:
     """Targets (optionally: these ids, the children of ``parents``, one KPI, periods
-    overlapping ``overlapping``, exactly ``period``, one kind of scope)."""
+    overlapping ``overlapping``, exactly ``period``, one kind of scope; with ``whole`` only
+    whole quotas, no channel's part)."""
     stmt = _select()
+    if whole:
+        stmt = stmt.where(Target.channel.is_(None))
     if period is not None:
         stmt = stmt.where(Target.period_grain == period.grain, Target.period_start == period.start)
     if scope_kind is not None:
@@ -172,7 +179,7 @@ class AddUpCheck:
     """Whether the children of one axis and level add up to their parent."""
 
     axis: Axis
-    level: str  # quarter | month | region | team | rep | product_line
+    level: str  # quarter | month | region | team | rep | product_line | channel
     children: int
     children_sum: Decimal
     parent_value: Decimal
@@ -205,6 +212,8 @@ def level_of(parent: TargetRecord, child: TargetRecord) -> tuple[Axis, str]:
     """The axis of ``child`` under ``parent`` and its level (grain or scope kind)."""
     axis = axis_of(parent, child)
     kind = _LEVEL_OF_KIND.get(child.scope.kind, child.scope.kind)
+    if child.scope.channel and not parent.scope.channel:
+        kind = "channel"  # the whole scope (or a wider one) split by sales channel
     if axis == "time":
         return axis, child.period.grain
     if axis == "org":
@@ -234,7 +243,7 @@ def add_up_checks(
         if child.metric == parent.metric:
             groups[level_of(parent, child)].append(child)
     order = ("time", "org", "mixed")
-    levels = ("quarter", "month", "region", "team", "product_line", "rep")
+    levels = ("quarter", "month", "region", "team", "product_line", "rep", "channel")
     checks = []
     for (axis, level), members in sorted(
         groups.items(),
@@ -278,7 +287,14 @@ def _sort_key(t: TargetRecord) -> tuple[Any, ...]:
     """Longer periods first, then by date; within a period, wider scopes first."""
     order = ("company", "region", "org_unit", "product_line", "rep")
     grain = ("year", "quarter", "month").index(t.period.grain)
-    return (t.metric, grain, t.period.start, order.index(t.scope.kind), t.scope_name)
+    return (
+        t.metric,
+        grain,
+        t.period.start,
+        order.index(t.scope.kind),
+        t.scope.channel is not None,
+        t.scope_name,
+    )
 
 
 def build_tree(

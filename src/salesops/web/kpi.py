@@ -93,17 +93,20 @@ def target_id_for(
     Only whole periods (month, quarter, year, and the fiscal quarter and year) have targets, and
     only the company or a single region, team, rep or product line; other filter combinations
     show no target. Without a filter, a caller with a narrower data scope gets their own target
-    (a rep's, a manager's unit's), never the company's.
+    (a rep's, a manager's unit's), never the company's. A channel filter picks that channel's
+    part of the target; without one, only whole targets count.
     """
     if filters.target_grain is None:
         return None
-    where = filters.where
-    if len(where) > 1 or any(len(v) != 1 for _, v in where):
+    where = [(d, v) for d, v in filters.where if d != "channel"]
+    channels = [v for d, v in filters.where if d == "channel"]
+    if len(where) > 1 or any(len(v) != 1 for v in [*(v for _, v in where), *channels]):
         return None
     stmt = select(Target.id).where(
         Target.metric == metric,
         Target.period_grain == filters.target_grain,
         Target.period_start == filters.start,
+        Target.channel == channels[0][0] if channels else Target.channel.is_(None),
     )
     if not where and not scope.is_full:
         stmt = stmt.where(_own_target(scope))
@@ -165,6 +168,7 @@ def month_targets(
         Target.metric == metric,
         Target.period_grain == "month",
         Target.scope_kind == "company" if scope.is_full else _own_target(scope),
+        Target.channel.is_(None),
         Target.period_start >= start.replace(day=1),
         Target.period_start <= end,
     )
@@ -184,6 +188,7 @@ def rep_attainments(
         .where(
             Target.metric == metric,
             Target.scope_kind == "rep",
+            Target.channel.is_(None),
             Target.period_grain == filters.target_grain,
             Target.period_start == filters.start,
         )

@@ -281,6 +281,7 @@ def people_page(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLRes
         ],
         next_period=next_quarter.label(),
         units=_units(engine, scope),
+        channels=_channels(engine),
         can_commission=can(P.VIEW_COMMISSION),
         can_close=can(P.MANAGE_INCENTIVES),
         can_rate=can(P.RATE_REPS),
@@ -295,6 +296,14 @@ def people_page(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLRes
         message=t(MESSAGES[msg]) if msg in MESSAGES else None,
     )
     return render(request, "people.html", **context)
+
+
+def _channels(engine: Any) -> list[str]:
+    """The sales channels a proposal can be for (those orders were taken through)."""
+    from salesops.targets.org import Directory
+
+    with engine.connect() as conn:
+        return Directory(conn).channels
 
 
 def _periods(today: dt.date) -> list[str]:
@@ -406,10 +415,12 @@ def propose_form(
     period: str = Form(...),
     value: str = Form(...),
     target: str = Form(...),
+    channel: str = Form(""),
     comment: str = Form(""),
     back: str = Form(""),
 ) -> RedirectResponse:
-    """``target``: ``rep:NAME`` or ``team:ID``."""
+    """``target``: ``rep:NAME`` or ``team:ID``; ``channel``: a sales channel's part (empty:
+    the whole target)."""
     try:
         kind, _, ref = target.partition(":")
         rep_id = _rep_id(engine, scope, ref) if kind == "rep" else None
@@ -419,7 +430,7 @@ def propose_form(
         proposals.propose(
             engine, "revenue", parse_period(period), value.replace(",", ""), actor,
             rep_id=rep_id, org_unit_id=unit_id, comment=comment.strip() or None, scope=scope,
-            today=today_in_zone(),
+            today=today_in_zone(), channel=channel.strip() or None,
         )  # fmt: skip
     except _BAD as exc:
         return _back(back, err=str(exc))

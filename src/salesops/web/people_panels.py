@@ -221,7 +221,7 @@ def rep_scorecard_panel(board: Board) -> Panel:
         )  # fmt: skip
     columns = [
         Column("item", board.t("Item")),
-        Column("value", board.t("Value")),
+        Column("value", board.t("Actual")),  # "Value" is the culture kind (价值观)
         Column("against", board.t("Target")),
         Column("score", board.t("Score"), "score"),
         Column("weight", board.t("Weight"), "number"),

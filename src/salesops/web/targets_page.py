@@ -92,6 +92,7 @@ INTO_LABELS = {
     "team": "Teams",
     "rep": "Sales reps",
     "product_line": "Product lines",
+    "channel": "Sales channels",
 }
 MESSAGES = {
     "saved": "Target saved.",
@@ -148,7 +149,9 @@ def _back(form_back: str, **extra: object) -> RedirectResponse:
 
 def _scope_label(view: View, t: TargetRecord) -> str:
     kind = view.t(SCOPE_LABELS.get(t.scope.kind, t.scope.kind))
-    return kind if t.scope.kind == "company" else f"{kind} · {t.scope_name}"
+    if t.scope.kind == "company" and not t.scope.channel:
+        return kind
+    return f"{kind} · {t.scope_name}"
 
 
 def _row(view: View, depth: int, node: TreeNode, unit: str) -> dict[str, Any]:
@@ -192,12 +195,19 @@ def _row(view: View, depth: int, node: TreeNode, unit: str) -> dict[str, Any]:
         "checks_title": " · ".join(f"{c['level']} {'✓' if c['ok'] else c['diff']}" for c in checks),
         "has_children": bool(node.children),
         "rep_href": (
-            "/team/rep?" + urlencode({"rep": t.scope_name}) if t.scope.kind == "rep" else None
+            "/team/rep?" + urlencode({"rep": _rep_name(t)}) if t.scope.kind == "rep" else None
         ),
         "split_time": t.period.grain != "month",
-        "split_org": t.scope.kind not in ("rep", "product_line"),
+        # A whole target splits into its channels too; a channel's part keeps its channel.
+        "split_org": t.scope.kind not in ("rep", "product_line") or not t.scope.channel,
         "raw_value": str(t.value),
     }
+
+
+def _rep_name(t: TargetRecord) -> str:
+    """The rep's name of a rep target (a channel's part shows "张伟 · 直销")."""
+    suffix = f" · {t.scope.channel}" if t.scope.channel else ""
+    return t.scope_name.removesuffix(suffix) if suffix else t.scope_name
 
 
 def _metric_options(view: View) -> list[tuple[str, str]]:
@@ -239,6 +249,17 @@ def _scope_options(view: View, directory: Directory, scope: Scope) -> list[tuple
     return opts
 
 
+def _org_intos(target: TargetRecord) -> list[str]:
+    """What the wizard offers to split ``target`` into over the organisation."""
+    if target.scope.kind in ("rep", "product_line"):
+        levels = []
+    else:
+        levels = ["region", "team", "rep", "product_line"]
+    if not target.scope.channel:
+        levels.append("channel")
+    return levels
+
+
 def _wizard(view: View, request: Request, engine: Any, scope: Any) -> dict[str, Any] | None:
     q = request.query_params
     if not q.get("decompose", "").isdigit():
@@ -253,7 +274,7 @@ def _wizard(view: View, request: Request, engine: Any, scope: Any) -> dict[str, 
     method = next((m for m in methods if m == q.get("method")), methods[0])
     grains = ("year", "quarter", "month")
     below = grains[grains.index(target.period.grain) + 1 :]
-    intos = list(below) if over == "time" else ["region", "team", "rep", "product_line"]
+    intos = list(below) if over == "time" else _org_intos(target)
     into = q.get("into") if q.get("into") in intos else None
     wizard: dict[str, Any] = {
         "target": target,
@@ -352,6 +373,7 @@ def targets_page(request: Request, engine: EngineDep, scope: ScopeDep) -> HTMLRe
         ],
         metric_options=_metric_options(view),
         scope_options=_scope_options(view, directory, scope),
+        channel_options=directory.channels,
         period_options=_period_options(view),
         wizard=_wizard(view, request, engine, scope),
         flags=[_flag(view, f) for f in flags],
@@ -440,13 +462,14 @@ def set_form(
     metric: str = Form(...),
     target_period: str = Form(...),
     target_scope: str = Form("company"),
+    target_channel: str = Form(""),
     value: str = Form(...),
     back: str = Form(""),
 ) -> RedirectResponse:
-    """Create a target or change its value."""
+    """Create a target or change its value (with a channel: that channel's part)."""
     try:
         with engine.connect() as conn:
-            parsed = Directory(conn).parse(target_scope)
+            parsed = Directory(conn).parse(target_scope, target_channel.strip() or None)
         set_target(
             engine,
             metric,

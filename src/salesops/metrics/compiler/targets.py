@@ -18,6 +18,8 @@ TARGET_DIMENSIONS = {
     "rep": ("rep", "rep_id"),
     "product_line": ("product_line", "product_line"),
 }
+#: The dimension a target's ``channel`` column answers (order_line.channel).
+CHANNEL = "channel"
 _GRAIN_RANK = {"month": 1, "quarter": 2, "year": 3}
 
 
@@ -29,13 +31,17 @@ def target_metric(ctx: BuildCtx, m: Measure) -> str:
 def build_target(ctx: BuildCtx, m: Measure) -> Select[Any]:
     """Target values per group and period: targets of the coarsest grain lying inside the
     period (this one, or the next one for ``window=next``). A grouping or filter the target
-    table cannot express (two dimensions, a channel ...) has no target: no rows."""
+    table cannot express (two dimensions, a customer ...) has no target: no rows.
+
+    Without ``channel`` in the query only whole targets count (a channel's part is not the
+    scope's quota); filtered or grouped by channel, only the channels' parts do."""
     from salesops.db.schema import OrgUnit, Region, Rep, Target
     from salesops.metrics.compiler.context import periods_table
     from salesops.metrics.dialects import add_months
     from salesops.metrics.scope import restrict, subtree_units
 
     used = set(ctx.dims) | set(ctx.filters)
+    used.discard(CHANNEL)
     if len(used) > 1 or not used <= set(TARGET_DIMENSIONS):
         return empty_part(ctx, [m])
     dim = next(iter(used), None)
@@ -59,6 +65,12 @@ def build_target(ctx: BuildCtx, m: Measure) -> Select[Any]:
         tgt.c.period_start >= lo,
         t_end <= hi,
     ]
+    if CHANNEL in ctx.filters:
+        where.append(tgt.c.channel.in_(ctx.filters[CHANNEL]))
+    elif CHANNEL in ctx.dims:
+        where.append(tgt.c.channel.is_not(None))
+    else:
+        where.append(tgt.c.channel.is_(None))
     if dim is not None and dim in ctx.filters:
         values = ctx.filters[dim]
         lookups = {
@@ -77,7 +89,10 @@ def build_target(ctx: BuildCtx, m: Measure) -> Select[Any]:
         else:
             where.append(literal(False))
     rank = case(*((tgt.c.period_grain == g, r) for g, r in _GRAIN_RANK.items()), else_=0)
-    key_cols = [tgt.c[TARGET_DIMENSIONS[d][1]].label(key_name(d)) for d in ctx.dims]
+    key_cols = [
+        (tgt.c.channel if d == CHANNEL else tgt.c[TARGET_DIMENSIONS[d][1]]).label(key_name(d))
+        for d in ctx.dims
+    ]
     part: list[Any] = [*key_cols]
     if ctx.frame.bucketed:
         part.append(table.c.bucket)
