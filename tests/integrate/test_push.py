@@ -220,3 +220,40 @@ def test_webhook_source_checks_the_signature(db: Db, monkeypatch: pytest.MonkeyP
     )
     assert signed.status_code == 200, signed.text
     assert rows(db, "SELECT sender FROM webhook_delivery") == [("source:crm-hook",)]
+
+
+def test_two_copies_of_a_delivery_at_once_apply_once(db: Db) -> None:
+    import threading
+
+    from salesops.auth.audit import Actor
+    from salesops.integrate.webhook import receive_records
+
+    _customers(db)
+    body = json.dumps({"external_id": "D9", "customer": "C1", "stage": "Qualify"}).encode()
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, dict[str, object], bool]] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        answers.append(
+            receive_records(
+                db.engine,
+                "opportunity",
+                body,
+                headers={"X-Delivery-Id": "same"},
+                source=None,
+                mapping=None,
+                actor=Actor("crm"),
+            )
+        )
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a[0] for a in answers) == [200, 200], answers
+    assert answers[0][1] == answers[1][1]
+    assert rows(db, "SELECT count(*) FROM opportunity") == [(1,)]
+    assert rows(db, "SELECT count(*) FROM webhook_delivery") == [(1,)]
+    assert rows(db, "SELECT count(*) FROM opportunity_change WHERE field = 'stage'") == [(1,)]

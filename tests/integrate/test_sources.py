@@ -10,12 +10,13 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
 from salesops.cli.main import app
 from salesops.db.schema import ImportSource
-from salesops.integrate import sources
+from salesops.integrate import folders, sources
 from salesops.integrate.sql import import_from_sql
 from tests.auth_helpers import TEST_ACTOR, admin_client
 from tests.conftest import Db
@@ -84,7 +85,7 @@ def _old(path: Path) -> None:
     os.utime(path, (then, then))
 
 
-def test_watched_folder(db: Db, tmp_path: Path) -> None:
+def test_watched_folder(db: Db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     sources.add_source(
@@ -107,8 +108,14 @@ def test_watched_folder(db: Db, tmp_path: Path) -> None:
     assert list((inbox / "processing").iterdir()) == []
     assert rows(db, "SELECT external_id FROM product") == [("P1",)]
     _old(fresh)
+    abandoned = write_csv(inbox / "processing" / "left.csv", [["external_id", "name"], ["P5", "W"]])
+    _old(abandoned)
     again = sources.run_source(db.engine, "drop", actor=TEST_ACTOR)
     assert [(o.file, o.status) for o in again] == [("fresh.csv", "ok")]
+    monkeypatch.setattr(folders, "STALE_SECONDS", 0.0)  # a process stopped mid-import
+    recovered = sources.run_source(db.engine, "drop", actor=TEST_ACTOR)
+    assert [(o.file, o.status) for o in recovered] == [("left.csv", "ok")]
+    assert (inbox / "done" / "left.csv").is_file()
     page = admin_client(db.engine).get("/data?lang=zh")
     assert (page.status_code == 200 and "导入数据源" in page.text) or "Import sources" in page.text
 

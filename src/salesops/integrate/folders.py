@@ -29,6 +29,9 @@ from salesops.integrate.push import PushError, saved
 STABLE_SECONDS = 10.0
 INCOMPLETE = (".part", ".tmp", ".partial", ".crdownload", ".download", "~")
 FOLDERS = ("processing", "done", "failed")
+#: a file still in processing/ this long after it was moved there was left by a process that
+#: stopped mid-import (its transaction rolled back, or committed: re-importing is idempotent)
+STALE_SECONDS = 3600.0
 
 RecordRun = Callable[[Engine, Any, str, dt.datetime, "Actor | str"], None]
 
@@ -50,6 +53,18 @@ def ready_files(folder: Path, *, now: float | None = None) -> list[Path]:
         if now - stat.st_mtime >= STABLE_SECONDS:
             found.append((stat.st_mtime, path))
     return [p for _, p in sorted(found)]
+
+
+def _recover(folder: Path) -> None:
+    """Move files abandoned in ``processing/`` back into the folder, to be imported again
+    (the rename into processing/ set their ctime)."""
+    now = time.time()
+    for path in (folder / "processing").iterdir():
+        try:
+            if path.is_file() and now - path.stat().st_ctime >= STALE_SECONDS:
+                path.rename(_free(folder, path.name))
+        except OSError:
+            continue
 
 
 def _free(folder: Path, name: str) -> Path:
@@ -79,6 +94,7 @@ def scan_folder(
         return [outcome]
     for sub in FOLDERS:
         (folder / sub).mkdir(exist_ok=True)
+    _recover(folder)
     outcomes = []
     for path in ready_files(folder):
         started = utcnow()
