@@ -441,11 +441,12 @@ def _customers(ctx: _Ctx, now: dict[str, Any]) -> list[Section]:
     except AnalysisError as exc:
         out.append(Section("churn", ctx.w("churn"), ccols, [], str(exc)))
         return out
+    names = {r.reason: r.name_zh if ctx.lang == "zh" else r.name_en for r in churn.reasons}
     crow = [
         {
             "customer": w.customer,
             "revenue_12m": w.trailing_revenue,
-            "why": ", ".join(r.reason for r in w.reasons),
+            "why": ", ".join(names.get(r.reason, r.reason) for r in w.reasons),
         }
         for w in churn.warnings
     ]
