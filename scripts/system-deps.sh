@@ -9,6 +9,8 @@ command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v pg_isready >/dev/null 2>&1 || need+=(postgresql-client)
 # Chinese glyphs for the browser (screenshots, wall mode); without them 中文 renders as boxes.
 [ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
+# pdftoppm / pdftotext: looking at the reviews' PDF pages (docs/reviews.md)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "system-deps: please install: ${need[*]} (apt-get install -y ${need[*]})" >&2

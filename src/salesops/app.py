@@ -25,6 +25,7 @@ from salesops.web.customer_page import router as customer_pages_router
 from salesops.web.forecast_page import router as forecast_pages_router
 from salesops.web.pages import router as pages_router
 from salesops.web.people_page import router as people_pages_router
+from salesops.web.reports_page import router as reports_pages_router
 from salesops.web.security import SecurityHeaders
 from salesops.web.targets_page import router as targets_pages_router
 
@@ -97,6 +98,7 @@ def create_app(engine: Engine | None = None, read_engine: Engine | None = None) 
     app.include_router(pages_router)
     app.include_router(targets_pages_router)
     app.include_router(alerts_pages_router)
+    app.include_router(reports_pages_router)  # issue #26
     app.include_router(forecast_pages_router)
     app.include_router(people_pages_router)  # issue #27
 

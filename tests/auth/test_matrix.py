@@ -285,6 +285,7 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
             .replace("{job_id}", "no-such-job")
             .replace("{name}", "no-such-mapping")
             .replace("{alert_id}", "999999")
+            .replace("{kind}", "weekly")
             .replace("{name}", "no-such-rule")
             .replace("{entity}", "product")  # issue 21: the push API
         )
@@ -326,7 +327,7 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
         elif ep.path.endswith("/tasks") and write:  # issue #28: a task for a customer
             call.json = {"title": "matrix"} if ep.api else None
             call.data = None if ep.api else {"title": "matrix"}
-        elif ep.path.endswith("/complete"):
+        elif ep.path.endswith(("/complete", "/done")):  # /done: a review's action item (#26)
             call.json = {"result": "done"} if ep.api else None
             call.data = None if ep.api else {"result": "done"}
         elif ep.path.endswith("/reassign") and where:

@@ -81,3 +81,16 @@ def test_scopes(demo: Db) -> None:
 def test_bad_input(db: Db, args: tuple[str, str | None, str | None, str], message: str) -> None:
     with pytest.raises(ReportError, match=message):
         build_report(db.engine, *args, today=TODAY)
+
+
+def test_one_scope_tree_per_unit_across_threads() -> None:
+    """Reports built side by side share the engine: every thread must get the same
+    ``scope_tree`` CTE for a unit, or a statement can hold two ("Multiple unrelated CTEs")."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from salesops.metrics import scope
+
+    for unit in range(10_000, 10_050):
+        with ThreadPoolExecutor(8) as pool:
+            got = list(pool.map(lambda _: scope.subtree_units(unit), range(16)))  # noqa: B023
+        assert len({id(g) for g in got}) == 1

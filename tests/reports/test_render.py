@@ -97,7 +97,7 @@ def test_pdf_text_in_both_languages(demo: Db) -> None:
         content = unicodedata.normalize("NFKC", "\n".join(p.extract_text() for p in pdf.pages))
         for w in words:
             assert w in content, (lang, w)
-        assert "2026-10" in content and f"1 / {len(pdf.pages)}" in content
+        assert "2026-10" in content and f"2 / {len(pdf.pages)}" in content
         assert "\ufffd" not in content  # no missing glyphs
         revenue = next(r for r in report.sections[0].rows if r["metric_id"] == "revenue")
         assert f"{revenue['value']:,.2f}" in content

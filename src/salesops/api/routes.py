@@ -20,6 +20,7 @@ from salesops.api.integration import router as integration_router
 from salesops.api.metrics import router as metrics_router
 from salesops.api.panels import router as panels_router
 from salesops.api.people import router as people_router
+from salesops.api.reports import router as reports_router
 from salesops.api.targets import router as targets_router
 from salesops.auth.roles import Permission as P
 from salesops.db.derived import data_version
@@ -78,6 +79,7 @@ router.include_router(customers_router, responses=AUTH)
 router.include_router(forecast_router, responses=AUTH)
 router.include_router(people_router, responses=AUTH)  # issue #27
 router.include_router(feedback_router, responses=AUTH)
+router.include_router(reports_router, responses=AUTH)  # issue #26
 router.include_router(backups_router)
 router.include_router(imports_router)
 router.include_router(integration_router)  # issue #21

@@ -63,6 +63,7 @@ def render_glossary() -> str:
 
     lines += glossary_lines()
     lines += _WARNINGS_AND_GRADES
+    lines += _DECOMPOSITION
     return "\n".join(lines)
 
 
@@ -109,6 +110,36 @@ def _measure_text(name: str) -> str:
     m = MEASURES[name]
     where = f" by `{m.time}`" if m.time else ""
     return f"`{name}` = {m.agg} over `{m.fact}` ({m.kind}{where})"
+
+
+#: How the reviews explain a change (issue #26; salesops.reports.decompose, docs/reviews.md).
+_DECOMPOSITION = [
+    "## Variance decomposition (LMDI) · 变动分解（对数平均迪氏指数）",
+    "",
+    "The reviews split the change of revenue and of bookings into drivers with the log-mean"
+    " Divisia index, method I (LMDI-I), which is exactly additive:",
+    "",
+    "* revenue = customers × orders per customer × average order value"
+    " (`active_customers`, `orders / active_customers`, `aov`);",
+    "* bookings = deals closed × win rate × average deal size"
+    " (`won_deals + lost_deals`, `win_rate`, `avg_deal_size`);",
+    "* by region, team or rep (mix against rate): segment value = N × (segment units / N) ×"
+    " (segment value / segment units), N = all units (customers or closed deals): volume, mix"
+    " and rate.",
+    "",
+    "For V = x₁ × … × xₙ going from V⁰ to V¹, driver *i* gets L(V¹, V⁰) × ln(xᵢ¹ / xᵢ⁰) with"
+    " L(a, b) = (a − b) / (ln a − ln b) (L(a, a) = a); the parts sum to V¹ − V⁰. Parts are"
+    " computed in decimals, rounded to the cent, and the rounding residual goes to the largest"
+    " part, so they sum to the change to the cent. **Zero rule**: when a value is 0 (or a ratio"
+    " undefined) in either period, the whole change goes to the first driver that is zero or"
+    " undefined (the limit of LMDI). Example: 10 customers × 2 orders × 500 = 10 000 → 20 × 2 ×"
+    " 500 = 20 000: customers +10 000, the others 0.",
+    "",
+    "变动分解采用对数平均迪氏指数法（LMDI-I），各因素贡献之和精确等于变动额（到分）：销售额 ="
+    " 客户数 × 人均订单数 × 客单价；签约额 = 结单数 × 赢单率 × 平均成交金额；按区域、团队或销售分为"
+    "规模、结构与效率。某期为零时，全部变动计入第一个为零的因素。",
+    "",
+]
 
 
 if __name__ == "__main__":  # pragma: no cover

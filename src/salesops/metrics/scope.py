@@ -8,6 +8,7 @@ caller sees the rows whose rep is visible to them, and nothing that has no rep.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -53,13 +54,24 @@ class Scope:
 FULL_SCOPE = Scope.everything()
 
 
-@lru_cache(maxsize=256)
+_SUBTREE_LOCK = threading.Lock()
+
+
 def subtree_units(org_unit_id: int) -> Select[Any]:
     """Ids of ``org_unit_id`` and all units below it (a recursive CTE; both databases).
 
     One object per unit: a statement that restricts several tables by the same subtree (facts
     and targets) shares one ``scope_tree`` CTE; two distinct CTEs of that name cannot be
-    compiled into one statement."""
+    compiled into one statement. The lock makes "one object" hold across threads too: with a
+    bare ``lru_cache`` two threads missing at once each built their own, and a statement could
+    get one thread's CTE for its facts and the other's for its targets ("Multiple unrelated
+    CTEs named scope_tree", seen once while reports were built side by side)."""
+    with _SUBTREE_LOCK:
+        return _subtree_units(org_unit_id)
+
+
+@lru_cache(maxsize=256)
+def _subtree_units(org_unit_id: int) -> Select[Any]:
     tree = select(OrgUnit.id).where(OrgUnit.id == org_unit_id).cte("scope_tree", recursive=True)
     tree = tree.union_all(select(OrgUnit.id).where(OrgUnit.parent_id == tree.c.id))
     return select(tree.c.id)

@@ -246,9 +246,9 @@ def _mix(ctx: _Ctx, key: str, dim: str, value: str, units: Sequence[str]) -> Sec
         }
         for s in sorted(m.segments, key=lambda s: -abs(s.change))
     ]
-    cols = [ctx.col("segment", label=word(dim, ctx.lang) if dim != "rep" else ctx.w("rep"))]
+    cols = [ctx.col("segment", label=ctx.w(dim))]
     cols += [ctx.col(k, "money") for k in ("before", "after", "change", "volume", "mix", "rate")]
-    return Section(key, f"{ctx.w(key)} · {word(dim, ctx.lang)}", cols, rows)
+    return Section(key, f"{ctx.w(key)} · {ctx.w(dim)}", cols, rows)
 
 
 def _movement(ctx: _Ctx, start: dt.date, end: dt.date) -> Section:
@@ -441,11 +441,12 @@ def _customers(ctx: _Ctx, now: dict[str, Any]) -> list[Section]:
     except AnalysisError as exc:
         out.append(Section("churn", ctx.w("churn"), ccols, [], str(exc)))
         return out
+    names = {r.reason: r.name_zh if ctx.lang == "zh" else r.name_en for r in churn.reasons}
     crow = [
         {
             "customer": w.customer,
             "revenue_12m": w.trailing_revenue,
-            "why": ", ".join(r.reason for r in w.reasons),
+            "why": ", ".join(names.get(r.reason, r.reason) for r in w.reasons),
         }
         for w in churn.warnings
     ]
@@ -491,32 +492,29 @@ def _alerts(ctx: _Ctx, start: dt.date, end: dt.date) -> Section:
 
 
 def _actions(ctx: _Ctx, start: dt.date, end: dt.date) -> Section:
-    """Review action items due in the period, done in it, and overdue at its end."""
+    """Review action items: **done** (closed, and due or done in the period), **overdue**
+    (open, due by the period's end) and **due** (open, due in the next period)."""
     cols = [ctx.col("title"), ctx.col("owner"), ctx.col("due_on", "date"), ctx.col("state")]
     rows = []
+    upcoming = ctx.period.next().end
     for t in list_tasks(ctx.engine, ctx.scope, source=REVIEW, today=end + dt.timedelta(days=1)):
-        if t.kind != "action":
+        if t.kind != "action" or t.status == "cancelled":
             continue
-        if t.status == "done" and t.done_on and start <= t.done_on <= end:
+        due_in = t.due_on is not None and start <= t.due_on <= end
+        done_in = t.done_on is not None and start <= t.done_on <= end
+        if t.status == "done" and (due_in or done_in):
             state = "done"
-        elif t.status == "open" and t.due_on and t.due_on <= end:
+        elif t.status == "open" and t.due_on is not None and t.due_on <= end:
             state = "overdue"
-        elif t.status == "open" and t.due_on and start <= t.due_on:
+        elif t.status == "open" and t.due_on is not None and t.due_on <= upcoming:
             state = "due"
-        elif t.status == "open":
-            state = "open"
         else:
             continue
         rows.append(
-            {
-                "id": t.id,
-                "title": t.title,
-                "owner": t.owner,
-                "due_on": t.due_on,
-                "state": ctx.w(state),
-                "state_id": state,
-            }
-        )
+            {"id": t.id, "title": t.title, "owner": t.owner, "due_on": t.due_on,
+             "state": ctx.w(state), "state_id": state}
+        )  # fmt: skip
+    rows.sort(key=lambda r: (("overdue", "due", "done").index(r["state_id"]), r["due_on"]))
     return Section("actions", ctx.w("actions"), cols, rows)
 
 

@@ -198,7 +198,7 @@ _CSS = """
 * { box-sizing: border-box; }
 body { margin:0; font-family:var(--font); font-size:13px; line-height:1.45; color:var(--fg);
   background:var(--bg); font-feature-settings:"tnum" 1; }
-.cover { background:var(--nav); color:#fff; padding:64px 48px; min-height:60vh; }
+.cover { background:var(--nav); color:#fff; padding:40px 48px; }
 .cover h1 { font-size:30px; margin:0 0 16px; }
 .cover p { color:#b9c5df; font-size:16px; margin:4px 0; }
 main { max-width:1100px; margin:0 auto; padding:24px; }
@@ -224,7 +224,7 @@ _CHART_JS = """
   Object.keys(charts).forEach(function (id) {
     var el = document.getElementById(id); if (!el) return;
     var c = charts[id];
-    var chart = echarts.init(el, null, {renderer: 'svg'});
+    var chart = echarts.init(el, null, {renderer: 'canvas', devicePixelRatio: 2});
     var opt;
     if (c.kind === 'waterfall') {
       var base = [], up = [], down = [], run = 0;
@@ -341,11 +341,11 @@ def render_pdf(report: Report) -> bytes:
         raise RenderError("PDF needs the playwright package (pip install playwright)") from None
     if not Path(CHROMIUM).exists():
         raise RenderError(f"PDF needs Chromium at {CHROMIUM} (set SALESOPS_CHROMIUM)")
-    page_word = word("page", report.lang)
+    numbers = '<span class="pageNumber"></span> / <span class="totalPages"></span>'
+    pages = f"第 {numbers} 页" if report.lang == "zh" else f"Page {numbers}"
     footer = (
         '<div style="font-size:8px;width:100%;text-align:center;color:#5f6b80;'
-        f'font-family:sans-serif">{_e(report.title)} · '
-        f'<span class="pageNumber"></span> / <span class="totalPages"></span> {_e(page_word)}</div>'
+        f'font-family:sans-serif">{_e(report.title)} · {pages}</div>'
     )
     content = render_html(report)
     with sync_playwright() as pw:

@@ -62,6 +62,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "pacing": ("进度", "Pacing"),
     "status": ("状态", "Status"),
     "rep": ("销售", "Rep"),
+    "region": ("区域", "Region"),
+    "team": ("团队", "Team"),
     "rank": ("排名", "Rank"),
     "bookings": ("签约额", "Bookings"),
     "reason": ("原因", "Reason"),
@@ -100,7 +102,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "none": ("无", "none"),
     "generated": ("生成时间", "Generated"),
     "period": ("期间", "Period"),
-    "page": ("页", "page"),
 }
 
 

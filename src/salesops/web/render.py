@@ -76,6 +76,7 @@ NAV = (
     ("customers", "/customers", "Customers", (P.VIEW_BOARD,)),
     ("tasks", "/tasks", "Follow-up tasks", (P.VIEW_BOARD,)),
     ("alerts", "/alerts", "Alerts", (P.VIEW_BOARD,)),
+    ("reports", "/reports", "Reports", (P.VIEW_BOARD,)),  # issue #26
     ("forecast", "/forecast", "Forecast", (P.VIEW_BOARD,)),  # issue #20
     ("market", "/market", "Market & channels", (P.VIEW_BOARD,)),
     ("voice", "/voice", "Customer voice", (P.VIEW_BOARD,)),
