@@ -285,6 +285,7 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
             .replace("{job_id}", "no-such-job")
             .replace("{name}", "no-such-mapping")
             .replace("{alert_id}", "999999")
+            .replace("{delivery_id}", "999999")
             .replace("{name}", "no-such-rule")
         )
         assert "{" not in path, path
