@@ -286,6 +286,7 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
             .replace("{name}", "no-such-mapping")
             .replace("{alert_id}", "999999")
             .replace("{kind}", "weekly")
+            .replace("{delivery_id}", "999999")
             .replace("{name}", "no-such-rule")
             .replace("{entity}", "product")  # issue 21: the push API
         )
