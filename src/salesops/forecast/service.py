@@ -333,6 +333,8 @@ def _kept(
         if loaded is not None:
             with _LOCK:
                 _DONE[key] = (stamp, loaded)
+            if kind == "series":
+                store.bump_generation()  # its frozen rows may be new to the trend charts
             return loaded
     if done is not None:
         return done[1]
