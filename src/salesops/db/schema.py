@@ -1071,6 +1071,19 @@ class AlertRun(Base):
 # --------------------------------------------------------------------------- forecasts (issue #20)
 
 
+class ForecastResult(Base):
+    """A computed forecast view (landing or series) as JSON, under a digest of what it was
+    computed from (data version, scope, period, day ...): what one server process computed,
+    the others show (:mod:`salesops.forecast.service`). Pruned as newer ones come."""
+
+    __tablename__ = "forecast_result"
+    id: Mapped[int] = _pk("forecast_result")
+    result_key: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # landing | series
+    payload: Mapped[str] = mapped_column(Text)
+    made_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class ForecastSnapshot(Base):
     """A frozen system forecast: stored when made, scored (``actual``) once its period ends.
 

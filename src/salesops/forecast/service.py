@@ -11,6 +11,7 @@ the same data version, scope, period and day gets the kept result at once.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ from salesops.forecast.compute import (
 from salesops.forecast.landing import Bands, Landing
 from salesops.metrics.scope import Scope
 from salesops.targets.calendar import Period
+
+log = logging.getLogger(__name__)
 
 TOP_DEALS = 12
 SERIES_METRICS = ("bookings", "revenue", "orders", "new_customers", "won_deals", "gross_profit")
@@ -70,8 +73,8 @@ class LandingView:
     seconds: float
     made_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, full: bool = False) -> dict[str, Any]:
+        out = {
             "landing": self.landing.to_dict(),
             "baselines": self.baselines,
             "deals": self.deals,
@@ -79,6 +82,27 @@ class LandingView:
             "open_deals": self.open_deals,
             "seconds": round(self.seconds, 3),
         }
+        if full:
+            out["made_at"] = self.made_at.isoformat()
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LandingView:
+        """The view :meth:`to_dict` (``full``) wrote, e.g. stored by another process."""
+        from dataclasses import fields
+
+        land = dict(data["landing"])
+        land["as_of"] = dt.date.fromisoformat(land["as_of"])
+        names = {f.name for f in fields(Landing)}
+        return cls(
+            landing=Landing(**{k: v for k, v in land.items() if k in names}),
+            baselines=data["baselines"],
+            deals=data["deals"],
+            model=data["model"],
+            open_deals=int(data["open_deals"]),
+            seconds=float(data["seconds"]),
+            made_at=dt.datetime.fromisoformat(data["made_at"]),
+        )
 
 
 _LOCK = threading.Lock()
@@ -205,10 +229,115 @@ def _names(conn: Any, deal_ids: list[int], rep_ids: list[int]) -> dict[str, dict
     return {"deals": deals, "reps": reps}
 
 
-def _kept(key: tuple[Any, ...], compute: Any, wait: float | None) -> Any:
+def _digest(key: tuple[Any, ...]) -> str:
+    """What a kept result was computed from, the same in every process (the database URL,
+    which only tells processes' engines apart, is left out)."""
+    import hashlib
+
+    return hashlib.sha256(repr((key[0], *key[2:])).encode()).hexdigest()
+
+
+def _stored_stamp(engine: Engine, digest: str) -> int | None:
+    """The id of the newest stored result under ``digest`` (None: none stored)."""
+    from sqlalchemy import func
+
+    from salesops.db.schema import ForecastResult
+
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(func.max(ForecastResult.id)).where(ForecastResult.result_key == digest)
+        ).scalar()
+    return None if value is None else int(value)
+
+
+def _load_stored(engine: Engine, stamp: int) -> Any:
+    import json
+
+    from salesops.db.schema import ForecastResult
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(ForecastResult.kind, ForecastResult.payload).where(ForecastResult.id == stamp)
+        ).first()
+    if row is None:
+        return None
+    loader = {"landing": LandingView.from_dict, "series": SeriesView.from_dict}[row.kind]
+    return loader(json.loads(row.payload))
+
+
+#: Stored results older than this are removed when a new one is stored (keys of old data
+#: versions are never asked for again).
+STORED_DAYS = 7
+
+
+def _store_result(engine: Engine, digest: str, kind: str, result: Any) -> int:
+    """Store ``result`` under ``digest`` for the other processes; returns its id."""
+    import json
+
+    from sqlalchemy import delete, insert
+
+    from salesops.db.schema import ForecastResult
+
+    payload = json.dumps(result.to_dict(full=True), ensure_ascii=False, default=_json_value)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    r = ForecastResult
+    with engine.begin() as conn:
+        ident = conn.execute(
+            insert(r)
+            .values(result_key=digest, kind=kind, payload=payload, made_at=now)
+            .returning(r.id)
+        ).scalar_one()
+        conn.execute(
+            delete(r).where(
+                (r.made_at < now - dt.timedelta(days=STORED_DAYS))
+                | ((r.result_key == digest) & (r.id < ident))
+            )
+        )
+    return int(ident)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def _kept(
+    key: tuple[Any, ...],
+    compute: Any,
+    wait: float | None,
+    engine: Engine | None = None,
+    kind: str = "",
+) -> Any:
     """``compute()``'s result kept under ``key``: from memory when there, else computed — in
     the caller's thread (``wait`` None) or in a background thread, waiting at most ``wait``
-    seconds (None returned when it is not done yet; a later call picks it up)."""
+    seconds (None returned when it is not done yet; a later call picks it up).
+
+    With ``engine``, results are shared between processes the way the metrics cache follows
+    the data version: each call reads the id of the newest result stored in the database
+    under the key's digest (one small query); a process whose kept result is older — or that
+    has none — takes the stored one instead of computing, and a computed result is stored."""
+    digest = _digest(key) if engine is not None else None
+    stamp = None
+    if engine is not None and digest is not None:
+        stamp = _stored_stamp(engine, digest)
+    with _LOCK:
+        done = _DONE.get(key)
+        event = _RUNNING.get(key)
+    if isinstance(done, BaseException):
+        raise done
+    if stamp is not None and (done is None or done[0] != stamp) and engine is not None:
+        loaded = _load_stored(engine, stamp)
+        if loaded is not None:
+            with _LOCK:
+                _DONE[key] = (stamp, loaded)
+            if kind == "series":
+                store.bump_generation()  # its frozen rows may be new to the trend charts
+            return loaded
+    if done is not None:
+        return done[1]
     with _LOCK:
         done = _DONE.get(key)
         event = _RUNNING.get(key)
@@ -219,12 +348,20 @@ def _kept(key: tuple[Any, ...], compute: Any, wait: float | None) -> Any:
     if done is not None:
         if isinstance(done, BaseException):
             raise done
-        return done
+        return done[1]
     assert event is not None
 
     def run() -> None:
+        result: Any
         try:
-            result: Any = compute()
+            value = compute()
+            ident = None
+            if engine is not None and digest is not None:
+                try:
+                    ident = _store_result(engine, digest, kind, value)
+                except Exception:  # sharing is an optimisation: never lose the result for it
+                    log.warning("forecast result not stored for other processes", exc_info=True)
+            result = (ident, value)
         except Exception as exc:  # kept and raised to the callers, not lost in a thread
             result = exc
         with _LOCK:
@@ -247,7 +384,7 @@ def _kept(key: tuple[Any, ...], compute: Any, wait: float | None) -> Any:
         done = _DONE.get(key)
     if isinstance(done, BaseException):
         raise done
-    return done
+    return None if done is None else done[1]
 
 
 def landing_view(
@@ -262,15 +399,23 @@ def landing_view(
     """The landing view of this data version, scope, period and day (see :func:`_kept`)."""
     key = ("landing", *_key(engine, scope, period, as_of))
     result: LandingView | None = _kept(
-        key, lambda: compute_landing(engine, scope, period, as_of, actor), wait
+        key, lambda: compute_landing(engine, scope, period, as_of, actor), wait, engine, "landing"
     )
     return result
 
 
-def forget() -> None:
-    """Drop every kept result (tests)."""
+def forget(engine: Engine | None = None) -> None:
+    """Drop every kept result of this process (tests, timings); with ``engine``, the
+    results stored for the other processes in that database too."""
     with _LOCK:
         _DONE.clear()
+    if engine is not None:
+        from sqlalchemy import delete
+
+        from salesops.db.schema import ForecastResult
+
+        with engine.begin() as conn:
+            conn.execute(delete(ForecastResult))
 
 
 # --------------------------------------------------------------------------- series
@@ -293,8 +438,13 @@ class SeriesView:
     chosen_by: dict[str, float | None]
     targets: dict[str, float]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, full: bool = False) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SeriesView:
+        """The view :meth:`to_dict` wrote, e.g. stored by another process."""
+        return cls(**data)
 
 
 GRAINS = ("month", "week")
@@ -390,6 +540,8 @@ def series_view(
             actor=actor,
         ),
         wait,
+        engine,
+        "series",
     )
     return result
 

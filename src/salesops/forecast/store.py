@@ -68,6 +68,19 @@ def visible_unit_ids(conn: Connection, scope: Scope) -> set[int] | None:
 # --------------------------------------------------------------------------- frozen forecasts
 
 
+_GENERATION = [0]
+
+
+def generation() -> int:
+    """How many series forecasts this process stored or took from another process: part of
+    the cache key of the forecast drawn on the trend charts (web/panels/forecast_overlay.py)."""
+    return _GENERATION[0]
+
+
+def bump_generation() -> None:
+    _GENERATION[0] += 1
+
+
 def freeze(
     conn: Connection,
     *,
@@ -130,6 +143,8 @@ def freeze(
         )
         .returning(s.id)
     ).scalar_one()
+    if kind == "series":
+        bump_generation()
     record(
         conn,
         who,

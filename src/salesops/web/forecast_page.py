@@ -397,6 +397,8 @@ def forecast_page(
         )
     landing = land.landing if land else None
     context.update(
+        # Its charts are server-drawn SVG: the browser need not load and run ECharts.
+        without_echarts=True,
         page_title=view.t("Forecast"),
         view=view,
         pending=land is None and not error,

@@ -5,8 +5,10 @@ The forecast page (and the API and CLI) store every series forecast they make
 stored forecast of the same KPI, grain, scope and series (the whole scope, or the one region /
 product line / team the filters name), extending the axis with the forecast's periods.
 
-It is applied after the cached panel payload (:attr:`PanelSpec.finish`): a forecast stored
-since the payload was cached shows at once, at the cost of one small query per view.
+It is applied after the cached panel payload (:attr:`PanelSpec.finish`), from its own cache
+kept per data version and :func:`salesops.forecast.store.generation`: a forecast this process
+stores (or takes from another process) shows at once, without a query per view (the wall is
+served without one).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from salesops.forecast import store
-from salesops.web.board import Board
+from salesops.web.board import _ANALYSES, Board
 from salesops.web.panels.trend import label_of
 
 #: Filters a stored series can stand for (SPEC: forecasts per region / product line / team)
@@ -52,8 +54,13 @@ def with_forecast(board: Board, panel: dict[str, Any], metric: str) -> dict[str,
     key = series_key(board.filters.where)
     if grain not in ("month", "week") or not labels or key is None or panel.get("empty"):
         return panel
-    with board.engine.connect() as conn:
-        rows = store.latest_series(conn, board.scope, metric, grain, key)
+
+    def read() -> list[dict[str, Any]]:
+        with board.engine.connect() as conn:
+            return store.latest_series(conn, board.scope, metric, grain, key)
+
+    cache_key = ("stored_forecast", board.scope.cache_key(), metric, grain, key, store.generation())
+    rows = _ANALYSES.get(board.engine, cache_key, read, board.data_version)
     points = {label_of(r["period_start"], grain): r for r in rows}
     points = {k: v for k, v in points.items() if k >= labels[0]}
     if not points:
