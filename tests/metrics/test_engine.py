@@ -3,6 +3,7 @@ written by hand."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import re
 from typing import Any
@@ -214,3 +215,17 @@ def test_a_power_and_the_period_length_are_written_once_per_statement(world: Wor
     assert sql.count("interval '-1 days'") <= 2  # a month's last day, in its clip at today
     # ... and the answer is that of the formula (the values are checked in test_kpis).
     assert [r["period"] for r in world.engine.query(q).rows] == ["2024-01", "2024-02", "2024-03"]
+
+
+def test_stocks_of_a_period_after_today_are_empty_not_an_error(world: World) -> None:
+    """A stock (open pipeline, overdue receivables) is measured at a period's end, never after
+    today: a period that starts after today has no date to measure at, so no value (this was
+    an IndexError, a 500 through the API)."""
+    later = dt.date(2030, 1, 1), dt.date(2030, 3, 31)
+    for metric in ("open_pipeline", "weighted_pipeline", "overdue_receivables"):
+        result = world.engine.query(MetricQuery(metric, start=later[0], end=later[1]))
+        assert [row["value"] for row in result.rows] in ([], [None], [0]), metric
+        by_region = world.engine.query(
+            MetricQuery(metric, by=("region",), start=later[0], end=later[1])
+        )
+        assert all(row["value"] in (None, 0) for row in by_region.rows), metric

@@ -95,7 +95,7 @@ def _opportunities_at(
     other = [d for d in dates if d not in current and d not in ended]
     other_cols = [c for c in periods.c if c.name != "as_of"]
     parts: list[Select[Any]] = []
-    if current:
+    if current or not (ended or other):  # no date at all (periods after the cap): no rows
         opp = Opportunity.__table__
         open_then = and_(
             or_(opp.c.created_on.is_(None), opp.c.created_on <= periods.c.as_of),
@@ -214,7 +214,7 @@ def _payments_at(
     held = [d for d in dates if month_end_held(d, ctx.frame.today, cover)]
     other = [d for d in dates if d not in held]
     parts: list[Select[Any]] = []
-    if other:
+    if other or not held:  # no date at all (periods after the cap): no rows
         due = payments_due_at(periods, other, kept=ctx.kept_payments)
         parts.append(due.where(periods.c.as_of.in_(other)) if held else due)
     if held:
