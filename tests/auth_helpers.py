@@ -4,6 +4,7 @@ the app through an API token (TestClient) or a one-time sign-in link (Chromium).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -48,9 +49,14 @@ def admin_client(engine: Engine, **client_kw: Any) -> TestClient:
     return client
 
 
-def link_path(engine: Engine, login: str = "test-admin", role: str = "admin", **kw: Any) -> str:
-    """A one-time sign-in path for ``login`` (a browser opens it to get a session)."""
+def link_path(
+    engine: Engine, login: str = "test-admin", role: str = "admin", *, then: str = "", **kw: Any
+) -> str:
+    """A one-time sign-in path for ``login`` (a browser opens it to get a session); ``then``:
+    the page it leads to instead of the overview (a test that goes elsewhere next need not
+    wait for the overview)."""
     user = ensure_user(engine, login, role, **kw)
-    return "/login/link?token=" + sessions.create_sign_in_link(
+    path = "/login/link?token=" + sessions.create_sign_in_link(
         engine, user.username, actor=TEST_ACTOR
     )
+    return path + ("&next=" + quote(then, safe="") if then else "")

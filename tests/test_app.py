@@ -46,7 +46,7 @@ def test_home_renders_in_chromium(db: Db) -> None:
     errors: list[str] = []
     with live_server(db.engine) as base, chromium() as browser:
         page = browser.new_page()
-        page.goto(base + link_path(db.engine))
+        page.goto(base + link_path(db.engine, then="/api/v1/health"))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{base}/data?lang=zh")
         card = page.locator('[data-entity="customer"] .card-value')

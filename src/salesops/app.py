@@ -107,6 +107,11 @@ def create_app(engine: Engine | None = None, read_engine: Engine | None = None) 
         """Interactive API documentation (Swagger UI)."""
         return get_swagger_ui_html(openapi_url=OPENAPI_URL, title="SalesOps Board API")
 
+    @app.get("/favicon.ico", include_in_schema=False, dependencies=[Require(Permission.PUBLIC)])
+    def favicon() -> RedirectResponse:
+        """Browsers ask for /favicon.ico on pages that name no icon (JSON, files): the board's."""
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     vendor = vendor_dir()
     if vendor.is_dir():

@@ -73,7 +73,7 @@ def _page(browser: Browser, base: str, db: Db, locale: str, **user: str) -> Page
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(base + link_path(db.engine, **user))
+    page.goto(base + link_path(db.engine, **user, then="/api/v1/health"))
     page.goto(base + "/alerts")
     page.wait_for_selector("#alerts")
     assert errors == []

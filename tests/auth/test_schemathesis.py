@@ -91,7 +91,15 @@ REP_POSTS = frozenset(
 
 #: The writes a rep may make: submitting their own forecast call (issue #20) and proposing
 #: their own next target (issue #27; accepting one needs EDIT_TARGETS).
-REP_CALLS = frozenset({("POST", "/api/v1/forecast/calls"), ("POST", "/api/v1/people/proposals")})
+REP_CALLS = frozenset(
+    {
+        ("POST", "/api/v1/forecast/calls"),
+        ("POST", "/api/v1/people/proposals"),
+        # issue #26: action items of a review are follow-up tasks (MANAGE_TASKS, own scope)
+        ("POST", "/api/v1/reports/actions/items"),
+        ("POST", "/api/v1/reports/actions/items/{task_id}/done"),
+    }
+)
 
 
 def test_api_as_rep(db: Db) -> None:

@@ -71,7 +71,7 @@ def test_stored_forecast_on_the_revenue_trends(browser: Browser, db: Db) -> None
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(base + link_path(db.engine))
+        page.goto(base + link_path(db.engine, then="/api/v1/health"))
         for path, panel in (("/", "revenue_trend"), ("/orders", "orders_trend")):
             page.goto(f"{base}{path}?asof={ASOF}&lang=zh&grain=month")
             page.wait_for_selector("body[data-ready='1']", timeout=60_000)

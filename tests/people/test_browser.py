@@ -63,7 +63,7 @@ class Session:
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.base = base
-        self.page.goto(base + link_path(db.engine, **user))
+        self.page.goto(base + link_path(db.engine, **user, then="/api/v1/health"))
 
     def open(self, path: str, ready: bool = True) -> Page:
         self.page.goto(self.base + path)

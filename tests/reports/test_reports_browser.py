@@ -27,7 +27,7 @@ def test_reports_page(db: Db) -> None:
         rep = conn.exec_driver_sql("SELECT name FROM rep ORDER BY id LIMIT 1").scalar_one()
     with live_server(db.engine) as base, chromium() as browser:
         page = browser.new_context(locale="zh-CN").new_page()
-        page.goto(base + link_path(db.engine))
+        page.goto(base + link_path(db.engine, then="/api/v1/health"))
         page.goto(base + "/reports?lang=zh_CN")
         assert page.locator("a[data-nav=reports]").count() == 1
         page.select_option("select[name=kind]", "monthly")
@@ -50,7 +50,7 @@ def test_reports_page(db: Db) -> None:
         assert "跟进华东大客户 <b>x</b>" in row.inner_text()  # escaped, shown as text
         assert "monthly:2026-10:全公司" in row.inner_text()
         en = browser.new_context(locale="en-US").new_page()
-        en.goto(base + link_path(db.engine))
+        en.goto(base + link_path(db.engine, then="/api/v1/health"))
         en.goto(base + "/reports?lang=en&kind=weekly&report_lang=en")
         en.frame_locator("#report-frame").locator("text=Weekly sales report").first.wait_for()
         en.fill("#action-items input[name=result]", "called them")

@@ -295,7 +295,7 @@ def test_targets_page_sets_a_channel_target_zh_and_en(db: Db) -> None:
     errors: list[str] = []
     with live_server(db.engine) as base, chromium() as browser:
         page = browser.new_page()
-        page.goto(base + link_path(db.engine))
+        page.goto(base + link_path(db.engine, then="/api/v1/health"))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         view = "metric=revenue&target_period=2026-Q1&asof=2026-03-31"
         page.goto(f"{base}/targets?{view}&lang=zh")

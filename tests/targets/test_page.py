@@ -97,7 +97,7 @@ def test_targets_page_drives_the_board(db: Db) -> None:
     errors: list[str] = []
     with live_server(db.engine) as base, chromium() as browser:
         page = browser.new_page()
-        page.goto(base + link_path(db.engine))
+        page.goto(base + link_path(db.engine, then="/api/v1/health"))
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{base}/targets?lang=en&asof=2026-03-31")
         page.select_option("#set-target select[name=metric]", "revenue")

@@ -58,7 +58,7 @@ def _open(browser: Browser, base: str, db: Db, lang: str) -> tuple[Page, list[st
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(base + link_path(db.engine))
+    page.goto(base + link_path(db.engine, then="/api/v1/health"))
     page.goto(f"{base}/data?lang={lang}")
     page.wait_for_selector("body[data-history='1']", timeout=TIMEOUT)
     return page, errors
