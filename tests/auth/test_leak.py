@@ -307,9 +307,7 @@ def crawl_browser(browser: Browser, base: str, engine: Engine, caller: Caller, s
     visited = 0
     for lang, locale in (("zh", "zh-CN"), ("en", "en-US")):
         crawler = Crawler(browser, base, seen, locale)
-        crawler.page.goto(
-            base + link_path(engine, caller.login, **caller.user(), then="/api/v1/health")
-        )
+        crawler.page.goto(base + link_path(engine, caller.login, **caller.user()))
         frontier = []
         for path in BOARD_PATHS:
             sep = "&" if "?" in path else "?"
@@ -343,7 +341,7 @@ def test_browser_shows_only_the_callers_data(db: Db, browser: Browser, login: st
         # The revenue card shows the engine's number for the caller's scope.
         context = browser.new_context()
         page = context.new_page()
-        page.goto(base + link_path(db.engine, caller.login, **caller.user(), then="/api/v1/health"))
+        page.goto(base + link_path(db.engine, caller.login, **caller.user()))
         page.goto(f"{base}/?asof={ASOF}&lang=zh")
         _wait_ready(page)
         raw = page.locator('.kpi[data-metric="revenue"] .kpi-value').get_attribute("data-value")
