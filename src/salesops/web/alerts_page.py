@@ -3,12 +3,13 @@ and the rule editor with its preview. Every list is in the caller's scope (``Sco
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from salesops.alerts.rules import Op, PeriodName
 from salesops.api.deps import ActorDep, EngineDep, PrincipalDep, Require, RowId, ScopeDep
 from salesops.auth.roles import Permission as P
 from salesops.web.i18n import translate
@@ -257,21 +258,8 @@ NUMBERS = {
     "min_revenue": float,
 }
 CHOICES = {
-    "period": (
-        "today",
-        "yesterday",
-        "this_week",
-        "last_week",
-        "this_month",
-        "last_month",
-        "this_quarter",
-        "last_quarter",
-        "this_year",
-        "last_7_days",
-        "last_30_days",
-        "last_90_days",
-    ),
-    "op": ("<", "<=", ">", ">="),
+    "period": get_args(PeriodName),  # the names the rule model accepts, in its order
+    "op": get_args(Op),
     "grain": ("week", "month", "quarter"),
     "baseline": ("prev", "yoy", "rolling"),
     "direction": ("down", "up", "any"),
