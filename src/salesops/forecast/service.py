@@ -375,7 +375,9 @@ def _kept(
         if wait is None:
             run()
         else:
-            threading.Thread(target=run, name="forecast", daemon=True).start()
+            # not a daemon: a thread still inside DuckDB or NumPy when the interpreter
+            # finalises aborts the whole process, so the process finishes the forecast first
+            threading.Thread(target=run, name="forecast", daemon=False).start()
     if wait is None:
         event.wait()
     elif not event.wait(wait):

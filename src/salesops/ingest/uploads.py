@@ -479,5 +479,7 @@ def start_import(
             }
         job.finish(result)
 
-    threading.Thread(target=run, name=f"import-{job.id}", daemon=True).start()
+    # not a daemon: a server asked to stop finishes the import in hand (and never aborts
+    # inside the database driver) instead of dropping it half-way
+    threading.Thread(target=run, name=f"import-{job.id}", daemon=False).start()
     return job

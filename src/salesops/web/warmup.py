@@ -158,7 +158,9 @@ def warm_at_start(engine: Engine, scope: Scope = FULL_SCOPE) -> threading.Thread
         if not keep:
             forget_results(engine)
 
-    thread = threading.Thread(target=run, name="salesops-warm-start", daemon=True)
+    # not a daemon: a process that exits while warming up waits for it rather than aborting
+    # inside the database driver
+    thread = threading.Thread(target=run, name="salesops-warm-start", daemon=False)
     thread.start()
     return thread
 
