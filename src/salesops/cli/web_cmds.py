@@ -231,6 +231,7 @@ def _take(
                 is_mobile=mode == "phone",
                 has_touch=mode == "phone",
                 locale="zh-CN" if lang == "zh" else "en-US",
+                reduced_motion="reduce",  # charts drawn at once: no entry animation to wait out
             )
             served.open(context)
             page = context.new_page()
@@ -239,7 +240,6 @@ def _take(
             extra = f"&{query}" if query else ""
             page.goto(f"{served.url}{path}{sep}lang={lang}{extra}", wait_until="load")
             page.wait_for_selector("body[data-ready='1']", timeout=30_000)
-            page.wait_for_timeout(900)  # chart entry animations
             target = out / lang / f"{mode}-{name}.png"
             target.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(target), full_page=full)

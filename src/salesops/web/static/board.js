@@ -9,6 +9,7 @@
   const WALL_PALETTE = ["#4d8dff", "#2fd0e0", "#ffc53d", "#a58bff", "#2fd98b", "#ff6b61", "#7f9cff",
                         "#ff9f43", "#4fe3c1", "#e27ee0"];
   const FONT = getComputedStyle(document.body).fontFamily;
+  const REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   const state = { charts: new Map(), page: null, locale: "zh_CN", wall: false, t: {} };
 
   /* ------------------------------------------------------------ number formats (mirror of formatting.py) */
@@ -156,7 +157,9 @@
       }
     }
     opt.textStyle = Object.assign({ fontFamily: FONT }, opt.textStyle);
-    opt.animationDuration = state.wall ? 900 : 400;
+    // people who ask their system for less motion get the charts drawn at once
+    if (REDUCED_MOTION) opt.animation = false;
+    else opt.animationDuration = state.wall ? 900 : 400;
     return opt;
   }
 
