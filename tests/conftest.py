@@ -65,11 +65,29 @@ def _pg_schema_url() -> Iterator[str]:
 
 
 def _truncate_all(engine: Engine) -> None:
-    tables = ", ".join(t.name for t in metadata.sorted_tables)
+    """Empty every table and restart every sequence used since the last test.
+
+    Only the tables that hold rows are emptied, by DELETE with triggers (foreign keys, the
+    audit log's append-only guard) off for this transaction: a TRUNCATE costs PostgreSQL new
+    files for every table it names and every table referencing them, about a second for the
+    whole schema on a busy machine, while one EXISTS per table finds the few a test wrote to
+    in milliseconds."""
+    names = [t.name for t in metadata.sorted_tables]
+    probe = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})"  # noqa: S608 - our own table names
+        for name in names
+    )
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        filled = conn.execute(text(probe)).scalars().all()
+        if filled:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for name in filled:
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - from the schema
         for seq in conn.execute(
-            text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+            text(
+                "SELECT sequencename FROM pg_sequences"
+                " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            )
         ).scalars():
             conn.execute(text(f'ALTER SEQUENCE "{seq}" RESTART'))
 
