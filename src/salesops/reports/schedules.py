@@ -73,13 +73,50 @@ class ScheduleError(ValueError):
 # ---------------------------------------------------------------------------- definitions
 
 
-def check_cron(text: str) -> str:
-    """``text`` when it is a five-field cron line (``30 8 * * 1``)."""
+_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _weekdays(field: str) -> str:
+    """A cron weekday field (0 or 7 = Sunday, 1 = Monday, names too) as APScheduler's names:
+    its ``from_crontab`` reads numbers as 0 = Monday, so ``* * * * 1`` would be Tuesday."""
+    if not any(c.isdigit() for c in field):
+        return field
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        rng, _, step_s = part.partition("/")
+        step = int(step_s) if step_s else 1
+        if rng == "*":
+            lo, hi = 0, 6
+        else:
+            a, _, b = rng.partition("-")
+            lo = _DAYS.index(a[:3]) if a[:3] in _DAYS else int(a)
+            hi = (_DAYS.index(b[:3]) if b[:3] in _DAYS else int(b)) if b else lo
+            if step_s and not b:
+                hi = 7
+        if not (0 <= lo <= 7 and 0 <= hi <= 7 and lo <= hi and step >= 1):
+            raise ValueError(f"bad weekday field {field!r}")
+        days.update(d % 7 for d in range(lo, hi + 1, step))
+    return ",".join(_DAYS[d] for d in sorted(days))
+
+
+def _trigger(cron: str, zone: Any = None) -> Any:
     from apscheduler.triggers.cron import CronTrigger
 
+    fields = cron.split()
+    if len(fields) != 5:
+        raise ValueError(f"wrong number of fields; got {len(fields)}, expected 5")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday),
+        timezone=zone,
+    )  # fmt: skip
+
+
+def check_cron(text: str) -> str:
+    """``text`` when it is a five-field cron line (``30 8 * * 1``: Mondays 08:30)."""
     line = " ".join(text.split())
     try:
-        CronTrigger.from_crontab(line)
+        _trigger(line)
     except ValueError as exc:
         raise ScheduleError(
             f"{text!r} is not a cron line (minute hour day month weekday), e.g. "
@@ -90,10 +127,8 @@ def check_cron(text: str) -> str:
 
 def next_due(cron: str, after: dt.datetime) -> dt.datetime:
     """The first due time (naive UTC) of ``cron`` (board time zone) strictly after ``after``."""
-    from apscheduler.triggers.cron import CronTrigger
-
     zone = ZoneInfo(get_settings().timezone)
-    trigger = CronTrigger.from_crontab(cron, timezone=zone)
+    trigger = _trigger(cron, zone)
     aware = after.replace(tzinfo=dt.UTC) + dt.timedelta(seconds=1)
     fire = trigger.get_next_fire_time(None, aware)
     assert fire is not None  # a crontab always fires again
@@ -392,7 +427,12 @@ def _scope_text(conn: Any, r: Any) -> str:
 
 
 def run_one(
-    engine: Engine, schedule_id: int, due_at: dt.datetime, *, today: dt.date | None = None
+    engine: Engine,
+    schedule_id: int,
+    due_at: dt.datetime,
+    *,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Build, keep and queue the review of a claimed run (``due_at``); then release it.
     The period is the last complete one before the due time's day (board time zone)."""
@@ -419,20 +459,20 @@ def run_one(
             schedule_id=schedule_id, due_at=due_at,
         )  # fmt: skip
     out["archive_id"] = int(kept)
-    out["queued"] = _enqueue(engine, int(kept), s)
+    now = now or utcnow()
+    out["queued"] = _enqueue(engine, int(kept), s, now)
     with engine.begin() as conn:
         conn.execute(
             update(ReportSchedule)
             .where(ReportSchedule.id == schedule_id, ReportSchedule.running_due_at == due_at)
-            .values(running_due_at=None, claimed_until=None, last_run_at=utcnow(), last_error=None)
+            .values(running_due_at=None, claimed_until=None, last_run_at=now, last_error=None)
         )
     return out
 
 
-def _enqueue(engine: Engine, archive_id: int, s: Any) -> int:
+def _enqueue(engine: Engine, archive_id: int, s: Any, now: dt.datetime) -> int:
     """One outbox message per recipient (an e-mail channel: per address); each once."""
     locale = "zh_CN" if s.lang == "zh" else "en"
-    now = utcnow()
     queued = 0
     with engine.connect() as conn:
         channels = dict(conn.execute(select(AlertChannel.name, AlertChannel.id)).all())
@@ -489,7 +529,7 @@ def run_due(
     summary = RunSummary()
     for sid, due in claim_due(engine, now):
         try:
-            summary.runs.append(run_one(engine, sid, due, today=today))
+            summary.runs.append(run_one(engine, sid, due, today=today, now=now))
         except Exception as exc:  # one broken schedule never stops the others
             log.exception("report schedule %s failed", sid)
             _fail_run(engine, sid, due, f"{type(exc).__name__}: {exc}")
