@@ -278,3 +278,26 @@ def test_email_with_the_pdf_attached(db: Db, tmp_path: Path) -> None:
     assert pdf.get_filename() == "daily-2026-06-14-全公司-zh.pdf"
     assert pdf.get_content_type() == "application/pdf"
     assert pdf.get_content()[:5] == b"%PDF-"
+
+
+def test_the_archive_is_in_the_backup(db: Db, tmp_path: Path) -> None:
+    """An archived review's files come back byte for byte from a backup restored into the
+    other database (the archive is tables of the schema, nothing outside them)."""
+    from salesops.backup import backup_database, restore_database
+    from tests.backup.helpers import fresh_database
+
+    if db.kind != "postgresql":
+        pytest.skip("one leg is enough: backed up from PostgreSQL, restored into DuckDB")
+    seed(db.engine)
+    report = build_report(db.engine, "monthly", "2026-05", "T-E", "zh", today=TODAY)
+    files = render_files(report, ["md", "xlsx"])
+    kept = keep(db.engine, report, files, source="cli", actor=ACTOR)
+    made = backup_database(db.engine, tmp_path / "a.zip")
+    assert {t.name: t.rows for t in made.tables}["report_file"] == 2
+    other = "postgresql" if db.kind == "duckdb" else "duckdb"
+    with fresh_database(other, tmp_path) as restored:
+        restore_database(restored, tmp_path / "a.zip")
+        for fmt, data in files.items():
+            assert get_file(restored, kept, fmt, Scope.everything())[1] == data
+        [a] = list_archive(restored, Scope.everything())
+        assert (a.id, a.period, a.scope) == (kept, "2026-05", "华东一组")
