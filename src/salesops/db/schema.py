@@ -1083,7 +1083,7 @@ class ReportArchive(Base):
     period: Mapped[str] = mapped_column(String(20))  # its label: 2026-W48, FY2026-Q2 ...
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
-    scope_kind: Mapped[str] = mapped_column(String(20))  # company | org_unit | rep
+    scope_kind: Mapped[str] = mapped_column(String(20))  # all | org_unit | rep (Scope.kind)
     org_unit_id: Mapped[int | None] = mapped_column(Integer)
     rep_id: Mapped[int | None] = mapped_column(Integer)
     scope_name: Mapped[str] = mapped_column(String(200))

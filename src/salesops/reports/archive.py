@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, false, insert, or_, select
+from sqlalchemy import Connection, Engine, and_, false, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from salesops.auth.audit import Actor, record
@@ -172,7 +172,7 @@ def keep(
 def visible(conn: Connection, caller: Scope, table: Any = ReportArchive) -> Any:
     """A WHERE clause on ``table`` (its scope columns): rows inside ``caller``'s scope."""
     if caller.is_full:
-        return and_(True)
+        return true()
     if caller.kind == "rep":
         return and_(table.scope_kind == "rep", table.rep_id == caller.rep_id)
     assert caller.org_unit_id is not None
