@@ -287,6 +287,8 @@ def build_calls(ep: Endpoint, caller: Caller, fx: Fixtures) -> list[Call]:
             .replace("{alert_id}", "999999")
             .replace("{kind}", "weekly")
             .replace("{delivery_id}", "999999")
+            .replace("{archive_id}", "999999")  # issue #26: an archived review, a schedule
+            .replace("{schedule_id}", "999999")
             .replace("{name}", "no-such-rule")
             .replace("{entity}", "product")  # issue 21: the push API
         )

@@ -20,6 +20,7 @@ from salesops.api.integration import router as integration_router
 from salesops.api.metrics import router as metrics_router
 from salesops.api.panels import router as panels_router
 from salesops.api.people import router as people_router
+from salesops.api.report_archive import router as report_archive_router
 from salesops.api.reports import router as reports_router
 from salesops.api.targets import router as targets_router
 from salesops.auth.roles import Permission as P
@@ -79,6 +80,8 @@ router.include_router(customers_router, responses=AUTH)
 router.include_router(forecast_router, responses=AUTH)
 router.include_router(people_router, responses=AUTH)  # issue #27
 router.include_router(feedback_router, responses=AUTH)
+# issue #26: the archive and schedules first, or /reports/{kind} would read them as kinds
+router.include_router(report_archive_router, responses=AUTH)
 router.include_router(reports_router, responses=AUTH)  # issue #26
 router.include_router(backups_router)
 router.include_router(imports_router)

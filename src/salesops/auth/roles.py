@@ -44,6 +44,8 @@ class Permission(StrEnum):
     MANAGE_SCORECARDS = "manage_scorecards"  # define scorecards and their items
     # issue #25: assign, resolve, inform, reopen and annotate feedback items (audited)
     MANAGE_FEEDBACK = "manage_feedback"
+    # issue #26: keep reviews in the archive and deliver them on a schedule (within scope)
+    MANAGE_REPORTS = "manage_reports"
 
 
 P = Permission
@@ -113,6 +115,10 @@ ROLES["finance"] = frozenset(
 # scope); admin has every permission already. Reps and viewers see the loop, not change it.
 ROLES["ops"] = ROLES["ops"] | {P.MANAGE_FEEDBACK}
 ROLES["manager"] = ROLES["manager"] | {P.MANAGE_FEEDBACK}
+# issue #26: sales operations and managers keep reviews and schedule their delivery (a manager
+# for their own subtree); reps and viewers read the archive of their scope.
+ROLES["ops"] = ROLES["ops"] | {P.MANAGE_REPORTS}
+ROLES["manager"] = ROLES["manager"] | {P.MANAGE_REPORTS}
 
 #: What each role is for, shown by ``salesops users`` and the admin page.
 ROLE_HELP = {

@@ -260,6 +260,9 @@ def send_email(
     mail["Message-ID"] = f"<{key.replace(':', '.')}@salesops>"
     mail.set_content(msg.text)
     mail.add_alternative(msg.html, subtype="html")
+    for filename, media_type, data in msg.attachments:
+        maintype, _, subtype = media_type.partition(";")[0].strip().partition("/")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     context = ssl.create_default_context(cafile=settings.get("ca_file") or None)
     try:
         with smtplib.SMTP(settings["host"], int(settings.get("port", 587)), timeout=timeout) as s:

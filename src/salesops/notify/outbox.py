@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +42,7 @@ from salesops.db.schema import (
     AlertSubscription,
     AppUser,
     OrgUnit,
+    ReportDeliveryLog,
 )
 from salesops.notify.channels import (
     RATE_LIMITS,
@@ -222,20 +224,23 @@ def _rate_wait(conn: Any, channel_id: int, kind: str, now: dt.datetime) -> float
     wait = 0.0
     for limit, seconds in RATE_LIMITS.get(kind, []):
         since = now - dt.timedelta(seconds=seconds)
-        times = (
-            conn.execute(
-                select(AlertDeliveryLog.logged_at)
-                .where(
-                    AlertDeliveryLog.channel_id == channel_id,
-                    AlertDeliveryLog.logged_at > since,
-                    AlertDeliveryLog.status.in_(("sent", "retry", "failed")),
+        times: list[dt.datetime] = []
+        for log in (AlertDeliveryLog, ReportDeliveryLog):  # alerts and reviews share the limit
+            times += (
+                conn.execute(
+                    select(log.logged_at)
+                    .where(
+                        log.channel_id == channel_id,
+                        log.logged_at > since,
+                        log.status.in_(("sent", "retry", "failed")),
+                    )
+                    .order_by(log.logged_at.desc())
+                    .limit(limit)
                 )
-                .order_by(AlertDeliveryLog.logged_at.desc())
-                .limit(limit)
+                .scalars()
+                .all()
             )
-            .scalars()
-            .all()
-        )
+        times = sorted(times, reverse=True)[:limit]
         if len(times) >= limit:
             oldest = times[-1]
             wait = max(wait, (oldest + dt.timedelta(seconds=seconds) - now).total_seconds())
@@ -287,28 +292,8 @@ def deliver_due(
     policy = policy or policy_from_settings()
     counts = {"sent": 0, "retry": 0, "failed": 0, "held": 0, "unconfirmed": 0}
     start = now or utcnow()
-    with engine.connect() as conn:
-        due = (
-            conn.execute(
-                select(AlertDelivery.id)
-                .where(
-                    or_(
-                        and_(
-                            AlertDelivery.status.in_(("pending", "retry")),
-                            AlertDelivery.next_attempt_at <= start,
-                        ),
-                        and_(
-                            AlertDelivery.status == "sending", AlertDelivery.claimed_until < start
-                        ),
-                    )
-                )
-                .order_by(AlertDelivery.next_attempt_at, AlertDelivery.id)
-                .limit(limit)
-            )
-            .scalars()
-            .all()
-        )
-    for ids in _digests(engine, [int(i) for i in due], policy):
+    due = due_rows(engine, AlertDelivery, start, limit)
+    for ids in _digests(engine, due, policy):
         if len(ids) == 1:
             result = _deliver_one(engine, ids[0], policy, now)
             if result:
@@ -484,33 +469,74 @@ def _rank(severity: str) -> int:
     return {"info": 0, "warning": 1, "critical": 2}.get(severity, 0)
 
 
+@dataclass(frozen=True)
+class Outbox:
+    """One outbox table and its log: alerts (``alert_delivery``) or reviews
+    (``report_delivery``). ``compose(conn, row, policy)`` is the message of a row, its
+    idempotency key, the generic webhook's extra payload and the quiet hours it waits for."""
+
+    rows: Any
+    logs: Any
+    compose: Callable[[Any, Any, DeliveryPolicy], tuple[Message, str, dict[str, Any], str | None]]
+
+
+def _compose_alert(
+    conn: Any, d: Any, policy: DeliveryPolicy
+) -> tuple[Message, str, dict[str, Any], str | None]:
+    alert = _alert_dict(conn, d.alert_id)
+    msg = render(alert, d.locale, policy.base_url)
+    key = f"salesops-alert-{d.alert_id}-{d.channel_id}-{d.id}"
+    payload = {
+        "alert_id": d.alert_id,
+        "severity": alert["severity"],
+        "explanation": alert["explanation"],
+    }
+    return msg, key, payload, alert["quiet_hours"]
+
+
+ALERTS = Outbox(AlertDelivery, AlertDeliveryLog, _compose_alert)
+
+
 def _deliver_one(
     engine: Engine, delivery_id: int, policy: DeliveryPolicy, fixed_now: dt.datetime | None
 ) -> str | None:
+    return deliver_row(engine, ALERTS, delivery_id, policy, fixed_now)
+
+
+def deliver_row(
+    engine: Engine,
+    box: Outbox,
+    delivery_id: int,
+    policy: DeliveryPolicy,
+    fixed_now: dt.datetime | None,
+) -> str | None:
+    """Deliver one row of ``box``: claim it (committed before anything goes out), send it,
+    record the outcome and one log row. None when another runner has it."""
+    rows, logs = box.rows, box.logs
     now = fixed_now or utcnow()
     with engine.begin() as conn:
-        d = conn.execute(select(AlertDelivery).where(AlertDelivery.id == delivery_id)).one()
+        d = conn.execute(select(rows).where(rows.id == delivery_id)).one()
         channel = conn.execute(select(AlertChannel).where(AlertChannel.id == d.channel_id)).one()
         if d.status == "sending" and channel.kind in UNKEYED:
-            return _unconfirmed(conn, d, channel.id, now)
-        alert = _alert_dict(conn, d.alert_id)
-        hold = _in_quiet(alert["quiet_hours"], now)
+            return _unconfirmed(conn, box, d, channel.id, now)
+        msg, key, payload, quiet = box.compose(conn, d, policy)
+        hold = _in_quiet(quiet, now)
         wait = _rate_wait(conn, channel.id, channel.kind, now) if hold is None else 0.0
         if hold is not None or wait > 0:
             until = hold or now + dt.timedelta(seconds=wait)
             conn.execute(
-                update(AlertDelivery)
-                .where(AlertDelivery.id == delivery_id, AlertDelivery.status != "sent")
+                update(rows)
+                .where(rows.id == delivery_id, rows.status != "sent")
                 .values(next_attempt_at=until)
             )
             return "held"
         claimed = conn.execute(
-            update(AlertDelivery)
+            update(rows)
             .where(
-                AlertDelivery.id == delivery_id,
+                rows.id == delivery_id,
                 or_(
-                    AlertDelivery.status.in_(("pending", "retry")),
-                    and_(AlertDelivery.status == "sending", AlertDelivery.claimed_until < now),
+                    rows.status.in_(("pending", "retry")),
+                    and_(rows.status == "sending", rows.claimed_until < now),
                 ),
             )
             .values(
@@ -522,13 +548,6 @@ def _deliver_one(
     if claimed != 1:
         return None  # another runner has it
     attempt = d.attempts + 1
-    msg = render(alert, d.locale, policy.base_url)
-    key = f"salesops-alert-{d.alert_id}-{d.channel_id}-{d.id}"
-    payload = {
-        "alert_id": d.alert_id,
-        "severity": alert["severity"],
-        "explanation": alert["explanation"],
-    }
     started = time.perf_counter()
     try:
         outcome = _send(channel, msg, key, d.recipient, payload, policy)
@@ -542,8 +561,8 @@ def _deliver_one(
     backoff = min(policy.retry_base_seconds * 2 ** (attempt - 1), 3600)
     with engine.begin() as conn:
         conn.execute(
-            update(AlertDelivery)
-            .where(AlertDelivery.id == delivery_id)
+            update(rows)
+            .where(rows.id == delivery_id)
             .values(
                 status=status,
                 claimed_until=None,
@@ -554,7 +573,7 @@ def _deliver_one(
             )
         )
         conn.execute(
-            insert(AlertDeliveryLog).values(
+            insert(logs).values(
                 delivery_id=delivery_id,
                 channel_id=channel.id,
                 attempt=attempt,
@@ -568,16 +587,30 @@ def _deliver_one(
     return status
 
 
-def _unconfirmed(conn: Any, d: Any, channel_id: int, now: dt.datetime) -> str | None:
+def due_rows(engine: Engine, rows: Any, start: dt.datetime, limit: int) -> list[int]:
+    """Ids of ``rows`` due now: pending or retrying, or sending with an expired lease."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(rows.id)
+            .where(
+                or_(
+                    and_(rows.status.in_(("pending", "retry")), rows.next_attempt_at <= start),
+                    and_(rows.status == "sending", rows.claimed_until < start),
+                )
+            )
+            .order_by(rows.next_attempt_at, rows.id)
+            .limit(limit)
+        )
+        return [int(i) for i in found.scalars()]
+
+
+def _unconfirmed(conn: Any, box: Outbox, d: Any, channel_id: int, now: dt.datetime) -> str | None:
     """A robot or e-mail message whose sender died after claiming it: it may have gone out.
     Mark it ``unconfirmed`` (once, even with several runners) instead of sending it again."""
+    rows = box.rows
     done = conn.execute(
-        update(AlertDelivery)
-        .where(
-            AlertDelivery.id == d.id,
-            AlertDelivery.status == "sending",
-            AlertDelivery.claimed_until < now,
-        )
+        update(rows)
+        .where(rows.id == d.id, rows.status == "sending", rows.claimed_until < now)
         .values(
             status="unconfirmed",
             claimed_until=None,
@@ -587,7 +620,7 @@ def _unconfirmed(conn: Any, d: Any, channel_id: int, now: dt.datetime) -> str | 
     if done != 1:
         return None
     conn.execute(
-        insert(AlertDeliveryLog).values(
+        insert(box.logs).values(
             delivery_id=d.id,
             channel_id=channel_id,
             attempt=d.attempts,

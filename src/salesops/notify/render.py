@@ -44,6 +44,8 @@ class Message:
     text: str
     html: str
     link: str
+    #: files an e-mail carries: (file name, media type, bytes); robots get the link only
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 _L = {

@@ -1,5 +1,8 @@
 """Report periods: ``2026-12-01`` (day), ``2026-W48`` (ISO week), ``2026-11`` (month),
-``2026-Q4`` (calendar quarter), ``2026`` (calendar year).
+``2026-Q4`` (calendar quarter), ``2026`` (calendar year), and — when the fiscal year does not
+start in January (``SALESOPS_FISCAL_YEAR_START_MONTH``) — ``FY2026-Q2`` (fiscal quarter) and
+``FY2026`` (fiscal year), named like the board's filter bar and the targets: after the calendar
+year the fiscal year starts in (with April, FY2026 is 2026-04-01 .. 2027-03-31).
 
 Every report compares its period with the previous one of the same kind and with the same
 period a year earlier (for an ISO week: the same week number; week 53 of a year compares with
@@ -18,6 +21,7 @@ ReportKind = Literal["daily", "weekly", "monthly", "quarterly", "yearly"]
 KINDS: tuple[ReportKind, ...] = get_args(ReportKind)
 
 MIN_YEAR, MAX_YEAR = 1900, 2999
+_DAY = dt.timedelta(days=1)
 
 _EXAMPLES: dict[ReportKind, str] = {
     "daily": "2026-12-01",
@@ -33,6 +37,22 @@ _PATTERNS: dict[ReportKind, re.Pattern[str]] = {
     "quarterly": re.compile(r"(\d{4})-Q(\d)", re.IGNORECASE),
     "yearly": re.compile(r"(\d{4})"),
 }
+#: Fiscal labels (quarterly and yearly reports only).
+_FISCAL = {
+    "quarterly": re.compile(r"FY(\d{4})-Q(\d)", re.IGNORECASE),
+    "yearly": re.compile(r"FY(\d{4})", re.IGNORECASE),
+}
+
+
+def fiscal_start() -> int:
+    """The configured fiscal year start month (1: the calendar year)."""
+    from salesops.config import get_settings
+
+    return get_settings().fiscal_year_start_month
+
+
+def _fiscal_year_start(day: dt.date, fy: int) -> dt.date:
+    return dt.date(day.year if day.month >= fy else day.year - 1, fy, 1)
 
 
 class PeriodError(ValueError):
@@ -58,11 +78,13 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 @dataclass(frozen=True)
 class ReportPeriod:
-    """One report period: its kind, first and last day (inclusive)."""
+    """One report period: its kind, first and last day (inclusive); ``fy`` is the fiscal year
+    start month of a fiscal quarter or year (1: a calendar one)."""
 
     kind: ReportKind
     start: dt.date
     end: dt.date
+    fy: int = 1
 
     @property
     def label(self) -> str:
@@ -74,6 +96,11 @@ class ReportPeriod:
             return f"{year}-W{week:02d}"
         if self.kind == "monthly":
             return f"{self.start:%Y-%m}"
+        if self.fy != 1:
+            year = _fiscal_year_start(self.start, self.fy).year
+            if self.kind == "quarterly":
+                return f"FY{year}-Q{(self.start.month - self.fy) % 12 // 3 + 1}"
+            return f"FY{year}"
         if self.kind == "quarterly":
             return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
         return str(self.start.year)
@@ -84,11 +111,11 @@ class ReportPeriod:
 
     def previous(self) -> ReportPeriod:
         """The period of the same kind just before."""
-        return containing(self.kind, self.start - dt.timedelta(days=1))
+        return containing(self.kind, self.start - dt.timedelta(days=1), self.fy)
 
     def next(self) -> ReportPeriod:
         """The period of the same kind just after."""
-        return containing(self.kind, self.end + dt.timedelta(days=1))
+        return containing(self.kind, self.end + dt.timedelta(days=1), self.fy)
 
     def year_ago(self) -> ReportPeriod:
         """The same period a year earlier (29 February → 28 February; W53 → W52 when the year
@@ -104,7 +131,7 @@ class ReportPeriod:
             except ValueError:  # 29 February
                 before = dt.date(day.year - 1, 2, 28)
             return ReportPeriod("daily", before, before)
-        return containing(self.kind, self.start.replace(year=self.start.year - 1))
+        return containing(self.kind, self.start.replace(year=self.start.year - 1), self.fy)
 
 
 def week_period(year: int, week: int) -> ReportPeriod:
@@ -116,8 +143,15 @@ def week_period(year: int, week: int) -> ReportPeriod:
     return ReportPeriod("weekly", start, start + dt.timedelta(days=6))
 
 
-def containing(kind: ReportKind, day: dt.date) -> ReportPeriod:
-    """The period of ``kind`` that contains ``day``."""
+def containing(kind: ReportKind, day: dt.date, fy: int = 1) -> ReportPeriod:
+    """The period of ``kind`` that contains ``day`` (quarters and years: fiscal ones when
+    ``fy``, the fiscal year start month, is not January)."""
+    if fy != 1 and kind in ("quarterly", "yearly"):
+        year_start = _fiscal_year_start(day, fy)
+        if kind == "yearly":
+            return ReportPeriod(kind, year_start, _add_months(year_start, 12) - _DAY, fy)
+        start = _add_months(year_start, (day.month - fy) % 12 // 3 * 3)
+        return ReportPeriod(kind, start, _add_months(start, 3) - _DAY, fy)
     if kind == "daily":
         return ReportPeriod(kind, day, day)
     if kind == "weekly":
@@ -132,9 +166,10 @@ def containing(kind: ReportKind, day: dt.date) -> ReportPeriod:
     return ReportPeriod(kind, dt.date(day.year, 1, 1), dt.date(day.year, 12, 31))
 
 
-def default_period(kind: ReportKind, today: dt.date) -> ReportPeriod:
-    """The last complete period before ``today`` (the daily report: yesterday)."""
-    return containing(kind, today).previous()
+def default_period(kind: ReportKind, today: dt.date, fy: int = 1) -> ReportPeriod:
+    """The last complete period before ``today`` (the daily report: yesterday); with ``fy``
+    (not January) the last complete fiscal quarter or year."""
+    return containing(kind, today, fy).previous()
 
 
 def parse_period(kind: str, label: str | None, today: dt.date) -> ReportPeriod:
@@ -143,6 +178,8 @@ def parse_period(kind: str, label: str | None, today: dt.date) -> ReportPeriod:
     if label is None or not label.strip():
         return default_period(k, today)
     text = label.strip()
+    if k in _FISCAL and text[:2].upper() == "FY":
+        return _parse_fiscal(k, label, text)
     match = _PATTERNS[k].fullmatch(text)
     if match is None:
         raise PeriodError(f"period {label!r} does not fit a {k} report; use e.g. {_EXAMPLES[k]}")
@@ -168,3 +205,22 @@ def parse_period(kind: str, label: str | None, today: dt.date) -> ReportPeriod:
             raise PeriodError(f"period {label!r} is not a calendar date") from None
         return containing(k, day)
     return containing(k, dt.date(year, 1, 1))
+
+
+def _parse_fiscal(kind: ReportKind, label: str, text: str) -> ReportPeriod:
+    """``FY2026-Q2`` / ``FY2026`` with the configured fiscal year start month."""
+    match = _FISCAL[kind].fullmatch(text)
+    if match is None:
+        example = "FY2026-Q2" if kind == "quarterly" else "FY2026"
+        raise PeriodError(f"period {label!r} does not fit a {kind} report; use e.g. {example}")
+    year = int(match.group(1))
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise PeriodError(f"period {label!r}: the year must be between {MIN_YEAR} and {MAX_YEAR}")
+    fy = fiscal_start()
+    start = dt.date(year, fy, 1)
+    if kind == "quarterly":
+        quarter = int(match.group(2))
+        if not 1 <= quarter <= 4:
+            raise PeriodError(f"period {label!r}: the quarter must be Q1 to Q4")
+        start = _add_months(start, 3 * (quarter - 1))
+    return containing(kind, start, fy)

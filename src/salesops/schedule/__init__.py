@@ -52,6 +52,7 @@ def _register_builtin() -> None:
     from salesops.alerts.service import tick
     from salesops.customers import rules
     from salesops.integrate import sources
+    from salesops.reports import schedules
 
     if "alerts" not in _JOBS:
         register("alerts", tick, seconds=60)
@@ -60,6 +61,8 @@ def _register_builtin() -> None:
     if rules.JOB_NAME not in _JOBS:
         # warnings (churn, overdue receivables, detractors, stuck deals, care plans) -> tasks
         register(rules.JOB_NAME, rules.tick, cron=rules.JOB_CRON)
+    if schedules.JOB_NAME not in _JOBS:  # issue #26: reviews delivered on a schedule
+        register(schedules.JOB_NAME, schedules.tick, seconds=schedules.TICK_SECONDS)
 
 
 def start(engine: Engine) -> Any:

@@ -1,6 +1,8 @@
 """The reports page (issue #26): generate a review (kind, period, scope, language), view it,
-download it as pdf / xlsx / md / html, and add and close its action items. Everything in the
-caller's scope; the report itself comes from ``GET /api/v1/reports/{kind}``."""
+download it as pdf / xlsx / md / html, keep it in the archive, add and close its action items;
+the archive (view, download) and the delivery schedules (add, remove). Everything in the
+caller's scope; the report itself comes from ``GET /api/v1/reports/{kind}``, an archived one
+from ``GET /api/v1/reports/archive/{id}``."""
 
 from __future__ import annotations
 
@@ -60,6 +62,20 @@ def reports_page(
             review = f"{kind}:{p.label}:{scope_name}"
             period = p.label
     items = [t for t in list_tasks(engine, scope, source=REVIEW, limit=200) if t.kind == "action"]
+    from salesops.notify.outbox import list_channels
+    from salesops.reports.archive import NotFound, get_archived, list_archive
+    from salesops.reports.schedules import list_schedules
+
+    archived = list_archive(engine, scope, limit=50)
+    shown = None
+    wanted_archive = q.get("archive") or ""
+    if wanted_archive.isdigit() and 0 < int(wanted_archive) < 2**31:
+        try:
+            shown = get_archived(engine, int(wanted_archive), scope)
+        except NotFound:
+            error = translate(locale, "No such archived report in your scope.")
+    can_schedule = principal.can(P.MANAGE_REPORTS)
+    channels = [c["name"] for c in list_channels(engine)] if can_schedule else []
     ctx = shell(request, None, "reports")
     ctx["page_title"] = translate(locale, "Reports")
     ctx.update(
@@ -75,7 +91,16 @@ def reports_page(
         items=items,
         can_manage=principal.can(P.MANAGE_TASKS),
         today=dt.date.today().isoformat(),
+        archived=archived,
+        shown=shown,
+        schedules=list_schedules(engine, scope),
+        can_schedule=can_schedule,
+        channels=channels,
     )
+    if q.get("kept"):
+        ctx["notice"] = translate(locale, "Kept in the archive.")
+    elif q.get("scheduled"):
+        ctx["notice"] = translate(locale, "Schedule saved.")
     return render(request, "board/reports.html", **ctx)
 
 
@@ -122,3 +147,79 @@ def action_done(
     except TaskError as exc:
         return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
     return RedirectResponse("/reports", status_code=303)
+
+
+def _refused(exc: Exception) -> Response:
+    return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
+
+
+@router.post("/reports/keep", dependencies=[Require(P.MANAGE_REPORTS)])
+def keep_report(
+    engine: EngineDep,
+    scope: ScopeDep,
+    actor: ActorDep,
+    kind: str = Form(..., max_length=20),
+    period: str = Form("", max_length=20),
+    report_scope: str = Form("", alias="scope", max_length=200),
+    report_lang: str = Form("en", max_length=5),
+    pdf: bool = Form(False),
+) -> Response:
+    """Keep the review on screen in the archive (html, xlsx, md; pdf when asked). Audited."""
+    from salesops.reports.archive import keep, render_files
+    from salesops.reports.assemble import ReportError, build_report
+    from salesops.reports.render import RenderError
+
+    try:
+        report = build_report(
+            engine, kind, period or None, report_scope or None, report_lang, caller=scope
+        )
+        files = render_files(report, ["html", "xlsx", "md", *(["pdf"] if pdf else [])])
+    except (ReportError, RenderError) as exc:
+        return _refused(exc)
+    kept = keep(engine, report, files, source="page", actor=actor)
+    return RedirectResponse(f"/reports?kept=1&archive={kept}#archive", status_code=303)
+
+
+@router.post("/reports/schedules", dependencies=[Require(P.MANAGE_REPORTS)])
+def add_schedule(
+    engine: EngineDep,
+    scope: ScopeDep,
+    actor: ActorDep,
+    name: str = Form(..., max_length=100),
+    kind: str = Form(..., max_length=20),
+    cron: str = Form(..., max_length=100),
+    recipients: str = Form(..., max_length=2000),
+    report_scope: str = Form("", alias="scope", max_length=200),
+    report_lang: str = Form("zh", max_length=5),
+    formats: list[str] = Form(["pdf"]),
+    fiscal: bool = Form(False),
+) -> Response:
+    """Save a delivery schedule (recipients: channels, one a line or separated by ``;``)."""
+    from salesops.reports.schedules import ScheduleError
+    from salesops.reports.schedules import add_schedule as save
+
+    wanted = [r.strip() for r in recipients.replace(";", "\n").splitlines() if r.strip()]
+    try:
+        save(
+            engine, name, kind=kind, scope=report_scope or None, lang=report_lang,
+            formats=formats, cron=cron, recipients=wanted, fiscal=fiscal, caller=scope,
+            actor=actor,
+        )  # fmt: skip
+    except ScheduleError as exc:
+        return _refused(exc)
+    return RedirectResponse("/reports?scheduled=1#schedules", status_code=303)
+
+
+@router.post("/reports/schedules/{schedule_id}/remove", dependencies=[Require(P.MANAGE_REPORTS)])
+def remove_schedule(
+    schedule_id: RowId, engine: EngineDep, scope: ScopeDep, actor: ActorDep
+) -> Response:
+    """Forget a schedule inside the caller's scope (its archived reviews stay). Audited."""
+    from salesops.reports.schedules import ScheduleError
+    from salesops.reports.schedules import remove_schedule as forget
+
+    try:
+        forget(engine, schedule_id, caller=scope, actor=actor)
+    except ScheduleError:
+        return Response("no such schedule", status_code=404)
+    return RedirectResponse("/reports#schedules", status_code=303)
