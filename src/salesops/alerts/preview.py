@@ -28,9 +28,9 @@ class PreviewError(ValueError):
 
 def scheduled_days(schedule: str, start: dt.date, end: dt.date, zone: ZoneInfo) -> list[dt.date]:
     """The local days in [start, end] on which the cron ``schedule`` fires."""
-    from apscheduler.triggers.cron import CronTrigger
+    from salesops.schedule.cron import trigger as cron_trigger
 
-    trigger = CronTrigger.from_crontab(schedule, timezone=zone)
+    trigger = cron_trigger(schedule, zone)
     days: list[dt.date] = []
     t = dt.datetime.combine(start, dt.time(), tzinfo=zone)
     stop = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=zone)

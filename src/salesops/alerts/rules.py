@@ -214,10 +214,10 @@ class RuleSpec(BaseModel):
 
 
 def _check_cron(expr: str) -> None:
-    from apscheduler.triggers.cron import CronTrigger
+    from salesops.schedule.cron import trigger
 
     try:
-        CronTrigger.from_crontab(expr.strip())
+        trigger(expr.strip())
     except ValueError as exc:
         raise FieldProblem("schedule", f"schedule {expr!r}: {exc}") from None
 

@@ -85,10 +85,10 @@ def _zone() -> ZoneInfo:
 def due_time(rule: StoredRule, created: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
     """The latest scheduled time in (last claimed or creation, now], or None (not due).
     Times are naive UTC; the schedule is read in the board's time zone."""
-    from apscheduler.triggers.cron import CronTrigger
+    from salesops.schedule.cron import trigger as cron_trigger
 
     zone = _zone()
-    trigger = CronTrigger.from_crontab(rule.spec.schedule, timezone=zone)
+    trigger = cron_trigger(rule.spec.schedule, zone)
     base = rule.last_due_at or created or now - dt.timedelta(days=1)
     aware_now = now.replace(tzinfo=dt.UTC)
     # the first fire time strictly after the base (APScheduler returns one at or after 'now')

@@ -59,10 +59,10 @@ def check_schedule(text: str) -> str:
         if int(found.group(1)) * _UNIT[found.group(2)] < 10:
             raise SourceError("a schedule runs at most every 10 seconds")
         return text
-    from apscheduler.triggers.cron import CronTrigger
+    from salesops.schedule.cron import trigger
 
     try:
-        CronTrigger.from_crontab(text)
+        trigger(text)
     except ValueError as exc:
         raise SourceError(
             f"schedule {text!r} is neither an interval like 15m, 1h, 1d nor a cron line "
@@ -76,12 +76,11 @@ def next_run(schedule: str, after: dt.datetime) -> dt.datetime:
     found = _INTERVAL.match(schedule.strip())
     if found:
         return after + dt.timedelta(seconds=int(found.group(1)) * _UNIT[found.group(2)])
-    from apscheduler.triggers.cron import CronTrigger
+    from salesops.schedule.cron import trigger
 
     zone = ZoneInfo(get_settings().timezone)
-    trigger = CronTrigger.from_crontab(schedule, timezone=zone)
     aware = after.replace(tzinfo=dt.UTC)
-    fire = trigger.get_next_fire_time(None, aware + dt.timedelta(seconds=1))
+    fire = trigger(schedule, zone).get_next_fire_time(None, aware + dt.timedelta(seconds=1))
     if fire is None:  # pragma: no cover - a crontab always fires again
         return after + dt.timedelta(days=365)
     return fire.astimezone(dt.UTC).replace(tzinfo=None)

@@ -73,43 +73,10 @@ class ScheduleError(ValueError):
 # ---------------------------------------------------------------------------- definitions
 
 
-_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def _weekdays(field: str) -> str:
-    """A cron weekday field (0 or 7 = Sunday, 1 = Monday, names too) as APScheduler's names:
-    its ``from_crontab`` reads numbers as 0 = Monday, so ``* * * * 1`` would be Tuesday."""
-    if not any(c.isdigit() for c in field):
-        return field
-    days: set[int] = set()
-    for part in field.lower().split(","):
-        rng, _, step_s = part.partition("/")
-        step = int(step_s) if step_s else 1
-        if rng == "*":
-            lo, hi = 0, 6
-        else:
-            a, _, b = rng.partition("-")
-            lo = _DAYS.index(a[:3]) if a[:3] in _DAYS else int(a)
-            hi = (_DAYS.index(b[:3]) if b[:3] in _DAYS else int(b)) if b else lo
-            if step_s and not b:
-                hi = 7
-        if not (0 <= lo <= 7 and 0 <= hi <= 7 and lo <= hi and step >= 1):
-            raise ValueError(f"bad weekday field {field!r}")
-        days.update(d % 7 for d in range(lo, hi + 1, step))
-    return ",".join(_DAYS[d] for d in sorted(days))
-
-
 def _trigger(cron: str, zone: Any = None) -> Any:
-    from apscheduler.triggers.cron import CronTrigger
+    from salesops.schedule.cron import trigger
 
-    fields = cron.split()
-    if len(fields) != 5:
-        raise ValueError(f"wrong number of fields; got {len(fields)}, expected 5")
-    minute, hour, day, month, weekday = fields
-    return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday),
-        timezone=zone,
-    )  # fmt: skip
+    return trigger(cron, zone)
 
 
 def check_cron(text: str) -> str:

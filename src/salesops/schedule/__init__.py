@@ -70,10 +70,10 @@ def start(engine: Engine) -> Any:
     from zoneinfo import ZoneInfo
 
     from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
     from salesops.config import get_settings
+    from salesops.schedule.cron import trigger as cron_trigger
 
     _register_builtin()
     zone = ZoneInfo(get_settings().timezone)
@@ -95,7 +95,7 @@ def start(engine: Engine) -> Any:
         trigger: Any = (
             IntervalTrigger(seconds=spec.seconds, timezone=zone)
             if spec.seconds
-            else CronTrigger.from_crontab(spec.cron or "", timezone=zone)
+            else cron_trigger(spec.cron or "", zone)
         )
         scheduler.add_job(runner(spec), trigger, id=spec.name, name=spec.name)
     scheduler.start()
