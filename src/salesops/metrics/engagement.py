@@ -7,11 +7,32 @@ As of day D, over the customer's interactions in the trailing ``WINDOW_DAYS`` (D
 counts almost fully and one from six months ago a quarter. ``raw`` is their sum and the score
 ``100 × (1 - exp(-raw / SCALE))``: 0 without interactions, rising towards 100 (a customer with
 ``raw = SCALE`` scores 63). Bands (:data:`BANDS`): high >= 60, medium >= 30, low > 0, none.
+
+The statement that sums the interactions (:func:`raw_scores`) and the band of a raw sum in SQL
+(:func:`band_sql`) live here too, so the customer page's score and the ``engagement_band``
+dimension of the metrics engine are the same computation.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    Select,
+    Subquery,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 
 #: What counts, and how much: activities by kind, feedback received, normal orders.
 WEIGHTS: dict[str, float] = {
@@ -37,6 +58,27 @@ BANDS: tuple[tuple[float, str, str, str], ...] = (
 )
 
 
+#: Band ids, highest first, and the values a filter may name them by (id, English, 中文).
+BAND_IDS: tuple[str, ...] = ("high", "medium", "low", "none")
+BAND_NAMES: dict[str, tuple[str, str]] = {
+    "high": ("High", "高"),
+    "medium": ("Medium", "中"),
+    "low": ("Low", "低"),
+    "none": ("No interaction", "无互动"),
+}
+
+
+def band_id(text: str) -> str | None:
+    """The band id a filter value names (``high``, ``High``, ``高`` ...), or None."""
+    word = text.strip()
+    for ident, (en, zh) in BAND_NAMES.items():
+        if word.lower() in (ident, en.lower()) or word in (zh, zh.rstrip("档")):
+            return ident
+    if word in ("无", "none", "None"):
+        return "none"
+    return None
+
+
 def decay(age_days: float) -> float:
     """The recency weight of an interaction ``age_days`` old."""
     return 0.5 ** (age_days / HALF_LIFE_DAYS)
@@ -55,6 +97,97 @@ def band(value: float) -> str:
         if value >= low:
             return ident
     return "low"  # pragma: no cover - the last band starts at 0
+
+
+def raw_floor(low: float) -> float:
+    """The least raw sum whose score, rounded to one decimal as :func:`score` does, is at least
+    ``low`` (so a band can be told from ``raw`` in SQL without rounding there)."""
+    return -SCALE * math.log(1.0 - (low - 0.05) / 100.0)
+
+
+#: (least raw, band id), highest first: the bands of :data:`BANDS` on the raw sum; a raw sum
+#: below the last (a score that rounds to 0.0) is "none".
+RAW_FLOORS: tuple[tuple[float, str], ...] = tuple(
+    (raw_floor(low if low > 0 else 0.1), ident) for low, ident, _, _ in BANDS
+)
+
+
+def band_sql(raw: ColumnElement[Any]) -> ColumnElement[str]:
+    """The band id of a raw sum in SQL (NULL raw: ``none``), the same as ``band(score(raw))``."""
+    whens = [(raw >= literal(floor), literal(ident)) for floor, ident in RAW_FLOORS]
+    return case(*whens, else_=literal("none"))
+
+
+def raw_scores(
+    as_of: dt.date, scope: Any = None, customer_ids: Sequence[int] | None = None
+) -> Select[Any]:
+    """``customer_id, raw, n`` of every customer with interactions in the window ending
+    ``as_of`` (``customer_ids``: only those), counting the interactions whose rep ``scope``
+    sees (None: all). The recency decay is ``exp(-ln 2 × age / half-life)`` in the database,
+    the same on DuckDB and PostgreSQL."""
+    from salesops.db.schema import Activity, Feedback, OrderHeader
+    from salesops.metrics.measures import time_expression
+    from salesops.metrics.scope import FULL_SCOPE, restrict
+
+    scope = FULL_SCOPE if scope is None else scope
+    lo = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
+    a = Activity.__table__
+    day = cast(time_expression("activity", "occurred_at", a), Date)
+    weights = case(
+        *((a.c.kind == kind, literal(w)) for kind, w in WEIGHTS.items()),
+        else_=literal(OTHER_ACTIVITY),
+    )
+
+    def only(column: Any) -> list[ColumnElement[bool]]:
+        out = [restrict(scope, column[1])]
+        if customer_ids is not None:
+            out.append(column[0].in_(list(customer_ids)))
+        else:
+            out.append(column[0].is_not(None))
+        return out
+
+    acts = select(a.c.customer_id, day.label("day"), weights.label("w")).where(
+        *only((a.c.customer_id, a.c.rep_id)),
+        # the stored time, a day wider than the window each side (time zones), then the day
+        a.c.occurred_at >= dt.datetime.combine(lo - dt.timedelta(days=1), dt.time()),
+        a.c.occurred_at < dt.datetime.combine(as_of + dt.timedelta(days=2), dt.time()),
+    )
+    fb = select(
+        Feedback.customer_id,
+        Feedback.received_on.label("day"),
+        literal(WEIGHTS["feedback"]).label("w"),
+    ).where(
+        *only((Feedback.customer_id, Feedback.rep_id)),
+        Feedback.received_on.between(lo, as_of),
+    )
+    orders = select(
+        OrderHeader.customer_id,
+        OrderHeader.order_date.label("day"),
+        literal(WEIGHTS["order"]).label("w"),
+    ).where(
+        *only((OrderHeader.customer_id, OrderHeader.rep_id)),
+        OrderHeader.normal_lines > 0,
+        OrderHeader.order_date.between(lo, as_of),
+    )
+    events = union_all(acts, fb, orders).subquery("interactions")
+    rate = math.log(2) / HALF_LIFE_DAYS
+    age = cast(literal(as_of, Date) - events.c.day, Float)
+    return (
+        select(
+            events.c.customer_id,
+            func.sum(cast(events.c.w, Float) * func.exp(-rate * age)).label("raw"),
+            func.count().label("n"),
+        )
+        .where(events.c.day.between(lo, as_of))
+        .group_by(events.c.customer_id)
+    )
+
+
+def bands(as_of: dt.date, scope: Any = None, name: str = "engagement") -> Subquery:
+    """``customer_id, band`` of every customer with interactions in the window ending
+    ``as_of`` (as :func:`raw_scores`); a customer not in it is ``none``."""
+    raw = raw_scores(as_of, scope).subquery(f"{name}_raw")
+    return select(raw.c.customer_id, band_sql(raw.c.raw).label("band")).subquery(name)
 
 
 def glossary_lines() -> list[str]:
