@@ -205,8 +205,38 @@ def glossary_lines() -> list[str]:
         f"- 定义：截至日前 {WINDOW_DAYS} 天内的互动（拜访、会议、活动参与、电话、邮件、访问官网、"
         f"反馈、订单），按类型加权并按时间衰减（每 {HALF_LIFE_DAYS} 天权重减半）后求和得 raw；"
         f"活跃度 = 100 × (1 − e^(−raw/{SCALE:g}))，0–100。",
-        "- Bands · 分档: high 高 ≥ 60, medium 中 ≥ 30, low 低 > 0, none 无 = 0.",
+        "- Bands · 分档: high 高 ≥ 60, medium 中 ≥ 30, low 低 > 0, none 无互动 = 0 (the score "
+        "rounded to one decimal; in SQL the raw sum against the least raw of each band: "
+        + ", ".join(f"{ident} ≥ {floor:.4f}" for floor, ident in RAW_FLOORS)
+        + ").",
         "- Counted on: `activity` (local day), `feedback` by `received_on`, `order_header` by "
         "`order_date`; shown on the customer page.",
+        "",
+        "### `engagement_band` — 活跃度分档 · Engagement band (dimension)",
+        "",
+        "- Definition: the customer's engagement band (high, medium, low, none) as a dimension of "
+        "every KPI whose fact names a customer (`--by engagement_band`, `by=`, "
+        "`where=engagement_band=high`; a filter also takes High/高, None/无互动). The band is "
+        "computed as of one day for the whole query: its `as_of` if given, else its end date, "
+        "else today — on the board the filter's end date, the day the customer page computes "
+        "the score for, so a customer's band and its page agree. Interactions count when the "
+        "caller's data scope sees their rep, as on the customer page. A trend by month keeps "
+        "each customer in the band of that one day.",
+        "- 定义：客户活跃度分档（高、中、低、无互动）作为维度，适用于所有带客户的指标（"
+        "`--by engagement_band`、`by=`、`where=engagement_band=高`）。分档按整个查询的同一天计算："
+        "查询的 as_of，否则为截止日期，否则为今天；看板上即筛选的截止日期，与客户页计算活跃度的日期"
+        "相同，因此同一客户的分档与客户页一致。只计入调用者数据权限内销售的互动，与客户页相同。"
+        "按月趋势中每个客户都按这一天的分档归类。",
+        "",
+        "### `cooling` — 互动下降 · Cooling customers (lifecycle)",
+        "",
+        "- Definition: a customer still buying (lifecycle stage new or active) whose engagement "
+        "band is low or none and whose score is lower than 90 days earlier: orders are recent "
+        "but the relationship is fading — call before the customer turns dormant. The "
+        "lifecycle panel splits every stage by engagement band; the customers page lists the "
+        "cooling customers.",
+        "- 定义：仍在下单（生命周期为新客户或活跃客户），但活跃度为低或无互动、且低于 90 天前的"
+        "客户：订单尚近，关系在变淡，应在转为沉睡前联系。生命周期图按活跃度分档拆分各阶段，客户页"
+        "列出互动下降的客户。",
         "",
     ]
