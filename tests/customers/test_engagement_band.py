@@ -26,6 +26,7 @@ Seen by Bob (his interactions only, as on the customer page): Alpha = the call, 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -39,7 +40,7 @@ from salesops.metrics.dimensions import DimensionError, engagement_as_of
 from salesops.metrics.engine import MetricsEngine
 from salesops.metrics.query import MetricQuery
 from salesops.metrics.scope import FULL_SCOPE, Scope
-from tests.analysis.data import build
+from tests.analysis.data import Builder, build
 from tests.auth_helpers import bearer
 from tests.conftest import Db
 
@@ -50,7 +51,17 @@ AS_OF = D(2026, 6, 30)
 PERIOD = {"start": D(2025, 1, 1), "end": AS_OF}
 
 
-def _seed(db: Db) -> dict[str, int]:
+def seed(
+    db: Db,
+    shift: dt.timedelta = dt.timedelta(0),
+    extra: Callable[[Builder], None] | None = None,
+) -> dict[str, int]:
+    """The customers of the table above; ``shift`` moves every date (the browser test puts
+    2026-06-30 on today: ages, scores and bands stay the same); ``extra`` adds more rows."""
+
+    def on(day: str) -> str:
+        return (D.fromisoformat(day) + shift).isoformat()
+
     with build(db.engine) as b:
         b.team("T")
         b.rep("Ann", team="T")
@@ -65,33 +76,35 @@ def _seed(db: Db) -> dict[str, int]:
         ):
             b.customer(name, owner=owner)
         for _ in range(4):
-            b.activity("Alpha", "2026-06-30", kind="visit", rep="Ann")
-        b.activity("Alpha", "2026-06-30", kind="event", rep="Ann")
-        b.activity("Alpha", "2026-06-30", kind="call", rep="Bob")
-        b.order("A1", "2026-06-30", "Alpha", 1000, rep="Ann")
-        b.order("A0", "2025-03-01", "Alpha", 90, rep="Bob")
-        b.order("B1", "2026-06-30", "Beta", 400, rep="Ann")
-        b.activity("Beta", "2026-06-30", kind="visit", rep="Ann")
-        b.order("G1", "2026-04-01", "Gamma", 250, rep="Bob")
+            b.activity("Alpha", on("2026-06-30"), kind="visit", rep="Ann")
+        b.activity("Alpha", on("2026-06-30"), kind="event", rep="Ann")
+        b.activity("Alpha", on("2026-06-30"), kind="call", rep="Bob")
+        b.order("A1", on("2026-06-30"), "Alpha", 1000, rep="Ann")
+        b.order("A0", on("2025-03-01"), "Alpha", 90, rep="Bob")
+        b.order("B1", on("2026-06-30"), "Beta", 400, rep="Ann")
+        b.activity("Beta", on("2026-06-30"), kind="visit", rep="Ann")
+        b.order("G1", on("2026-04-01"), "Gamma", 250, rep="Bob")
         b.s.add(
             Feedback(
                 external_id="FG",
                 customer_id=b.ids["customer:Gamma"],
                 rep_id=b.ids["rep:Bob"],
-                received_on=D(2026, 3, 2),
+                received_on=D(2026, 3, 2) + shift,
                 nps=6,
             )
         )
-        b.order("D1", "2025-06-01", "Delta", 70, rep="Bob")
-        b.order("E1", "2026-01-15", "Echo", 30, rep="Ann")
-        b.activity("Echo", "2026-06-29", kind="visit", rep="Ann")
-        b.opportunity("F-deal", customer="Foxtrot", owner="Ann", created="2026-05-01")
+        b.order("D1", on("2025-06-01"), "Delta", 70, rep="Bob")
+        b.order("E1", on("2026-01-15"), "Echo", 30, rep="Ann")
+        b.activity("Echo", on("2026-06-29"), kind="visit", rep="Ann")
+        b.opportunity("F-deal", customer="Foxtrot", owner="Ann", created=on("2026-05-01"))
+        if extra is not None:
+            extra(b)
     return b.ids
 
 
 @pytest.fixture
 def ids(db: Db) -> dict[str, int]:
-    return _seed(db)
+    return seed(db)
 
 
 def _by_band(

@@ -57,6 +57,10 @@ templates.env.globals["ROLE_LABELS"] = {
     "viewer": "Viewer",
     "finance": "Finance",
 }
+# The filter bar's chips name a dimension and a coded value (engagement band "high" as 高):
+# globals, since the macros are imported without the page's context.
+templates.env.globals["dim_labels"] = DIM_LABELS
+templates.env.globals["value_labels"] = VALUE_LABELS
 templates.env.globals["STATE_LABELS"] = {
     "active": "Active",
     "expired": "Expired",
