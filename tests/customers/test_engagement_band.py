@@ -286,3 +286,22 @@ def test_band_needs_a_customer() -> None:
     assert not applies("marketing_spend", "engagement_band")
     with pytest.raises(DimensionError):
         filter_condition("marketing_spend", "engagement_band", ["high"])
+
+
+def test_the_customer_page_agrees_with_the_dimension(db: Db, ids: dict[str, int]) -> None:
+    """For every customer and scope, the band the engine counts its revenue in is the band of
+    the score its customer page shows (same day: the period's end); the page marks Gamma as
+    cooling and Echo not."""
+    from salesops.customers.profile import customer_profile
+
+    engine = MetricsEngine(db.engine, today=D(2026, 12, 1))
+    for scope in (FULL_SCOPE, Scope.single_rep(ids["rep:Bob"])):
+        q = MetricQuery("revenue", by=("customer", "engagement_band"), **PERIOD)  # type: ignore[arg-type]
+        counted = {r["customer"]: r["engagement_band"] for r in engine.query(q, scope).rows}
+        with db.engine.connect() as conn:
+            page = engagement(conn, [ids[f"customer:{n}"] for n in counted], AS_OF, scope)
+        assert counted == {n: page[ids[f"customer:{n}"]].band for n in counted}
+    gamma = customer_profile(db.engine, FULL_SCOPE, ids["customer:Gamma"], as_of=AS_OF)
+    echo = customer_profile(db.engine, FULL_SCOPE, ids["customer:Echo"], as_of=AS_OF)
+    assert (gamma.cooling, gamma.engagement_before) == (True, 28.1)
+    assert (echo.cooling, echo.engagement_before) == (False, 13.0)

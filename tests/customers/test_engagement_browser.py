@@ -81,7 +81,7 @@ def test_customers_page_by_engagement_band(db: Db, browser: Browser) -> None:
             b.order(no, (today - dt.timedelta(days=days)).isoformat(), "星辰", 1000, rep="Bob")
         b.activity("星辰", (today - dt.timedelta(days=75)).isoformat(), kind="visit", rep="Bob")
 
-    seed(db, shift, hotel)
+    ids = seed(db, shift, hotel)
     start = (dt.date(2025, 1, 1) + shift).isoformat()
     period = f"period=custom&from={start}&to={today.isoformat()}"
     with live_server(db.engine) as base:
@@ -120,6 +120,12 @@ def test_customers_page_by_engagement_band(db: Db, browser: Browser) -> None:
         assert _active_card(page) == 2
         page.wait_for_timeout(300)
         page.screenshot(path=str(SHOTS / f"customers-medium-zh-{db.kind}.png"), full_page=True)
+
+        # The cooling customer's own page says so, with the same score and band.
+        page.goto(f"{base}/customers/{ids['customer:Gamma']}?{period}&lang=zh")
+        assert page.locator("#engagement").inner_text() == "15.2 · 低"
+        assert "新客户 · 互动下降" in page.locator("#lifecycle").inner_text()
+        page.screenshot(path=str(SHOTS / f"customer-cooling-zh-{db.kind}.png"))
         assert page.errors == []  # type: ignore[attr-defined]
         page.context.close()
 
