@@ -129,11 +129,11 @@ def _staged(
         else_="churned",
     )
     # Engagement now and COOLING_LOOKBACK_DAYS before, from the interactions the scope sees.
-    now = eng_def.raw_scores(as_of, scope).subquery("lc_engagement")
     before_day = as_of - dt.timedelta(days=COOLING_LOOKBACK_DAYS)
-    before = eng_def.raw_scores(before_day, scope).subquery("lc_engagement_before")
+    # one pass over the interactions of both windows
+    now = eng_def.raw_scores_then(as_of, before_day, scope).subquery("lc_engagement")
     raw_now = func.coalesce(now.c.raw, 0.0)
-    raw_before = func.coalesce(before.c.raw, 0.0)
+    raw_before = func.coalesce(now.c.raw_before, 0.0)
     band = eng_def.band_sql(now.c.raw)
     cooling = and_(stage.in_(COOLING_STAGES), band.in_(COOLING_BANDS), raw_now < raw_before)
     return (
@@ -154,7 +154,6 @@ def _staged(
         .outerjoin(bought, bought.c.customer_id == everyone.c.customer_id)
         .outerjoin(pursued, pursued.c.customer_id == everyone.c.customer_id)
         .outerjoin(now, now.c.customer_id == everyone.c.customer_id)
-        .outerjoin(before, before.c.customer_id == everyone.c.customer_id)
         .cte("lc_result")
     )
 

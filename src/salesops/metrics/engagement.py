@@ -118,19 +118,16 @@ def band_sql(raw: ColumnElement[Any]) -> ColumnElement[str]:
     return case(*whens, else_=literal("none"))
 
 
-def raw_scores(
-    as_of: dt.date, scope: Any = None, customer_ids: Sequence[int] | None = None
-) -> Select[Any]:
-    """``customer_id, raw, n`` of every customer with interactions in the window ending
-    ``as_of`` (``customer_ids``: only those), counting the interactions whose rep ``scope``
-    sees (None: all). The recency decay is ``exp(-ln 2 × age / half-life)`` in the database,
-    the same on DuckDB and PostgreSQL."""
+def _events(
+    lo: dt.date, as_of: dt.date, scope: Any, customer_ids: Sequence[int] | None
+) -> Subquery:
+    """``customer_id, day, w``: every interaction from ``lo`` to ``as_of`` whose rep ``scope``
+    sees, with its weight."""
     from salesops.db.schema import Activity, Feedback, OrderHeader
     from salesops.metrics.measures import time_expression
     from salesops.metrics.scope import FULL_SCOPE, restrict
 
     scope = FULL_SCOPE if scope is None else scope
-    lo = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
     a = Activity.__table__
     day = cast(time_expression("activity", "occurred_at", a), Date)
     weights = case(
@@ -169,7 +166,18 @@ def raw_scores(
         OrderHeader.normal_lines > 0,
         OrderHeader.order_date.between(lo, as_of),
     )
-    events = union_all(acts, fb, orders).subquery("interactions")
+    return union_all(acts, fb, orders).subquery("interactions")
+
+
+def raw_scores(
+    as_of: dt.date, scope: Any = None, customer_ids: Sequence[int] | None = None
+) -> Select[Any]:
+    """``customer_id, raw, n`` of every customer with interactions in the window ending
+    ``as_of`` (``customer_ids``: only those), counting the interactions whose rep ``scope``
+    sees (None: all). The recency decay is ``exp(-ln 2 × age / half-life)`` in the database,
+    the same on DuckDB and PostgreSQL."""
+    lo = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
+    events = _events(lo, as_of, scope, customer_ids)
     rate = math.log(2) / HALF_LIFE_DAYS
     age = cast(literal(as_of, Date) - events.c.day, Float)
     return (
@@ -181,6 +189,27 @@ def raw_scores(
         .where(events.c.day.between(lo, as_of))
         .group_by(events.c.customer_id)
     )
+
+
+def raw_scores_then(as_of: dt.date, before: dt.date, scope: Any = None) -> Select[Any]:
+    """``customer_id, raw, raw_before``: the raw sums as of ``as_of`` and as of ``before`` (an
+    earlier day) in one pass over the interactions of both windows (as :func:`raw_scores`)."""
+    lo_now = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
+    lo_before = before - dt.timedelta(days=WINDOW_DAYS - 1)
+    events = _events(min(lo_now, lo_before), as_of, scope, None)
+    rate = math.log(2) / HALF_LIFE_DAYS
+    w = cast(events.c.w, Float)
+
+    def raw(day: dt.date, lo: dt.date) -> ColumnElement[Any]:
+        age = cast(literal(day, Date) - events.c.day, Float)
+        inside = events.c.day.between(lo, day)
+        return func.sum(case((inside, w * func.exp(-rate * age)), else_=None))
+
+    return select(
+        events.c.customer_id,
+        raw(as_of, lo_now).label("raw"),
+        raw(before, lo_before).label("raw_before"),
+    ).group_by(events.c.customer_id)
 
 
 def bands(as_of: dt.date, scope: Any = None, name: str = "engagement") -> Subquery:
