@@ -11,6 +11,13 @@ Definition (docs/analyses.md), over the customers with a normal order or an oppo
 * **churned** 流失客户 — last order more than S days before.
 
 Customers with neither orders nor opportunities have no stage and are not listed.
+
+Engagement in the lifecycle (issue #28): every staged customer carries its engagement score and
+band as of ``as_of`` (:mod:`salesops.metrics.engagement`, from the interactions the scope sees,
+as on the customer page) and its score ``COOLING_LOOKBACK_DAYS`` (90) days earlier; each stage
+is counted per band. A customer is **cooling** 互动下降 when it still buys (stage new or
+active) but its engagement is low or none and lower than 90 days earlier: orders recent, the
+relationship fading — the ones to call before they become dormant.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import CTE, Date, Engine, case, func, literal, or_, select, union
+from sqlalchemy import CTE, Date, Engine, and_, case, func, literal, or_, select, union
 
 from salesops.analysis.common import (
     AnalysisError,
@@ -31,6 +38,7 @@ from salesops.analysis.common import (
 from salesops.analysis.facts import check_applicable, conditions, orders
 from salesops.config import get_settings
 from salesops.db.schema import Customer, Opportunity
+from salesops.metrics import engagement as eng_def
 from salesops.metrics.scope import FULL_SCOPE, Scope
 
 STAGES: dict[str, tuple[str, str]] = {
@@ -40,6 +48,10 @@ STAGES: dict[str, tuple[str, str]] = {
     "dormant": ("沉睡客户", "Dormant"),
     "churned": ("流失客户", "Churned"),
 }
+#: Cooling: a customer of these stages, in these bands, whose score fell over this many days.
+COOLING_STAGES = ("new", "active")
+COOLING_BANDS = ("low", "none")
+COOLING_LOOKBACK_DAYS = 90
 
 
 class LifecycleCustomer(Result):
@@ -51,6 +63,10 @@ class LifecycleCustomer(Result):
     days_since_last_order: int | None
     orders: int
     opportunities: int
+    engagement_score: float
+    engagement_band: str
+    engagement_score_before: float
+    cooling: bool
 
 
 class LifecycleStage(Result):
@@ -59,6 +75,9 @@ class LifecycleStage(Result):
     name_en: str
     customers: int
     share: float | None
+    #: customers of the stage per engagement band (every band id)
+    bands: dict[str, int]
+    cooling: int
 
 
 class LifecycleResult(Result):
@@ -69,6 +88,9 @@ class LifecycleResult(Result):
     customers: int
     stages: list[LifecycleStage]
     rows: list[LifecycleCustomer]
+    #: customers cooling (see the module docstring), and the day their score is compared with
+    cooling: int
+    engagement_before: dt.date
 
 
 def _staged(
@@ -106,6 +128,14 @@ def _staged(
         (since_last <= dormant, "dormant"),
         else_="churned",
     )
+    # Engagement now and COOLING_LOOKBACK_DAYS before, from the interactions the scope sees.
+    before_day = as_of - dt.timedelta(days=COOLING_LOOKBACK_DAYS)
+    # one pass over the interactions of both windows
+    now = eng_def.raw_scores_then(as_of, before_day, scope).subquery("lc_engagement")
+    raw_now = func.coalesce(now.c.raw, 0.0)
+    raw_before = func.coalesce(now.c.raw_before, 0.0)
+    band = eng_def.band_sql(now.c.raw)
+    cooling = and_(stage.in_(COOLING_STAGES), band.in_(COOLING_BANDS), raw_now < raw_before)
     return (
         select(
             everyone.c.customer_id,
@@ -115,10 +145,15 @@ def _staged(
             func.coalesce(bought.c.orders, 0).label("orders"),
             func.coalesce(pursued.c.opportunities, 0).label("opportunities"),
             stage.label("stage"),
+            raw_now.label("raw"),
+            raw_before.label("raw_before"),
+            func.coalesce(band, "none").label("band"),
+            case((cooling, 1), else_=0).label("cooling"),
         )
         .select_from(everyone)
         .outerjoin(bought, bought.c.customer_id == everyone.c.customer_id)
         .outerjoin(pursued, pursued.c.customer_id == everyone.c.customer_id)
+        .outerjoin(now, now.c.customer_id == everyone.c.customer_id)
         .cte("lc_result")
     )
 
@@ -130,6 +165,8 @@ def lifecycle(
     *,
     as_of: dt.date | None = None,
     stage: str | None = None,
+    band: str | None = None,
+    cooling: bool = False,
     new_days: int | None = None,
     active_days: int | None = None,
     dormant_days: int | None = None,
@@ -137,8 +174,9 @@ def lifecycle(
 ) -> LifecycleResult:
     """Lifecycle stage of every customer in ``scope`` as of ``as_of`` (default today).
 
-    Thresholds default to the settings. ``rows`` (optionally one ``stage``, at most ``limit``)
-    are ordered by stage then days since the last order; ``stages`` counts all five.
+    Thresholds default to the settings. ``rows`` (optionally one ``stage``, one engagement
+    ``band``, only the ``cooling`` ones; at most ``limit``) are ordered by stage then days
+    since the last order; ``stages`` counts all five, each per engagement band.
     """
     settings = get_settings()
     new = settings.lifecycle_new_days if new_days is None else new_days
@@ -148,21 +186,38 @@ def lifecycle(
         raise AnalysisError("lifecycle thresholds must satisfy 0 <= new <= active <= dormant")
     if stage is not None and stage not in STAGES:
         raise AnalysisError(f"unknown lifecycle stage {stage!r}; known: {', '.join(STAGES)}")
+    if band is not None and band not in eng_def.BAND_IDS:
+        known = ", ".join(eng_def.BAND_IDS)
+        raise AnalysisError(f"unknown engagement band {band!r}; known: {known}")
     flt = normalise_filters(filters)
     check_applicable(flt, ("order_header", "opportunity"), "lifecycle")
     day = resolve_as_of(as_of)
     result = _staged(scope, flt, day, new, active, dormant)
-    counts_q = select(result.c.stage, func.count().label("n")).group_by(result.c.stage)
+    counts_q = select(
+        result.c.stage,
+        result.c.band,
+        func.count().label("n"),
+        func.sum(result.c.cooling).label("cooling"),
+    ).group_by(result.c.stage, result.c.band)
     position = case({s: i for i, s in enumerate(STAGES)}, value=result.c.stage)
     rows_q: Any = select(result, Customer.name).join(Customer, Customer.id == result.c.customer_id)
     if stage is not None:
         rows_q = rows_q.where(result.c.stage == stage)
+    if band is not None:
+        rows_q = rows_q.where(result.c.band == band)
+    if cooling:
+        rows_q = rows_q.where(result.c.cooling == 1)
     rows_q = rows_q.order_by(position, result.c.days_since_last_order, result.c.customer_id).limit(
         limit
     )
+    by_band: dict[str, dict[str, int]] = {s: dict.fromkeys(eng_def.BAND_IDS, 0) for s in STAGES}
+    cooled: dict[str, int] = dict.fromkeys(STAGES, 0)
     with engine.connect() as conn:
-        counts = {r.stage: int(r.n) for r in conn.execute(counts_q)}
+        for r in conn.execute(counts_q):
+            by_band[r.stage][r.band] += int(r.n)
+            cooled[r.stage] += int(r.cooling or 0)
         rows = conn.execute(rows_q).all()
+    counts = {s: sum(b.values()) for s, b in by_band.items()}
     total = sum(counts.values())
     return LifecycleResult(
         as_of=day,
@@ -177,9 +232,13 @@ def lifecycle(
                 name_en=en,
                 customers=counts.get(s, 0),
                 share=round(counts.get(s, 0) / total, 4) if total else None,
+                bands=by_band[s],
+                cooling=cooled[s],
             )
             for s, (zh, en) in STAGES.items()
         ],
+        cooling=sum(cooled.values()),
+        engagement_before=day - dt.timedelta(days=COOLING_LOOKBACK_DAYS),
         rows=[
             LifecycleCustomer(
                 customer_id=r.customer_id,
@@ -192,6 +251,10 @@ def lifecycle(
                 ),
                 orders=int(r.orders),
                 opportunities=int(r.opportunities),
+                engagement_score=eng_def.score(float(r.raw or 0)),
+                engagement_band=str(r.band),
+                engagement_score_before=eng_def.score(float(r.raw_before or 0)),
+                cooling=bool(r.cooling),
             )
             for r in rows
         ],

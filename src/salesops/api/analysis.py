@@ -29,6 +29,7 @@ from salesops.analysis.tiers import TiersResult, value_tiers
 from salesops.api.deps import ReadEngineDep, Require, ScopeDep
 from salesops.api.errors import responses
 from salesops.auth.roles import Permission as P
+from salesops.metrics.dimensions import engagement_as_of
 from salesops.metrics.query import DIMENSIONS
 
 
@@ -139,12 +140,36 @@ def lifecycle_endpoint(
     lifecycle_stage: Annotated[
         str | None, Query(description="only this lifecycle stage's rows (``stage`` is a filter)")
     ] = None,
+    band: Annotated[
+        str | None,
+        Query(
+            description="only the rows of this engagement band: high, medium, low, none "
+            "(``engagement_band`` is a filter)"
+        ),
+    ] = None,
+    cooling: Annotated[
+        bool, Query(description="only the cooling customers (buying, engagement fallen)")
+    ] = False,
     limit: Limit = None,
 ) -> LifecycleResult:
-    """Potential, new, active, dormant and churned customers (thresholds from settings)."""
-    return _run(
-        lambda: lifecycle(engine, scope, filters, as_of=as_of, stage=lifecycle_stage, limit=limit)
-    )
+    """Potential, new, active, dormant and churned customers (thresholds from settings), each
+    stage per engagement band, and the cooling customers (issue #28)."""
+
+    def run() -> LifecycleResult:
+        # an engagement band filter is computed as of the same day as the stages
+        with engagement_as_of(as_of):
+            return lifecycle(
+                engine,
+                scope,
+                filters,
+                as_of=as_of,
+                stage=lifecycle_stage,
+                band=band,
+                cooling=cooling,
+                limit=limit,
+            )
+
+    return _run(run)
 
 
 @router.get(

@@ -124,6 +124,8 @@ def customer_route(
             "credit_grade": p.credit.grade if p.credit else None,
             "churn_reasons": [r.model_dump() for r in p.churn.reasons] if p.churn else [],
             "engagement": p.engagement.__dict__,
+            "engagement_before": p.engagement_before,
+            "cooling": p.cooling,
             "overdue_amount": float(p.overdue_amount),
             "nps": p.nps,
             "trend": p.trend,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import aliased
 
 from salesops.analysis.common import money, years_before
 from salesops.analysis.facts import orders
+from salesops.analysis.lifecycle import COOLING_BANDS, COOLING_LOOKBACK_DAYS, COOLING_STAGES
 from salesops.analysis.rfm import _BY_FLAGS
 from salesops.analysis.rfm import WINDOW_DAYS as RFM_DAYS
 from salesops.customers import ownership
@@ -76,6 +77,10 @@ class Profile:
     tasks: list[TaskView]
     owners: list[dict[str, Any]]
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    #: the engagement score 90 days before ``as_of`` and whether the customer is cooling
+    #: (:mod:`salesops.analysis.lifecycle`: still buying, engagement low and fallen)
+    engagement_before: float = 0.0
+    cooling: bool = False
 
     @property
     def overdue_amount(self) -> Decimal:
@@ -307,6 +312,11 @@ def customer_profile(
         )
         owners = ownership.history(conn, customer_id)
         life_stage = lifecycle_stage(conn, customer_id, as_of, scope)
+        before_day = as_of - dt.timedelta(days=COOLING_LOOKBACK_DAYS)
+        before = engagement(conn, [customer_id], before_day, scope)[customer_id]
+        cooling = (
+            life_stage in COOLING_STAGES and eng.band in COOLING_BANDS and eng.raw < before.raw
+        )
     # The analyses filtered to this customer (by name: the filter language is display values;
     # the row with this id is picked, so a namesake does not leak in).
     flt = {"customer": [c.name]}
@@ -330,6 +340,8 @@ def customer_profile(
         credit=credit,
         churn=churn,
         engagement=eng,
+        engagement_before=before.score,
+        cooling=cooling,
         trend=trend,
         orders=order_rows,
         deals=deals,

@@ -15,6 +15,11 @@ the fact's rep; ``source_channel`` the opportunity's / lead's own source, else t
 acquisition channel (on marketing spend: its channel); ``channel`` the sales channel of orders
 (and the channel a feedback came in through).
 
+``engagement_band`` is the customer's engagement band (:mod:`salesops.metrics.engagement`:
+high / medium / low / none) as of one day for the whole statement — the query's ``as_of``, else
+its end date, else today (:func:`band_day`), the day the customer page's score is computed for
+the same filters — from the interactions the caller's scope sees, as on the customer page.
+
 Filters (``where``) compare display values and are applied as semi-joins on integer keys
 (``region_id IN (SELECT id FROM region WHERE name IN (...))``), so they need no joins and keep
 the fact scan lean. Grouping joins the few dimension tables it needs, through module-level
@@ -23,8 +28,11 @@ aliases (``dim_rep``, ``dim_customer`` ...), so joins requested twice are added 
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -39,6 +47,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    null,
     or_,
     select,
 )
@@ -60,9 +69,42 @@ from salesops.db.schema import (
     Rep,
     Task,
 )
+from salesops.metrics import engagement as engagement_def
 from salesops.metrics.dialects import safe_numeric
 from salesops.metrics.query import DIMENSIONS
-from salesops.metrics.scope import Scope, visible_reps
+from salesops.metrics.scope import FULL_SCOPE, Scope, visible_reps
+
+#: What the ``engagement_band`` dimension is computed for: (as-of day, scope whose interactions
+#: count). None: today and, where the caller's scope is known, that scope.
+Basis = tuple[dt.date, Scope]
+
+_BAND_AS_OF: ContextVar[dt.date | None] = ContextVar("engagement_band_as_of", default=None)
+
+
+@contextmanager
+def engagement_as_of(day: dt.date | None) -> Iterator[None]:
+    """Within the block, an ``engagement_band`` filter without an explicit day is computed as
+    of ``day`` (the board sets the filter's end date around its analyses)."""
+    token = _BAND_AS_OF.set(day)
+    try:
+        yield
+    finally:
+        _BAND_AS_OF.reset(token)
+
+
+def band_day(as_of: dt.date | None, end: dt.date | None, today: dt.date) -> dt.date:
+    """The day a query's engagement bands are computed as of: its ``as_of``, else its end
+    date, else ``today``."""
+    return as_of or end or today
+
+
+def resolve_basis(basis: Basis | None, scope: Scope | None = None) -> Basis:
+    """``basis``, or the day set by :func:`engagement_as_of` (else today) and ``scope``."""
+    if basis is not None:
+        return basis
+    from salesops.config import local_today
+
+    return (_BAND_AS_OF.get() or local_today(), FULL_SCOPE if scope is None else scope)
 
 
 class DimensionError(ValueError):
@@ -305,25 +347,44 @@ def _rep_join(f: Fact, src: FromClause) -> Join:
 
 
 def dimension_key(
-    fact_name: str, dim: str, source: FromClause | None = None
+    fact_name: str, dim: str, source: FromClause | None = None, *, basis: Basis | None = None
 ) -> tuple[ColumnElement[Any], tuple[Join, ...]]:
     """The grouping key of ``dim`` on ``fact_name`` and the joins it needs.
 
     The key is an integer id for the dimensions in :data:`LOOKUPS` (display it with
     :func:`dimension_label`) and the display text itself for the others. ``source`` is a
     selectable with the fact's column names standing in for its table (e.g. a history view).
+    ``basis`` is the day and scope of ``engagement_band`` (:func:`resolve_basis`).
     Raises :class:`DimensionError` when the dimension does not apply to the fact.
     """
     check_dimension(dim)
     f = fact(fact_name)
     src = _src(f, source)
-    key = _key(f, src, dim)
+    key = _key(f, src, dim, basis)
     if key is None:
         raise DimensionError(f"dimension {dim!r} does not apply to {fact_name} facts")
     return key
 
 
-def _key(f: Fact, src: FromClause, dim: str) -> tuple[ColumnElement[Any], tuple[Join, ...]] | None:
+def _band_key(
+    f: Fact, src: FromClause, basis: Basis | None
+) -> tuple[ColumnElement[Any], tuple[Join, ...]] | None:
+    """The engagement band of the row's customer: a derived table of the customers' bands as
+    of the basis day, joined on the customer (no interactions: ``none``; no customer: NULL)."""
+    if f.customer_column is None:
+        return None
+    day, scope = resolve_basis(basis)
+    eng = engagement_def.bands(day, scope, name="dim_engagement")
+    ref = src.c[f.customer_column]
+    key = case((ref.is_(None), null()), else_=func.coalesce(eng.c.band, literal("none")))
+    return key, (Join("dim_engagement", eng, eng.c.customer_id == ref),)
+
+
+def _key(
+    f: Fact, src: FromClause, dim: str, basis: Basis | None = None
+) -> tuple[ColumnElement[Any], tuple[Join, ...]] | None:
+    if dim == "engagement_band":
+        return _band_key(f, src, basis)
     if f.name == "customer" and dim == "customer":
         return src.c.id, ()
     if f.name == "customer" and dim == "customer_region":
@@ -362,6 +423,8 @@ def _key(f: Fact, src: FromClause, dim: str) -> tuple[ColumnElement[Any], tuple[
 def applies(fact_name: str, dim: str) -> bool:
     """True when ``dim`` can group or filter ``fact_name``."""
     f = fact(fact_name)
+    if dim == "engagement_band":  # without building the derived table
+        return f.customer_column is not None
     return dim in DIMENSIONS and _key(f, f.table, dim) is not None
 
 
@@ -395,6 +458,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "group": ("team",),
     "vertical": ("industry",),
     "sku": ("product",),
+    "engagement": ("engagement_band",),
+    "activity_band": ("engagement_band",),
+    "engagement_score": ("engagement_band",),
 }
 
 
@@ -431,13 +497,13 @@ def dimension_label(dim: str, key: ColumnElement[Any]) -> tuple[ColumnElement[An
 
 
 def dimension_column(
-    fact_name: str, dim: str, source: FromClause | None = None
+    fact_name: str, dim: str, source: FromClause | None = None, *, basis: Basis | None = None
 ) -> tuple[ColumnElement[Any], tuple[Join, ...]]:
     """The display value of ``dim`` on each row of ``fact_name``, and the joins it needs.
 
     Use :func:`join_all` to add the joins to the fact: ``select_from(join_all(src, joins))``.
     """
-    key, joins = dimension_key(fact_name, dim, source)
+    key, joins = dimension_key(fact_name, dim, source, basis=basis)
     label, join = dimension_label(dim, key)
     if join is None:
         return label, joins
@@ -466,17 +532,25 @@ def join_all(source: FromClause, joins: Iterable[Join]) -> FromClause:
 
 
 def filter_condition(
-    fact_name: str, dim: str, values: Sequence[str], source: FromClause | None = None
+    fact_name: str,
+    dim: str,
+    values: Sequence[str],
+    source: FromClause | None = None,
+    *,
+    basis: Basis | None = None,
 ) -> ColumnElement[bool]:
     """The condition keeping rows of ``fact_name`` whose ``dim`` displays one of ``values``.
 
     Semi-joins on integer keys, never joins, so the fact scan stays narrow.
+    ``basis``: the day and scope of ``engagement_band`` (:func:`resolve_basis`).
     Raises :class:`DimensionError` when the dimension does not apply to the fact.
     """
     check_dimension(dim)
     f = fact(fact_name)
     src = _src(f, source)
     vals = [str(v) for v in values]
+    if dim == "engagement_band":
+        return _band_filter(f, src, vals, basis)
     key = _key(f, src, dim)
     if key is None:
         raise DimensionError(f"dimension {dim!r} does not apply to {fact_name} facts")
@@ -504,6 +578,27 @@ def filter_condition(
     else:
         cond = getattr(Customer, _CUSTOMER_ATTRS[dim]).in_(vals)
     return src.c[f.customer_column].in_(select(Customer.id).where(cond))
+
+
+def _band_filter(
+    f: Fact, src: FromClause, values: Sequence[str], basis: Basis | None
+) -> ColumnElement[bool]:
+    """Rows whose customer is in one of the bands ``values`` names (``high``, ``High``,
+    ``高`` ...; a value naming no band keeps nothing): the customer ids of those bands."""
+    if f.customer_column is None:
+        raise DimensionError(f"dimension 'engagement_band' does not apply to {f.name} facts")
+    wanted = sorted({b for b in (engagement_def.band_id(v) for v in values) if b is not None})
+    if not wanted:
+        return false()
+    day, scope = resolve_basis(basis)
+    eng = engagement_def.bands(day, scope, name="flt_engagement")
+    ref = src.c[f.customer_column]
+    if "none" not in wanted:
+        return ref.in_(select(eng.c.customer_id).where(eng.c.band.in_(wanted)))
+    c = _table(Customer)
+    band = func.coalesce(eng.c.band, literal("none"))
+    ids = select(c.c.id).select_from(c.outerjoin(eng, eng.c.customer_id == c.c.id))
+    return ref.in_(ids.where(band.in_(wanted)))
 
 
 def scope_condition(
@@ -537,15 +632,23 @@ def conditions(
     filters: Mapping[str, Sequence[str]],
     scope: Scope,
     source: FromClause | None = None,
+    *,
+    as_of: dt.date | None = None,
 ) -> list[ColumnElement[bool]]:
-    """Scope plus one condition per filtered dimension (empty value lists filter nothing)."""
+    """Scope plus one condition per filtered dimension (empty value lists filter nothing).
+
+    An ``engagement_band`` filter counts the interactions ``scope`` sees, as of ``as_of`` (else
+    the day :func:`engagement_as_of` set, else today)."""
     out: list[ColumnElement[bool]] = []
     cond = scope_condition(fact_name, scope, source)
     if cond is not None:
         out.append(cond)
+    basis = None
+    if filters.get("engagement_band"):
+        basis = resolve_basis((as_of, scope) if as_of else None, scope)
     for dim, values in filters.items():
         if values:
-            out.append(filter_condition(fact_name, dim, values, source))
+            out.append(filter_condition(fact_name, dim, values, source, basis=basis))
     return out
 
 
@@ -555,11 +658,13 @@ def apply_filters(
     filters: Mapping[str, Sequence[str]],
     scope: Scope,
     source: FromClause | None = None,
+    *,
+    as_of: dt.date | None = None,
 ) -> Select[Any]:
     """``stmt`` (a select over ``fact_name`` or ``source``) restricted to ``filters`` and ``scope``.
 
     ``filters`` maps dimension ids to display values (OR within a dimension, AND across).
     Raises :class:`DimensionError` for an unknown dimension or one that does not apply.
     """
-    conds = conditions(fact_name, filters, scope, source)
+    conds = conditions(fact_name, filters, scope, source, as_of=as_of)
     return stmt.where(*conds) if conds else stmt

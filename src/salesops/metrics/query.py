@@ -32,6 +32,9 @@ DIMENSIONS = (
     "category",
     # issue #28: the customer's size (employees) in bands, see dimensions.size_band
     "customer_size",
+    # issue #28: the customer's engagement band (high / medium / low / none) as of the query's
+    # as-of or end date, see dimensions.band_day and metrics.engagement
+    "engagement_band",
 )
 
 

@@ -63,7 +63,8 @@ def fact_records(
         order.append(t.desc())
     if fact == "payment" and any(m.kind == "snapshot" for m in measures):
         where.append(src.c.due_date < as_of)
-    where += dimensions.conditions(fact, q.filters(), scope, src)
+    band = dimensions.band_day(q.as_of, q.end, today)
+    where += dimensions.conditions(fact, q.filters(), scope, src, as_of=band)
     cols: list[Any] = list(src.c)
     joins: list[dimensions.Join] = []
     for dim in _LABELS:

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from salesops.db.derived import data_version
 from salesops.metrics import catalog
+from salesops.metrics.dimensions import engagement_as_of
 from salesops.metrics.query import Grain, MetricQuery
 from salesops.metrics.scope import Scope
 from salesops.web import kpi
@@ -148,20 +149,24 @@ class Board:
         Panels of a page share results (the funnel feeds two panels), and results are kept
         per data version like the engine's own cache: any import makes them stale.
         """
+        # An engagement band filter is computed as of the analysis's day (else the period's
+        # end), the day the customer page's score is computed for (issue #28).
+        band_day = kwargs.get("as_of") or self.filters.end
         key = (
             fn.__module__,
             fn.__qualname__,
             self.scope.cache_key(),
             self.filters.where,
+            band_day if self.filters.values("engagement_band") else None,
             args,
             tuple(sorted(kwargs.items())),
         )
-        return _ANALYSES.get(
-            self.engine,
-            key,
-            lambda: fn(self.engine, self.scope, self.filters.where, *args, **kwargs),
-            self.data_version,
-        )
+
+        def run() -> T:
+            with engagement_as_of(band_day):
+                return fn(self.engine, self.scope, self.filters.where, *args, **kwargs)
+
+        return _ANALYSES.get(self.engine, key, run, self.data_version)
 
     # ------------------------------------------------------------------ engine access
 

@@ -25,10 +25,10 @@ from salesops.customers import ownership, rules, tasks
 from salesops.customers.access import NotFound, get_customer
 from salesops.customers.profile import customer_profile
 from salesops.db.schema import Rep
-from salesops.metrics.engagement import BANDS
 from salesops.metrics.scope import visible_reps
 from salesops.web.formatting import format_value
 from salesops.web.i18n import translate
+from salesops.web.panels.common import VALUE_LABELS
 from salesops.web.panels.customers import reason_text
 from salesops.web.render import render, request_filters, request_locale, shell
 
@@ -65,7 +65,8 @@ TIMELINE_LABELS = {
     "task_cancelled": "Task cancelled",
     "owner": "Owner changed",
 }
-ENGAGEMENT_LABELS = {b[1]: b[2] for b in BANDS} | {"none": "None"}
+#: The band names the board's engagement band dimension shows (issue #28).
+ENGAGEMENT_LABELS = VALUE_LABELS["engagement_band"]
 
 
 def source_label(locale: str, source: str) -> str:

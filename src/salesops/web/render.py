@@ -16,7 +16,7 @@ from salesops.auth.principal import Principal
 from salesops.auth.roles import Permission as P
 from salesops.web.filters import BoardFilters, FilterError, multi_params, parse_filters
 from salesops.web.i18n import LOCALES, negotiate, translate
-from salesops.web.panels.common import DIM_LABELS
+from salesops.web.panels.common import DIM_LABELS, VALUE_LABELS
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -57,6 +57,10 @@ templates.env.globals["ROLE_LABELS"] = {
     "viewer": "Viewer",
     "finance": "Finance",
 }
+# The filter bar's chips name a dimension and a coded value (engagement band "high" as 高):
+# globals, since the macros are imported without the page's context.
+templates.env.globals["dim_labels"] = DIM_LABELS
+templates.env.globals["value_labels"] = VALUE_LABELS
 templates.env.globals["STATE_LABELS"] = {
     "active": "Active",
     "expired": "Expired",
@@ -175,6 +179,7 @@ def shell(request: Request, filters: BoardFilters | None, current: str) -> dict[
         "filters": filters,
         "reset_href": request.url.path,
         "dim_labels": DIM_LABELS,
+        "value_labels": VALUE_LABELS,
         "period_label": (
             f"{filters.start.isoformat()} – {filters.end.isoformat()} · {compare}"
             if filters

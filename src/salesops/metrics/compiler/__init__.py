@@ -28,6 +28,7 @@ from salesops.metrics.compiler.plan import (
     kpi_formula,
     plan_groups,
 )
+from salesops.metrics.dimensions import band_day
 from salesops.metrics.measures import MEASURES
 from salesops.metrics.query import MetricQuery
 from salesops.metrics.scope import Scope
@@ -135,6 +136,7 @@ def compile_queries(
         header_months=header_months,
         kept_payments=kept_payments,
         shared_orders=shared_orders,
+        band_as_of=band_day(first.as_of, first.end, today),
     )
     parts = [
         Part(build_group(ctx, g), tuple(m.name for m in g.measures))

@@ -58,6 +58,13 @@ class BuildCtx:
     #: amounts through ``payment_open`` (:mod:`.stocks`) where exact
     kept_payments: bool = True
     cte_names: dict[str, int] = field(default_factory=dict)
+    #: the day ``engagement_band`` is computed as of (:func:`dims_mod.band_day`); None: today
+    band_as_of: dt.date | None = None
+
+    @property
+    def basis(self) -> dims_mod.Basis | None:
+        """The day and scope of ``engagement_band`` in this statement."""
+        return None if self.band_as_of is None else (self.band_as_of, self.scope)
 
     def name(self, base: str) -> str:
         """A CTE name unique within the statement."""
@@ -72,7 +79,7 @@ class BuildCtx:
         cols: list[ColumnElement[Any]] = []
         joins: list[Join] = []
         for dim in self.dims if dims is None else dims:
-            key, needed = dims_mod.dimension_key(fact, dim, source)
+            key, needed = dims_mod.dimension_key(fact, dim, source, basis=self.basis)
             cols.append(key.label(key_name(dim)))
             joins.extend(needed)
         return cols, joins
@@ -82,7 +89,7 @@ class BuildCtx:
     ) -> list[ColumnElement[bool]]:
         """Scope and filters on ``fact`` (``skip``: filtered dimensions a builder handles)."""
         filters = {d: v for d, v in self.filters.items() if d not in skip}
-        return dims_mod.conditions(fact, filters, self.scope, source)
+        return dims_mod.conditions(fact, filters, self.scope, source, as_of=self.band_as_of)
 
     def in_periods(
         self, fact: str, time: str, source: FromClause, lookback: int = 0

@@ -31,6 +31,7 @@ DIM_LABELS = {
     "kind": "Activity kind",
     "category": "Category",
     "customer_size": "Customer size",
+    "engagement_band": "Engagement band",
 }
 
 
@@ -49,6 +50,13 @@ VALUE_LABELS = {
         "emotional": "Emotional",
         "service": "Service",
         "other": "Other",
+    },
+    # issue #28: bands of the engagement score (salesops.metrics.engagement)
+    "engagement_band": {
+        "high": "High",
+        "medium": "Medium",
+        "low": "Low",
+        "none": "No interaction",
     },
     # order lines, opportunities and feedback (shown in record views)
     "status": {

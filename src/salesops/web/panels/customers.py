@@ -9,12 +9,13 @@ from salesops.analysis.churn import churn_warnings
 from salesops.analysis.lifecycle import STAGES, lifecycle
 from salesops.analysis.rfm import SEGMENTS, rfm
 from salesops.analysis.tiers import value_tiers
+from salesops.metrics.engagement import BAND_IDS
 from salesops.web import charts
 from salesops.web.board import Board
 from salesops.web.formatting import format_value
 from salesops.web.panels import customers_credit
 from salesops.web.panels.base import PageSpec, Panel, PanelSpec, chart, table, titled
-from salesops.web.panels.common import breakdown_panel, records_of
+from salesops.web.panels.common import breakdown_panel, records_of, value_label
 from salesops.web.records import RECORDS_LIMIT, Column, RecordSet, from_rows
 
 CARDS = (
@@ -28,6 +29,7 @@ CARDS = (
 )
 
 TIER_COLORS = {"A": "#2f6bff", "B": "#17b3c4", "C": "#c3cad8"}
+BAND_COLORS = {"high": "#2f6bff", "medium": "#17b3c4", "low": "#f59f00", "none": "#c3cad8"}
 STAGE_COLORS = {
     "potential": "#a5b4fc",
     "new": "#12b886",
@@ -171,45 +173,209 @@ def rfm_records(board: Board, sel: str | None) -> RecordSet:
 
 
 def lifecycle_panel(board: Board) -> Panel:
+    """Customers per lifecycle stage, each bar split by engagement band (issue #28): a click
+    on a part lists that stage's customers of that band."""
     result = board.analysis(lifecycle, as_of=_as_of(board), limit=0)
     names = [s.name_zh if _zh(board) else s.name_en for s in result.stages]
     option = charts.category_chart(
-        names, [charts.Series(board.t("Customers"), [], "count")], legend=False
+        names,
+        [
+            charts.Series(
+                board.t(value_label(board, "engagement_band", b)),
+                [s.bands[b] for s in result.stages],
+                "count",
+                stack="bands",
+                color=BAND_COLORS[b],
+            )
+            for b in BAND_IDS
+        ],
     )
-    option["series"][0]["data"] = [
-        {"value": s.customers, "key": s.stage, "itemStyle": {"color": STAGE_COLORS.get(s.stage)}}
-        for s in result.stages
-    ]
-    option["series"][0]["label"] = {"show": True, "position": "top", "_fmt": True}
+    for series, b in zip(option["series"], BAND_IDS, strict=True):
+        # ``key`` is what a click lists: the stage's customers of the band
+        series["data"] = [{"value": s.bands[b], "key": f"{s.stage}:{b}"} for s in result.stages]
     return chart(
         board,
         "lifecycle",
         board.t(titled("lifecycle", "Lifecycle stages")),
         option,
-        subtitle=board.t("Customers per stage as of {date}", date=result.as_of.isoformat()),
+        subtitle=board.t(
+            "Customers per stage and engagement band as of {date}; {count} cooling",
+            date=result.as_of.isoformat(),
+            count=f"{result.cooling:,}",
+        ),
         empty=result.customers == 0,
         drill={"kind": "records"},
     )
 
 
-def lifecycle_records(board: Board, sel: str | None) -> RecordSet:
-    stage = sel if sel in STAGES else None
-    result = board.analysis(lifecycle, as_of=_as_of(board), stage=stage)
+def _lifecycle_rows(board: Board, result: Any) -> list[dict[str, Any]]:
     rows = []
     for r in result.rows:
         row = r.model_dump()
         row["stage_name"] = STAGES[r.stage][0] if _zh(board) else STAGES[r.stage][1]
+        row["band_name"] = value_label(board, "engagement_band", r.engagement_band)
+        row["cooling_text"] = board.t("Cooling") if r.cooling else ""
         rows.append(row)
+    return rows
+
+
+def lifecycle_records(board: Board, sel: str | None) -> RecordSet:
+    """A stage's customers (``sel``: ``stage``, ``stage:band`` or ``cooling``)."""
+    stage_text, _, band_text = (sel or "").partition(":")
+    stage = stage_text if stage_text in STAGES else None
+    band = band_text if band_text in BAND_IDS else None
+    cooling = sel == "cooling"
+    result = board.analysis(lifecycle, as_of=_as_of(board), stage=stage, band=band, cooling=cooling)
     columns = [
         Column("customer", board.t("Customer")),
         Column("stage_name", board.t("Stage")),
+        Column("band_name", board.t("Engagement band")),
+        Column("engagement_score", board.t("Engagement score"), "number"),
+        Column("engagement_score_before", board.t("Engagement 90 days before"), "number"),
+        Column("cooling_text", board.t("Cooling")),
         Column("first_order_on", board.t("First order")),
         Column("last_order_on", board.t("Last order")),
         Column("days_since_last_order", board.t("Days since last order"), "count"),
         Column("orders", board.t("Orders"), "count"),
         Column("opportunities", board.t("Opportunities"), "count"),
     ]
+    rows = _lifecycle_rows(board, result)
     return from_rows(board.t("Lifecycle stages"), rows, columns, limit=RECORDS_LIMIT)
+
+
+def cooling_panel(board: Board) -> Panel:
+    """Customers still buying (new, active) whose engagement is low or none and has fallen
+    over 90 days: the ones to call before they go dormant (issue #28)."""
+    result = board.analysis(lifecycle, as_of=_as_of(board), cooling=True, limit=12)
+    rows = _lifecycle_rows(board, result)
+    columns = [
+        Column("customer", board.t("Customer")),
+        Column("stage_name", board.t("Stage")),
+        Column("engagement_score", board.t("Engagement score"), "number"),
+        Column("engagement_score_before", board.t("Engagement 90 days before"), "number"),
+        Column("last_order_on", board.t("Last order")),
+    ]
+    return table(
+        board,
+        "cooling",
+        board.t(titled("cooling", "Cooling customers")),
+        columns,
+        rows,
+        subtitle=board.t(
+            "{count} customers still buying whose engagement is low and fell since {date}",
+            count=f"{result.cooling:,}",
+            date=result.engagement_before.isoformat(),
+        ),
+        href=lambda r: f"/customers/{r['customer_id']}",
+    )
+
+
+def cooling_records(board: Board, sel: str | None) -> RecordSet:
+    return lifecycle_records(board, "cooling")
+
+
+# ------------------------------------------------------------------------ engagement bands
+
+
+def _band_rows(board: Board) -> list[dict[str, Any]]:
+    """Per engagement band: the customer base, active customers and revenue in the period
+    (the metrics engine, by ``engagement_band``) and churn warnings (issue #28)."""
+    from salesops.customers.engagement import band_counts, engagement
+
+    as_of = _as_of(board)
+    with board.engine.connect() as conn:
+        base = band_counts(conn, as_of, board.scope, board.filters.where)
+    active, revenue = board.query_many(
+        ("active_customers", {"by": ("engagement_band",)}),
+        ("revenue", {"by": ("engagement_band",)}),
+    )
+    warned = board.analysis(churn_warnings, as_of=as_of, limit=None)
+    ids = [w.customer_id for w in warned.warnings]
+    with board.engine.connect() as conn:
+        scored = engagement(conn, ids, as_of, board.scope)
+    warnings = {b: 0 for b in BAND_IDS}
+    at_risk = {b: 0.0 for b in BAND_IDS}
+    for w in warned.warnings:
+        b = scored[w.customer_id].band
+        warnings[b] += 1
+        at_risk[b] += float(w.trailing_revenue or 0)
+    act = {r.get("engagement_band"): r.get("value") for r in active}
+    rev = {r.get("engagement_band"): r.get("value") for r in revenue}
+    total = sum(float(v or 0) for v in rev.values())
+    return [
+        {
+            "band": b,
+            "band_name": value_label(board, "engagement_band", b),
+            "customers": base[b],
+            "active_customers": act.get(b) or 0,
+            "revenue": rev.get(b) or 0,
+            "revenue_share": (float(rev.get(b) or 0) / total) if total else None,
+            "churn_warnings": warnings[b],
+            "revenue_at_risk": at_risk[b],
+        }
+        for b in BAND_IDS
+    ]
+
+
+def _band_columns(board: Board) -> list[Column]:
+    return [
+        Column("band_name", board.t("Engagement band")),
+        Column("customers", board.t("Customers"), "count"),
+        Column("active_customers", board.t("Active customers"), "count"),
+        Column("revenue", board.t("Revenue"), "money"),
+        Column("revenue_share", board.t("Share"), "ratio"),
+        Column("churn_warnings", board.t("Churn warnings"), "count"),
+    ]
+
+
+def engagement_panel(board: Board) -> Panel:
+    """The customer base by engagement band; a row filters the whole board by its band."""
+    rows = _band_rows(board)
+    return table(
+        board,
+        "engagement_bands",
+        board.t(titled("engagement_bands", "Customer base by engagement band")),
+        _band_columns(board),
+        rows,
+        subtitle=board.t(
+            "Engagement as of {date}: high ≥ 60, medium ≥ 30, low > 0; click a band to filter",
+            date=_as_of(board).isoformat(),
+        ),
+        href=lambda r: "?" + board.filters.query_string(engagement_band=r["band"]),
+    )
+
+
+def engagement_records(board: Board, sel: str | None) -> RecordSet:
+    """The customers of the base (``sel``: one band) with their scores."""
+    from salesops.customers.engagement import customer_bands
+
+    band = sel if sel in BAND_IDS else None
+    with board.engine.connect() as conn:
+        found = customer_bands(
+            conn,
+            _as_of(board),
+            board.scope,
+            board.filters.where,
+            band=band,
+            limit=RECORDS_LIMIT + 1,
+        )
+    rows = [
+        {
+            "customer": c.customer,
+            "score": c.score,
+            "band_name": value_label(board, "engagement_band", c.band),
+            "interactions": c.interactions,
+        }
+        for c in found
+    ]
+    columns = [
+        Column("customer", board.t("Customer")),
+        Column("score", board.t("Engagement score"), "number"),
+        Column("band_name", board.t("Engagement band")),
+        Column("interactions", board.t("Interactions (365 days)"), "count"),
+    ]
+    title = board.t("Customer base by engagement band")
+    return from_rows(title, rows, columns, limit=RECORDS_LIMIT)
 
 
 # ------------------------------------------------------------------------ churn
@@ -337,6 +503,23 @@ PAGE = PageSpec(
         PanelSpec("tiers", tiers_panel, tiers_records),
         PanelSpec("rfm", rfm_panel, rfm_records),
         PanelSpec("lifecycle", lifecycle_panel, lifecycle_records),
+        # issue #28: engagement as a band of the customer base, and in the lifecycle
+        PanelSpec(
+            "engagement_bands",
+            engagement_panel,
+            engagement_records,
+            lazy=True,
+            title="Customer base by engagement band",
+            kind="table",
+        ),
+        PanelSpec(
+            "cooling",
+            cooling_panel,
+            cooling_records,
+            lazy=True,
+            title="Cooling customers",
+            kind="table",
+        ),
         # The churn and credit analyses read every customer's orders and payments: built
         # beside the page (see PanelSpec.lazy) rather than before it is shown.
         PanelSpec(
@@ -381,6 +564,8 @@ PAGE = PageSpec(
         ("rfm", 8, ""),
         ("lifecycle", 4, ""),
         ("churn_warnings", 8, ""),
+        ("engagement_bands", 7, ""),
+        ("cooling", 5, ""),
         ("credit", 4, ""),
         ("ageing", 4, ""),
         ("customers_by_industry", 4, ""),
