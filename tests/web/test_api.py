@@ -184,7 +184,7 @@ def test_server_start_builds_the_default_view_of_every_page(
     assert not board.is_cached(panel_key(board, trend))
     monkeypatch.setenv("SALESOPS_BOARD_WARMUP", "1")
     warmup.warm_at_start(db.engine).join(timeout=300)
-    for page_id in ("overview", "pipeline", "customers"):
+    for page_id in ("overview", "pipeline", "customers", "market", "voice"):
         spec = pages()[page_id]
         for locale in ("zh_CN", "en"):
             board = Board(db.engine, FULL_SCOPE, filters, locale, page=page_id)

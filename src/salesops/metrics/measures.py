@@ -39,7 +39,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from salesops.config import get_settings
 from salesops.db.schema import Customer, Opportunity, OrderHeader, PipelineStage, Target
@@ -211,13 +211,22 @@ def _local_date(t: FromClause, ctx: RowCtx) -> ColumnElement[Any]:
 
 def _acquired_in_period(t: FromClause, ctx: RowCtx) -> ColumnElement[bool]:
     """A costed normal order line of a customer whose first-ever normal order falls in the
-    period (without bounds: of any customer that has a first order). An EXISTS on the
-    customer's id, which the databases turn into a join (an IN over the period's bounds was a
-    correlated subquery per row on a trend)."""
+    period (without bounds: of any customer that has a first order). On a trend an EXISTS on
+    the customer's id, which the databases turn into a join (an IN over each bucket's bounds
+    was a correlated subquery per row); over one period an IN over its new customers."""
     c = Customer.__table__
+    start, end = ctx.period_start, ctx.period_end
+    if isinstance(start, BindParameter) and isinstance(end, BindParameter):
+        # One period with fixed bounds (no trend): its new customers are one small set, read
+        # once: DuckDB answers the IN with a hash of a few thousand ids where the EXISTS
+        # builds a join over every order line (0.05 s less CPU by channel on the medium demo).
+        acquired = select(c.c.id).where(
+            c.c.first_order_on.is_not(None), c.c.first_order_on >= start, c.c.first_order_on <= end
+        )
+        return and_(_costed(t, ctx), t.c.customer_id.in_(acquired))
     new = [c.c.id == t.c.customer_id, c.c.first_order_on.is_not(None)]
-    if ctx.period_start is not None and ctx.period_end is not None:
-        new += [c.c.first_order_on >= ctx.period_start, c.c.first_order_on <= ctx.period_end]
+    if start is not None and end is not None:
+        new += [c.c.first_order_on >= start, c.c.first_order_on <= end]
     return and_(_costed(t, ctx), exists().where(*new))
 
 

@@ -41,6 +41,10 @@ _LOCK = threading.Lock()
 #: Pages warmed for each page's filters, in the order people usually click through them
 #: (the wall, which shows parts of each, comes after them).
 ORDER = ("overview", "orders", "pipeline", "team", "customers")
+#: At start every page of the navigation is built: the market and customer voice pages too,
+#: whose statements (and the jieba dictionary) are otherwise first compiled or loaded in front
+#: of the first visitor of those pages.
+START_ORDER = (*ORDER, "market", "voice")
 
 
 def enabled() -> bool:
@@ -68,9 +72,10 @@ def warm(
     skip: str,
     *,
     isolated: bool = False,
+    order: Sequence[str] = ORDER,
 ) -> None:
-    """Build every board page but ``skip``, then the wall, for these filters (errors are
-    logged, not raised).
+    """Build every board page of ``order`` but ``skip``, then the wall, for these filters
+    (errors are logged, not raised).
 
     ``isolated``: each page from empty caches, as after an import (a group of a page's
     queries that an earlier page already answered would not run, so its statement would not
@@ -87,7 +92,7 @@ def warm(
 
     builds: list[tuple[str, Callable[[], object]]] = [
         (page_id, partial(page, page_id))
-        for page_id in ORDER
+        for page_id in order
         if page_id != skip and page_id in specs
     ]
     builds.append(("wall", partial(build_slides, engine, scope, filters, locale, defer=False)))
@@ -154,7 +159,7 @@ def warm_at_start(engine: Engine, scope: Scope = FULL_SCOPE) -> threading.Thread
         filters = parse_filters({})
         keep = enabled()
         for locale in LOCALES:
-            warm(engine, scope, filters, locale, skip="", isolated=not keep)
+            warm(engine, scope, filters, locale, skip="", isolated=not keep, order=START_ORDER)
         if not keep:
             forget_results(engine)
 

@@ -418,20 +418,50 @@ def _channels(board: Board) -> list[str]:
     return found[:12]
 
 
+#: Every KPI the channel panels (funnel, economics, spend mix) show by source channel. Asked of
+#: the engine at once, those of one shape are one statement: the order lines of the period are
+#: read once for revenue, ROI and CLV / CAC instead of once per panel (on the medium demo the
+#: funnel's and the spend mix's own statements cost 0.2 s of CPU on a cold page).
+CHANNEL_KPIS = (
+    "marketing_spend",
+    "new_customers",
+    "roi",
+    "clv_cac",
+    "revenue",
+    "leads",
+    "lead_conversion",
+    "new_opportunities",
+    "won_deals",
+    "win_rate",
+)
+
+
+def _by_channel(board: Board) -> dict[str, list[Row]]:
+    """The rows of :data:`CHANNEL_KPIS` by source channel, and of ``cac_compare`` (CAC with
+    its comparison), computed once per page for the three panels that share them."""
+
+    def ask() -> dict[str, list[Row]]:
+        by = {"by": ("source_channel",)}
+        answers = board.query_many(
+            *((m, by) for m in CHANNEL_KPIS), ("cac", by | {"compare": True})
+        )
+        return dict(zip((*CHANNEL_KPIS, "cac_compare"), answers, strict=True))
+
+    return board.cached(("market_by_channel",), ask)
+
+
 def channel_funnel(board: Board) -> Panel:
     """Leads, opportunities, won deals and revenue by source channel, with the conversion of
     each step."""
+    found = _by_channel(board)
     chans = _channels(board)
-    where = [("source_channel", chans)]
-    by = {"by": ("source_channel",), "where": where}
-    leads, conv, opps, won, rate, revenue = board.query_many(
-        ("leads", by),
-        ("lead_conversion", by),
-        ("new_opportunities", by),
-        ("won_deals", by),
-        ("win_rate", by),
-        ("revenue", by),
-    )
+    # Every channel's row of the shared answer: a channel's numbers are the same whether or
+    # not the other channels are filtered out (the rows shown are those of ``chans``).
+    leads, conv, opps, won, rate, revenue = (
+        found[m]
+        for m in ("leads", "lead_conversion", "new_opportunities", "won_deals", "win_rate",
+                  "revenue")
+    )  # fmt: skip
 
     def of(rows: list[Row]) -> dict[str, Any]:
         return {str(r["source_channel"]): r.get("value") for r in rows}
@@ -484,13 +514,9 @@ def advice(board: Board, cac_change: float | None, clv_cac: float | None, roi: f
 def channel_economics(board: Board) -> Panel:
     """Spend, new customers, CAC (and its change), ROI and CLV/CAC by channel, each with a
     recommendation computed by rule."""
-    by = {"by": ("source_channel",)}
-    spend, new, cac, roi, clv_cac = board.query_many(
-        ("marketing_spend", by),
-        ("new_customers", by),
-        ("cac", by | {"compare": True}),
-        ("roi", by),
-        ("clv_cac", by),
+    found = _by_channel(board)
+    spend, new, cac, roi, clv_cac = (
+        found[m] for m in ("marketing_spend", "new_customers", "cac_compare", "roi", "clv_cac")
     )
 
     def of(rows: list[Row], key: str = "value") -> dict[str, Any]:
@@ -542,10 +568,8 @@ def channel_economics(board: Board) -> Panel:
 
 def spend_vs_result(board: Board) -> Panel:
     """Each channel's share of spend against its share of new customers and of revenue."""
-    by = {"by": ("source_channel",)}
-    spend, new, revenue = board.query_many(
-        ("marketing_spend", by), ("new_customers", by), ("revenue", by)
-    )
+    found = _by_channel(board)
+    spend, new, revenue = (found[m] for m in ("marketing_spend", "new_customers", "revenue"))
 
     def shares(rows: list[Row]) -> dict[str, float]:
         vals = {str(r["source_channel"]): plain(r.get("value")) or 0.0 for r in rows

@@ -345,10 +345,7 @@ def detractor_revenue(board: Board) -> Panel:
         if keys
         else {}
     )
-    warned = {
-        w.customer
-        for w in board.analysis(churn_warnings, as_of=board.filters.end, limit=None).warnings
-    }
+    warned = _warned(board, keys)
     nps = {str(r["customer"]): r.get("value") for r in detractor_rows}
     rows = [
         {
@@ -380,6 +377,25 @@ def detractor_revenue(board: Board) -> Panel:
         ),
         href=lambda r: "?" + board.filters.query_string(customer=str(r["customer"])),
     )
+
+
+def _warned(board: Board, keys: list[str]) -> set[str]:
+    """Which of the customers ``keys`` (names) have a churn warning up.
+
+    A customer's warning reads only its own orders and contacts, so the analysis runs for these
+    customers alone (a customer filter on top of the board's): the same answer for them as
+    over every customer, without grouping every order of the database by customer and day
+    (0.27 s of CPU on the medium demo, for the fifty names the panel asks about)."""
+    if not keys:
+        return set()
+    where = dict(board.filters.where) | {"customer": tuple(keys)}
+    found = board.cached(
+        ("voice_churn", tuple(keys)),
+        lambda: churn_warnings(
+            board.engine, board.scope, where, as_of=board.filters.end, limit=None
+        ),
+    )
+    return {w.customer for w in found.warnings}
 
 
 def top_customer_nps(board: Board) -> Panel:
