@@ -69,3 +69,17 @@ def test_detractors_are_flagged_as_by_the_whole_churn_analysis(db: Db) -> None:
         assert shown == {c: ("Churn warning" if c in everyone else "") for c in shown}
         keys = list(shown)
         assert voice._warned(board, keys) == everyone & set(keys)
+
+
+def test_open_items_show_priorities_by_name(db: Db) -> None:
+    _company(db)
+    for lang, names in (
+        ("zh_CN", {"高", "中", "低", "紧急"}),
+        ("en", {"High", "Medium", "Low", "Urgent"}),
+    ):
+        board = Board(db.engine, FULL_SCOPE, parse_filters(PERIOD), lang, page="voice")
+        panel = voice.open_items(board)
+        header = panel["table"]["columns"]
+        at = [c["label"] for c in header].index(board.t("Priority"))
+        shown = {row["cells"][at] for row in panel["table"]["rows"]}
+        assert shown and shown <= names | {""}, (lang, shown)

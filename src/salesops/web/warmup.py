@@ -142,7 +142,7 @@ def _build_panels(board: Board, panels: Sequence[PanelSpec]) -> None:
 
 
 def warm_at_start(engine: Engine, scope: Scope = FULL_SCOPE) -> threading.Thread:
-    """Build every page for the default filters in both languages, in a daemon thread. The
+    """Build every page for the default filters in both languages, in a background thread. The
     expensive part — the engine's and the analyses' results — is shared by the languages;
     the second costs only formatting.
 

@@ -58,6 +58,13 @@ VALUE_LABELS = {
         "low": "Low",
         "none": "No interaction",
     },
+    # feedback priorities (the SLA table's keys); other imported values are shown as they are
+    "priority": {
+        "low": "Low",
+        "medium": "Medium",
+        "high": "High",
+        "urgent": "Urgent",
+    },
     # order lines, opportunities and feedback (shown in record views)
     "status": {
         "normal": "Normal",

@@ -483,6 +483,7 @@ def open_items(board: Board) -> Panel:
         i
         | {
             "status_label": value_label(board, "status", i["status"]),
+            "priority": value_label(board, "priority", i["priority"] or ""),
             "due": (f"⚠ {i['due_on']}" if i["overdue"] else i["due_on"]),
             "category_label": value_label(board, "category", i["category"] or "")
             if i["category"]
@@ -533,6 +534,7 @@ def open_item_records(board: Board, sel: str | None) -> RecordSet:
     ]
     shown = [
         i | {"status": value_label(board, "status", i["status"]),
+             "priority": value_label(board, "priority", i["priority"] or ""),
              "overdue": board.t("yes") if i["overdue"] else ""}
         for i in items
     ]  # fmt: skip
