@@ -61,9 +61,9 @@ class RawTable:
 
 #: Records per batch when a file is streamed (:func:`open_table`): the importer converts and
 #: stages one batch at a time, so memory stays flat however long the file is.
-BATCH_ROWS = 100_000
+BATCH_ROWS = 50_000
 #: Bytes Arrow's streaming CSV reader parses at a time.
-CSV_BLOCK = 4 << 20
+CSV_BLOCK = 512 << 10
 
 
 @dataclass
