@@ -257,3 +257,46 @@ def test_two_copies_of_a_delivery_at_once_apply_once(db: Db) -> None:
     assert rows(db, "SELECT count(*) FROM opportunity") == [(1,)]
     assert rows(db, "SELECT count(*) FROM webhook_delivery") == [(1,)]
     assert rows(db, "SELECT count(*) FROM opportunity_change WHERE field = 'stage'") == [(1,)]
+
+
+def test_webhook_record_older_than_the_stored_one_is_skipped(db: Db) -> None:
+    _customers(db)
+    client = admin_client(db.engine)
+    url = "/api/v1/records/opportunity"
+    deal = {"external_id": "D1", "customer": "C1", "amount": 1000}
+    newer = client.post(url, json={**deal, "stage": "Proposal", "version": 2})
+    assert newer.status_code == 200 and newer.json()["inserted"] == 1
+    assert newer.json()["stale"] == []
+    late = client.post(url, json={**deal, "stage": "Qualify", "amount": 5, "version": 1})
+    assert late.status_code == 200, late.text
+    body = late.json()
+    assert (body["inserted"], body["updated"], body["records"]) == (0, 0, 1)
+    assert body["stale"] == [{"external_id": "D1", "version": 1}]
+    assert rows(db, "SELECT stage, amount FROM opportunity") == [("Proposal", pytest.approx(1000))]
+    stage_history = "SELECT new_value FROM opportunity_change WHERE field = 'stage' ORDER BY id"
+    assert rows(db, stage_history) == [("Proposal",)]  # the late record left no history
+    # one delivery with two versions of a record (and one without a version): the newest wins
+    both = client.post(
+        url,
+        json=[
+            {**deal, "stage": "Won", "version": 4},
+            {**deal, "stage": "Lost", "version": 3},
+            {"external_id": "D2", "customer": "C1", "stage": "Qualify", "amount": 7},
+        ],
+        headers={"X-Delivery-Id": "d-both"},
+    )
+    assert both.status_code == 200, both.text
+    assert (both.json()["updated"], both.json()["inserted"]) == (1, 1)
+    assert both.json()["stale"] == [{"external_id": "D1", "version": 3}]
+    assert sorted(rows(db, stage_history)) == [("Proposal",), ("Qualify",), ("Won",)]  # no Lost
+    assert rows(db, "SELECT external_id, version FROM record_version ORDER BY 1") == [("D1", 4)]
+    # timestamps: an offset is converted to UTC before comparing
+    d3 = {"external_id": "D3", "customer": "C1", "stage": "Qualify", "amount": 1}
+    at = "2026-12-07T10:00:00+08:00"  # 02:00 UTC
+    assert client.post(url, json={**d3, "updated_at": at}).json()["inserted"] == 1
+    older = client.post(url, json={**d3, "stage": "Lost", "updated_at": "2026-12-07T01:59:00Z"})
+    assert older.json()["stale"] == [{"external_id": "D3", "updated_at": "2026-12-07T01:59:00"}]
+    later = client.post(url, json={**d3, "stage": "Proposal", "updated_at": "2026-12-07 02:01"})
+    assert later.json()["updated"] == 1 and later.json()["stale"] == []
+    bad = client.post(url, json={**d3, "version": "v7"})
+    assert bad.status_code == 400 and "version must be a whole number" in bad.text

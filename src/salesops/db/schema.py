@@ -842,6 +842,19 @@ class WebhookDelivery(Base):
     received_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class RecordVersion(Base):
+    """The ``version`` / ``updated_at`` a webhook record last written carried, per entity and
+    ``external_id``: a record arriving late with an older one is skipped
+    (:mod:`salesops.integrate.webhook`)."""
+
+    __tablename__ = "record_version"
+    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    version: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 # ------------------------------------------------------------------- issue #28: customer 360
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import Decimal
 from typing import Literal
 
@@ -48,6 +50,16 @@ def staging_name(field: str) -> str:
     return f"f_{field}"
 
 
+@dataclass
+class ConvertState:
+    """What the batches of one file share: the next record's index and what earlier batches
+    decided for a whole column — a detected date format, whether rates are percentages."""
+
+    next_idx: int = 1
+    date_formats: dict[str, str] = dc_field(default_factory=dict)
+    rate_percent: dict[str, bool] = dc_field(default_factory=dict)
+
+
 class _Column:
     """One mapped field while it converts: its text, where errors go, what it became."""
 
@@ -65,25 +77,34 @@ def convert_table(
     *,
     timezone: str,
     on_progress: Callable[[float], None] | None = None,
+    state: ConvertState | None = None,
+    whole: bool = True,
 ) -> pa.Table | None:
-    """Convert ``raw`` as ``mapping`` says; None when the file's columns do not fit at all."""
+    """Convert ``raw`` as ``mapping`` says; None when the file's columns do not fit at all.
+
+    ``raw`` is the whole file, or (``whole`` False) one batch of it: ``state`` carries what
+    the batches share, and the checks across rows (repeated keys) are the caller's, made
+    once every batch is staged (:mod:`salesops.ingest.repeats`)."""
     spec = mapping.spec
+    state = state or ConvertState()
     if not _columns_present(raw, mapping, errors) or not _keys_mapped(spec, mapping, errors):
         return None
     n = raw.n_rows
+    first = state.next_idx
+    state.next_idx += n
     out: dict[str, pa.Array] = {
         "_row": pa.array(raw.rows, type=pa.int64()),
-        "_idx": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+        "_idx": pa.array(np.arange(first, first + n, dtype=np.int64)),
     }
     for name, cspec in mapping.columns.items():
-        field = spec.field(name)
+        fld = spec.field(name)
         source = raw.columns[cspec.column] if cspec.column else pa.nulls(n, pa.string())
-        col = _Column(field, cspec, source, cspec.column or name)
+        col = _Column(fld, cspec, source, cspec.column or name)
         text = _apply_map(source, cspec.map)
         if cspec.default is not None:
             text = pc.fill_null(text, cspec.default)
-        out[staging_name(name)] = _convert(col, text, spec, mapping, errors, raw, timezone)
-        if field.required:
+        out[staging_name(name)] = _convert(col, text, spec, mapping, errors, raw, timezone, state)
+        if fld.required:
             _report(errors, raw, col, _mask(text.is_null()), "a value is required")
         if on_progress:
             on_progress(1 / max(len(mapping.columns), 1))
@@ -94,6 +115,8 @@ def convert_table(
     if spec.natural_key:
         out[staging_name("external_id")] = _natural_key(spec, out, n)
     table = pa.table(out)
+    if not whole:
+        return table
     if spec.name in DIMENSIONS:
         return _merge_repeated(spec, mapping, table, errors)
     _check_duplicates(spec, mapping, table, errors, raw)
@@ -166,6 +189,7 @@ def _convert(
     errors: ErrorList,
     raw: RawTable,
     timezone: str,
+    state: ConvertState,
 ) -> pa.Array:
     field = col.field
     kind = field.kind
@@ -175,16 +199,25 @@ def _convert(
         if kind == "int":
             return _to_int(col, numbers, errors, raw)
         if kind == "rate":
-            return _to_rate(col, numbers, pct, errors, raw)
+            return _to_rate(col, numbers, pct, errors, raw, state)
         numbers = _percent(numbers, pct)
         return _check_magnitude(col, numbers, spec, errors, raw)
     if kind in ("date", "datetime"):
         fmt = col.spec.format or mapping.date_format
         try:
-            parsed = parse_dates(text, fmt=fmt, timezone=timezone, with_time=kind == "datetime")
+            parsed = parse_dates(
+                text,
+                fmt=fmt,
+                timezone=timezone,
+                with_time=kind == "datetime",
+                detected=state.date_formats.get(field.name),
+            )
         except AmbiguousDates as exc:
-            errors.add(None, col.label, exc.value, str(exc))
+            if not errors.seen(None, col.label):  # once, not once per batch
+                errors.add(None, col.label, exc.value, str(exc))
             return pa.nulls(len(text), _arrow_type(field))
+        if not fmt and parsed.format:
+            state.date_formats[field.name] = parsed.format
         _report(errors, raw, col, parsed.bad, parsed.reason)
         return to_arrow(parsed, with_time=kind == "datetime")
     if kind == "bool":
@@ -272,13 +305,23 @@ def _check_magnitude(
 
 
 def _to_rate(
-    col: _Column, numbers: pa.Array, pct: np.ndarray, errors: ErrorList, raw: RawTable
+    col: _Column,
+    numbers: pa.Array,
+    pct: np.ndarray,
+    errors: ErrorList,
+    raw: RawTable,
+    state: ConvertState,
 ) -> pa.Array:
-    """Fractions: ``12.5%`` → 0.125; plain values are percentages when one of them exceeds 1."""
+    """Fractions: ``12.5%`` → 0.125; plain values are percentages when one of them exceeds 1
+    (decided by the first batch that has plain values, for the rest of the file)."""
     numbers = _percent(numbers, pct)
     values = _floats(numbers)
     plain = ~pct & ~np.isnan(values)
-    if plain.any() and np.nanmax(values[plain]) > 1:
+    percent = state.rate_percent.get(col.field.name)
+    if percent is None and plain.any():
+        percent = bool(np.nanmax(values[plain]) > 1)
+        state.rate_percent[col.field.name] = percent
+    if plain.any() and percent:
         numbers = _divide(numbers, plain, 100)
         values = _floats(numbers)
     with np.errstate(invalid="ignore"):

@@ -91,6 +91,7 @@ class ParsedDates:
     values: np.ndarray
     bad: np.ndarray  # bool: a non-empty cell that is not a date
     reason: str  # why bad cells are bad
+    format: str | None = None  # the format the non-ISO cells were read with
 
 
 def _parse(values: list[str], fmt: str) -> pd.Series:
@@ -164,9 +165,17 @@ def detect_format(values: list[str]) -> tuple[str | None, pd.Series | None]:
 
 
 def parse_dates(
-    array: pa.Array, *, fmt: str | None, timezone: str | None, with_time: bool
+    array: pa.Array,
+    *,
+    fmt: str | None,
+    timezone: str | None,
+    with_time: bool,
+    detected: str | None = None,
 ) -> ParsedDates:
-    """Parse a text column; ``timezone`` (for timestamps) is where naive values are local."""
+    """Parse a text column; ``timezone`` (for timestamps) is where naive values are local.
+
+    ``detected`` is the format detected in an earlier batch of the same column: it is used
+    as found there (a column has one format, however many batches it is read in)."""
     encoded = pc.dictionary_encode(array)
     uniques: list[str] = encoded.dictionary.to_pylist()
     indices = encoded.indices.to_numpy(zero_copy_only=False)
@@ -185,6 +194,9 @@ def parse_dates(
             if fmt:
                 parsed: pd.Series | None = _parse(rest, fmt)
                 reason = f"not a date in the format {fmt}"
+            elif detected:
+                fmt, parsed = detected, _parse(rest, detected)
+                reason = f"not a date in the format of the rest of the column ({fmt})"
             else:
                 fmt, parsed = detect_format(rest)
                 reason = (
@@ -207,7 +219,7 @@ def parse_dates(
     else:
         values = np.full(len(array), np.datetime64("NaT"), dtype="datetime64[us]")
         bad = np.zeros(len(array), dtype=bool)
-    return ParsedDates(values, bad, reason)
+    return ParsedDates(values, bad, reason, fmt)
 
 
 def to_arrow(parsed: ParsedDates, *, with_time: bool) -> pa.Array:

@@ -81,6 +81,12 @@ class ErrorList:
             if len(self.items) < MAX_ERRORS:
                 self.items.append(e)
 
+    def clear(self) -> None:
+        """Forget every error (the file is read again from its start)."""
+        self.items.clear()
+        self.total = 0
+        self._cells.clear()
+
     def __bool__(self) -> bool:
         return self.total > 0
 

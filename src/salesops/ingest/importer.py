@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -22,7 +23,8 @@ from sqlalchemy.exc import DBAPIError
 from salesops.auth.audit import Actor, record
 from salesops.config import get_settings
 from salesops.db.schema import ImportRun
-from salesops.ingest.convert import convert_table
+from salesops.ingest import readers
+from salesops.ingest.convert import ConvertState, convert_table
 from salesops.ingest.errors import ErrorList, ImportFailed, RowError
 from salesops.ingest.fields import entity_spec
 from salesops.ingest.loader import Loader
@@ -36,7 +38,8 @@ from salesops.ingest.mapping import (
 )
 from salesops.ingest.progress import NoProgress, ProgressSink
 from salesops.ingest.quality import QualityReport, quality_report
-from salesops.ingest.readers import RawTable, read_table
+from salesops.ingest.readers import RawTable, TableStream, open_table
+from salesops.ingest.repeats import check_staged_repeats
 
 
 @dataclass
@@ -193,68 +196,126 @@ def _run(
 ) -> ImportReport:
     mapping = _mapping_for(entity, mapping_arg, overrides)
     progress.phase("reading", 1)
-    raw: RawTable = read_table(
+    stream = open_table(
         path,
         sheet=sheet or (mapping.sheet if mapping else None),
         encoding=mapping.encoding if mapping else "auto",
         delimiter=mapping.delimiter if mapping else None,
-        on_progress=lambda share: progress.advance(share),
+        batch_rows=readers.BATCH_ROWS,
     )
-    report.encoding = raw.encoding
-    report.rows_read = raw.n_rows + len(raw.errors)
-    errors.extend(raw.errors)
-    if mapping is None:
-        mapping = auto_mapping(entity, raw.headers)
-        if isinstance(overrides, list):
-            overrides = parse_overrides(overrides, mapping.entity)
-        if overrides:
-            mapping = with_overrides(mapping, overrides)
-    report.entity = mapping.entity
-    report.columns = {f: c.column for f, c in mapping.columns.items() if c.column is not None}
-    if not mapping.columns:
-        raise MappingError(
-            f"no column of the file maps to a field of {mapping.entity}; the file's columns "
-            f"are {', '.join(raw.headers)}; its fields are "
-            f"{', '.join(mapping.spec.field_names)} (give --mapping or --map field=Column)"
-        )
-    progress.phase("validating", 1)
-    table = convert_table(raw, mapping, errors, timezone=timezone, on_progress=progress.advance)
-    if table is None:
-        return report
-    report.merged = raw.n_rows - table.num_rows
-    changed_at = utc_naive(as_of, timezone) if as_of else started_at
-    progress.phase("loading", 6)
-    with engine.connect() as conn:
-        trans = conn.begin()
-        try:
-            load_section(
-                conn,
-                mapping,
-                table,
-                errors,
-                report,
-                changed_at,
-                as_of is not None,
-                progress,
-                history_source=history_source,
+    try:
+        report.encoding = stream.encoding
+        if mapping is None:
+            mapping = auto_mapping(entity, stream.headers)
+            if isinstance(overrides, list):
+                overrides = parse_overrides(overrides, mapping.entity)
+            if overrides:
+                mapping = with_overrides(mapping, overrides)
+        report.entity = mapping.entity
+        report.columns = {f: c.column for f, c in mapping.columns.items() if c.column is not None}
+        if not mapping.columns:
+            raise MappingError(
+                f"no column of the file maps to a field of {mapping.entity}; the file's columns "
+                f"are {', '.join(stream.headers)}; its fields are "
+                f"{', '.join(mapping.spec.field_names)} (give --mapping or --map field=Column)"
             )
-            if not errors:  # the database as the import leaves it (or, dry, would leave it)
-                report.quality = quality_report(conn, created=report.created)
-            if errors or dry_run:
+        changed_at = utc_naive(as_of, timezone) if as_of else started_at
+        with engine.connect() as conn:
+            trans = conn.begin()
+            try:
+                loader = Loader(
+                    conn,
+                    mapping,
+                    errors,
+                    changed_at=changed_at,
+                    as_of_given=as_of is not None,
+                    history_source=history_source,
+                )
+                if not _stage_stream(stream, loader, mapping, errors, report, progress, timezone):
+                    trans.rollback()
+                    return report
+                progress.phase("loading", 6)
+                load_staged(loader, report, progress)
+                if not errors:  # the database as the import leaves it (or, dry, would leave it)
+                    report.quality = quality_report(conn, created=report.created)
+                if errors or dry_run:
+                    trans.rollback()
+                    report.status = "failed" if errors else "dry-run"
+                    report.data_version = None
+                else:
+                    report.status = "ok"
+                    report.run_id = log_run(conn, report, started_at, actor, errors_total=0)
+                    if before_commit is not None:
+                        before_commit(conn, report)
+                    trans.commit()
+                progress.advance()
+            except BaseException:
                 trans.rollback()
-                report.status = "failed" if errors else "dry-run"
-                report.data_version = None
-            else:
-                report.status = "ok"
-                report.run_id = log_run(conn, report, started_at, actor, errors_total=0)
-                if before_commit is not None:
-                    before_commit(conn, report)
-                trans.commit()
-            progress.advance()
-        except BaseException:
-            trans.rollback()
-            raise
+                raise
+    finally:
+        stream.close()
     return report
+
+
+def _lookahead(
+    batches: Iterator[RawTable | None],
+) -> Iterator[tuple[RawTable | None, bool]]:
+    """Each batch with whether it is the last (the next one is read before it is handed on)."""
+    current = next(batches, _END)
+    while current is not _END:
+        following = next(batches, _END)
+        yield current, following is _END
+        current = following
+
+
+_END: Any = object()
+
+
+def _stage_stream(
+    stream: TableStream,
+    loader: Loader,
+    mapping: Mapping,
+    errors: ErrorList,
+    report: ImportReport,
+    progress: ProgressSink,
+    timezone: str,
+) -> bool:
+    """Read, convert and stage the file batch by batch (step 1 of the load), then check the
+    keys repeated across batches; False when the file's columns do not fit the mapping.
+
+    A file of one batch is converted and checked whole, in memory; a longer one never holds
+    more than two batches (the one converted, the next one read)."""
+    state = ConvertState()
+    first, whole, shown = True, True, 0.0
+    for raw, last in _lookahead(stream.batches):
+        if raw is None:  # the reader starts again from the first record
+            errors.clear()
+            loader.restage()
+            state, first, report.rows_read, report.merged = ConvertState(), True, 0, 0
+            continue
+        whole = first and last
+        first = False
+        report.rows_read += raw.n_rows + len(raw.errors)
+        errors.extend(raw.errors)
+        table = convert_table(raw, mapping, errors, timezone=timezone, state=state, whole=whole)
+        if table is None:
+            return False
+        report.merged += raw.n_rows - table.num_rows
+        loader.stage_batch(table)
+        share = 1.0 if last else raw.read_share
+        del raw, table
+        progress.advance(max(0.0, share - shown))
+        shown = max(shown, share)
+    if loader.schema is None:  # no batch at all: an empty file
+        return False
+    progress.phase("validating", 1)
+    if not whole:
+        merged = check_staged_repeats(loader.conn, mapping, list(loader.schema.names), errors)
+        report.merged += merged
+        loader.rows_staged -= merged
+    loader.staged_done()
+    progress.advance()
+    return True
 
 
 def load_section(
@@ -281,6 +342,12 @@ def load_section(
     )
     loader.stage(table)
     progress.advance()
+    load_staged(loader, report, progress)
+
+
+def load_staged(loader: Loader, report: ImportReport, progress: ProgressSink) -> None:
+    """Steps 2–8 of a load whose rows are staged; the counts go in ``report``."""
+    errors = loader.errors
     loader.resolve_references()
     progress.advance()
     loader.prepare()
@@ -292,7 +359,7 @@ def load_section(
         loader.self_references()
         progress.advance()
     if not errors:
-        loader.finish(table.num_rows)
+        loader.finish(loader.rows_staged)
         loader.cleanup()
     result = loader.result
     report.inserted, report.updated = result.inserted, result.updated

@@ -35,7 +35,13 @@ from salesops.ingest.errors import ErrorList
 from salesops.ingest.fields import EntitySpec, Field
 from salesops.ingest.mapping import Mapping
 from salesops.ingest.resolve import RefStats, insert_defaults, ref_table, resolve, sql_literal
-from salesops.ingest.staging import STAGING, drop_temp, load_staging
+from salesops.ingest.staging import (
+    STAGING,
+    analyze_staging,
+    append_staging,
+    create_staging,
+    drop_temp,
+)
 
 PREP = "_imp_prep"
 CHANGED = "_imp_changed"
@@ -112,6 +118,8 @@ class Loader:
         self.history_source = history_source  # opportunity_change.source of this load
         self.result = LoadResult()
         self.staged: set[str] = set()  # staging columns (f_<field>) of this file
+        self.schema: pa.Schema | None = None  # of the staging table, once created
+        self.rows_staged = 0
         self.columns: list[str] = []  # database columns the load writes
 
     # ------------------------------------------------------------------ helpers
@@ -132,10 +140,32 @@ class Loader:
     # ------------------------------------------------------------------ steps
 
     def stage(self, table: pa.Table) -> None:
-        """Step 1: bulk-load the converted rows."""
-        drop_temp(self.conn, *temp_tables(self.spec))
-        load_staging(self.conn, table)
-        self.staged = set(table.schema.names)
+        """Step 1: bulk-load the converted rows (of the whole file)."""
+        self.stage_batch(table)
+        self.staged_done()
+
+    def stage_batch(self, table: pa.Table) -> None:
+        """Step 1, a batch at a time: bulk-load the converted rows of one batch of the file
+        (the first batch creates the staging table; every batch has its columns)."""
+        if self.schema is None:
+            drop_temp(self.conn, *temp_tables(self.spec))
+            create_staging(self.conn, table.schema)
+            self.schema = table.schema
+            self.staged = set(table.schema.names)
+        elif table.schema != self.schema:
+            table = table.cast(self.schema)
+        append_staging(self.conn, table)
+        self.rows_staged += table.num_rows
+
+    def restage(self) -> None:
+        """Forget the rows staged so far (the file is read again from its start)."""
+        if self.schema is not None:
+            self._sql(f"DELETE FROM {STAGING}")  # noqa: S608
+        self.rows_staged = 0
+
+    def staged_done(self) -> None:
+        """Every batch is staged."""
+        analyze_staging(self.conn)
 
     def resolve_references(self) -> None:
         """Step 2: every reference except self references (those come after the upsert)."""

@@ -17,10 +17,12 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import re
+import sys
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -49,11 +51,41 @@ class RawTable:
     format: str  # csv | xlsx | xls | jsonl
     encoding: str | None = None
     errors: list[RowError] = field(default_factory=list)  # malformed records
+    read_share: float = 1.0  # how much of the file is read once this batch is
 
     @property
     def n_rows(self) -> int:
         """Number of records read."""
         return len(self.rows)
+
+
+#: Records per batch when a file is streamed (:func:`open_table`): the importer converts and
+#: stages one batch at a time, so memory stays flat however long the file is.
+BATCH_ROWS = 50_000
+#: Bytes Arrow's streaming CSV reader parses at a time.
+CSV_BLOCK = 512 << 10
+
+
+@dataclass
+class TableStream:
+    """A file being read batch by batch: its header, then :class:`RawTable` batches.
+
+    ``batches`` yields the records in file order, their row numbers counted across batches.
+    It may yield ``None`` once: the reader had to start again from the first record (Arrow
+    refused a record that only the exact reader can report); forget every batch before it.
+    """
+
+    path: Path
+    headers: list[str]
+    format: str
+    encoding: str | None
+    batches: Iterator[RawTable | None]
+
+    def close(self) -> None:
+        """Release the file (a workbook stays open while its rows are read)."""
+        close = getattr(self.batches, "close", None)
+        if close is not None:
+            close()
 
 
 def read_table(
@@ -64,27 +96,101 @@ def read_table(
     delimiter: str | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> RawTable:
-    """Read ``path`` by its extension; raises :class:`ImportFailed` if it cannot be read."""
+    """Read ``path`` whole by its extension; raises :class:`ImportFailed` if it cannot be read.
+
+    For files of any size use :func:`open_table`, which reads them batch by batch."""
+    stream = open_table(path, sheet=sheet, encoding=encoding, delimiter=delimiter, batch_rows=None)
+    tables: list[RawTable] = []
+    try:
+        for table in stream.batches:
+            if table is None:
+                tables = []
+                continue
+            tables.append(table)
+            if on_progress:
+                on_progress(table.read_share)
+    finally:
+        stream.close()
+    return concat_tables(stream, tables)
+
+
+def concat_tables(stream: TableStream, tables: list[RawTable]) -> RawTable:
+    """The batches of ``stream`` as one table."""
+    if len(tables) == 1:
+        return tables[0]
+    columns = {
+        h: pa.concat_arrays([t.columns[h] for t in tables])
+        if tables
+        else pa.array([], type=pa.string())
+        for h in stream.headers
+    }
+    rows = np.concatenate([t.rows for t in tables]) if tables else np.array([], dtype=np.int64)
+    errors = [e for t in tables for e in t.errors]
+    return RawTable(
+        stream.path, stream.headers, columns, rows, stream.format, stream.encoding, errors
+    )
+
+
+def open_table(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    encoding: str = "auto",
+    delimiter: str | None = None,
+    batch_rows: int | None = BATCH_ROWS,
+) -> TableStream:
+    """Open ``path`` for reading in batches of ``batch_rows`` records (None: one batch).
+
+    The header is read here; the batches follow as the stream is iterated (close it when
+    done). Raises :class:`ImportFailed` when the file cannot be read — here or while the
+    batches are read."""
     ext = path.suffix.lower()
     if not path.is_file():
         raise _fail(path, f"no such file: {path}")
     if sheet and ext not in EXCEL_EXTENSIONS | XLS_EXTENSIONS:
         raise _fail(path, "--sheet applies to Excel workbooks (.xlsx, .xls) only")
+    size = batch_rows if batch_rows is not None else sys.maxsize
     try:
         if ext in EXCEL_EXTENSIONS:
-            return read_xlsx(path, sheet)
-        if ext in XLS_EXTENSIONS:
-            return read_xls(path, sheet)
-        if ext in JSON_EXTENSIONS:
-            return read_jsonl(path, encoding=encoding)
-        return read_csv(path, encoding=encoding, delimiter=delimiter, on_progress=on_progress)
-    except ImportFailed:
-        raise
-    except MemoryError:
-        raise _fail(path, "the file is too large to read into memory") from None
-    except Exception as exc:  # whatever a damaged file does to a parser: an error, not a crash
-        kind = {".xlsx": "an .xlsx workbook", ".xls": "an .xls workbook"}.get(ext, "a text file")
-        raise _fail(path, f"cannot read the file as {kind} ({type(exc).__name__}: {exc})") from None
+            stream = stream_xlsx(path, sheet, size)
+        elif ext in XLS_EXTENSIONS:
+            stream = stream_xls(path, sheet, size)
+        elif ext in JSON_EXTENSIONS:
+            stream = stream_jsonl(path, encoding=encoding, batch_rows=size)
+        else:
+            stream = stream_csv(path, encoding=encoding, delimiter=delimiter, batch_rows=size)
+    except Exception as exc:
+        raise _failure(path, exc) from None
+    stream.batches = _guarded(path, stream.batches)
+    return stream
+
+
+def _failure(path: Path, exc: BaseException) -> ImportFailed:
+    """What a reader's exception means for the import: an error, not a crash."""
+    if isinstance(exc, ImportFailed):
+        return exc
+    if isinstance(exc, MemoryError):
+        return _fail(path, "the file is too large to read into memory")
+    ext = path.suffix.lower()
+    kind = {".xlsx": "an .xlsx workbook", ".xls": "an .xls workbook"}.get(ext, "a text file")
+    return _fail(path, f"cannot read the file as {kind} ({type(exc).__name__}: {exc})")
+
+
+def _guarded(path: Path, batches: Iterator[RawTable | None]) -> Iterator[RawTable | None]:
+    """``batches``, whatever a damaged file does to a parser turned into :class:`ImportFailed`."""
+    try:
+        while True:
+            try:
+                table = next(batches)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise _failure(path, exc) from None
+            yield table
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
 
 
 # --------------------------------------------------------------------------- helpers
@@ -224,99 +330,145 @@ def read_csv(
     delimiter: str | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> RawTable:
-    """Read a delimited text file; every cell is text."""
-    data = path.read_bytes()
-    auto = encoding in ("auto", "", None)
-    # A file without a BOM is read as UTF-8 first without decoding it here: Arrow checks
-    # every cell's UTF-8 itself, and only a file it refuses is decoded (and its encoding
-    # detected) below — the same outcome as detecting first, one pass over the bytes fewer.
-    optimistic = auto and not data.startswith(
-        (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-    )
+    """Read a delimited text file whole; every cell is text."""
+    return read_table(path, encoding=encoding, delimiter=delimiter, on_progress=on_progress)
+
+
+def detect_file_encoding(path: Path) -> str:
+    """:func:`detect_encoding` of a file, read in blocks (never whole into memory)."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for candidate in ("utf-8", "gb18030"):
+        if _decodes(path, candidate):
+            return candidate
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    if best is None:
+        raise ValueError("the file's text encoding could not be recognised")
+    return str(best.encoding)
+
+
+def _decodes(path: Path, enc: str) -> bool:
+    """Whether the whole file decodes as ``enc`` (checked block by block)."""
+    decoder = codecs.getincrementaldecoder(enc)()
     try:
-        enc = "utf-8" if optimistic else detect_encoding(data) if auto else encoding
-        utf8 = _as_utf8(data, enc, checked=optimistic)
-    except (UnicodeDecodeError, LookupError, ValueError) as exc:
-        raise _fail(path, f"cannot decode the file as {encoding}: {exc}") from None
-    if not utf8.strip():
-        raise _fail(path, "the file is empty")
-    head_bytes = utf8[: 1 << 16]
-    if optimistic and not _utf8_head(head_bytes):
-        return read_csv(path, encoding=detect_encoding(data), delimiter=delimiter)
-    head = head_bytes.decode("utf-8", errors="ignore")
-    delim = delimiter or sniff_delimiter(first_line(head))
-    # newline="": the csv module sees LF, CRLF and CR-only line endings (Excel for Mac's
-    # "CSV (Macintosh)") as line ends, and keeps line breaks inside quoted cells.
-    header = unique_headers(next(csv.reader(io.StringIO(head, newline=""), delimiter=delim)))
-    if on_progress:
-        on_progress(0.2)
-    table = _read_csv_arrow(path, utf8, header, delim, enc)
-    if table is None and optimistic:
-        try:
-            utf8.decode("utf-8")
-        except UnicodeDecodeError:  # not UTF-8 after all: detect, decode and read again
-            return read_csv(path, encoding=detect_encoding(data), delimiter=delimiter)
-    if table is None:
-        table = _read_csv_exact(path, utf8, header, delim, enc)
-    if on_progress:
-        on_progress(0.8)
-    return table
-
-
-def _as_utf8(data: bytes, enc: str, *, checked: bool) -> bytes:
-    """The file's bytes as UTF-8 (``checked``: left to Arrow's own check of every cell)."""
-    if codecs.lookup(enc).name == "utf-8":
-        # Arrow reads UTF-8 bytes as they are: no decode / encode round trip.
-        utf8 = data.removeprefix(codecs.BOM_UTF8)
-        if not checked and enc not in ("utf-8-sig", "utf-8", "utf8"):
-            utf8.decode("utf-8")
-        return utf8
-    return data.decode(enc).removeprefix("\ufeff").encode("utf-8")
-
-
-def _utf8_head(head: bytes) -> bool:
-    """Whether the first bytes of a file are UTF-8 (a character cut at the end is fine)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        decoder.decode(head, final=False)
+        with path.open("rb") as fh:
+            while block := fh.read(8 << 20):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
 
 
-def _read_csv_exact(path: Path, utf8: bytes, header: list[str], delim: str, enc: str) -> RawTable:
-    """Python's csv module, record by record; a record it cannot parse is an error of its row."""
-    reader = csv.reader(io.StringIO(utf8.decode("utf-8"), newline=""), delimiter=delim)
-    next(reader)
-    failed: list[RowError] = []
-
-    def records() -> Iterable[tuple[int, Sequence[object]]]:
-        row_no = 1
-        while True:
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:  # e.g. a field over the csv module's size limit
-                failed.append(RowError(str(path), row_no + 1, None, None, f"unreadable: {exc}"))
-                return
-            row_no += 1
-            yield row_no, record
-
-    table = _from_records(path, "csv", header, records(), enc)
-    table.errors += failed
-    return table
+def _is_utf8(enc: str) -> bool:
+    return codecs.lookup(enc).name == "utf-8"
 
 
-def _read_csv_arrow(
-    path: Path, utf8: bytes, header: list[str], delim: str, enc: str
-) -> RawTable | None:
-    """Arrow's multi-threaded CSV parser; None when the file needs the exact path."""
-    names = [f"c{i}" for i in range(len(header))]
+def stream_csv(
+    path: Path, *, encoding: str = "auto", delimiter: str | None = None, batch_rows: int
+) -> TableStream:
+    """Open a delimited text file: the header now, the records batch by batch."""
+    auto = encoding in ("auto", "", None)
     try:
-        table = pacsv.read_csv(
-            pa.py_buffer(utf8),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
+        enc = detect_file_encoding(path) if auto else encoding
+        decoder = codecs.getincrementaldecoder(enc)()
+        with path.open("rb") as fh:
+            head_bytes = fh.read(1 << 16)
+            more = bool(fh.read(1))
+        head = decoder.decode(head_bytes, final=not more).removeprefix("\ufeff")
+    except (UnicodeDecodeError, LookupError, ValueError) as exc:
+        raise _fail(path, f"cannot decode the file as {encoding}: {exc}") from None
+    if not more and not head.strip():
+        raise _fail(path, "the file is empty")
+    delim = delimiter or sniff_delimiter(first_line(head))
+    # newline="": the csv module sees LF, CRLF and CR-only line endings (Excel for Mac's
+    # "CSV (Macintosh)") as line ends, and keeps line breaks inside quoted cells.
+    header = unique_headers(next(csv.reader(io.StringIO(head, newline=""), delimiter=delim)))
+    stream = TableStream(path, header, "csv", enc, iter(()))
+    stream.batches = _csv_batches(path, header, delim, enc, encoding, batch_rows)
+    return stream
+
+
+def _csv_batches(
+    path: Path, header: list[str], delim: str, enc: str, asked: str, batch_rows: int
+) -> Iterator[RawTable | None]:
+    """Arrow's parser while it can; the exact reader from the start when it cannot."""
+    arrow = _csv_arrow_batches(path, header, delim, enc, batch_rows)
+    yielded = False
+    while True:
+        try:
+            table = next(arrow)
+        except StopIteration:
+            return
+        except pa.ArrowInvalid:
+            break  # ragged rows and the like: the exact path reports them row by row
+        except UnicodeDecodeError as exc:
+            raise _fail(path, f"cannot decode the file as {asked}: {exc}") from None
+        yielded = True
+        yield table
+    if yielded:
+        yield None  # start again
+    yield from _csv_exact_batches(path, header, delim, enc, asked, batch_rows)
+
+
+def _csv_exact_batches(
+    path: Path, header: list[str], delim: str, enc: str, asked: str, batch_rows: int
+) -> Iterator[RawTable]:
+    """Python's csv module, record by record; a record it cannot parse is an error of its row."""
+    size = max(path.stat().st_size, 1)
+    try:
+        with path.open("rb") as binary, io.TextIOWrapper(binary, enc, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delim)
+            next(reader, None)
+            row_no = 1
+            done = False
+            while not done:
+                records: list[tuple[int, Sequence[object]]] = []
+                failed: list[RowError] = []
+                while len(records) < batch_rows:
+                    try:
+                        record = next(reader)
+                    except StopIteration:
+                        done = True
+                        break
+                    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+                        failed.append(
+                            RowError(str(path), row_no + 1, None, None, f"unreadable: {exc}")
+                        )
+                        done = True
+                        break
+                    row_no += 1
+                    records.append((row_no, record))
+                table = _from_records(path, "csv", header, records, enc)
+                table.errors += failed
+                table.read_share = 1.0 if done else min(binary.tell() / size, 1.0)
+                yield table
+    except UnicodeDecodeError as exc:
+        raise _fail(path, f"cannot decode the file as {asked}: {exc}") from None
+
+
+def _csv_arrow_batches(
+    path: Path, header: list[str], delim: str, enc: str, batch_rows: int
+) -> Iterator[RawTable]:
+    """Arrow's streaming CSV parser, its record batches gathered into batches of records."""
+    names = [f"c{i}" for i in range(len(header))]
+    source = pa.OSFile(str(path))
+    size = max(path.stat().st_size, 1)
+    try:
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(
+                column_names=names,
+                skip_rows=1,
+                block_size=CSV_BLOCK,
+                encoding="utf8" if _is_utf8(enc) else enc,
+            ),
             # Blank lines are records here, so that the row numbers stay the spreadsheet's: in
             # a file of several columns Arrow refuses them (too few cells) and the exact path
             # reads the file; in a file of one column they are empty rows, dropped below.
@@ -329,10 +481,34 @@ def _read_csv_arrow(
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid:
-        return None  # ragged rows and the like: the exact path reports them row by row
+        next_row = 2
+        pending: list[pa.RecordBatch] = []
+        count = 0
+        finished = False
+        while not finished:
+            try:
+                batch = reader.read_next_batch()
+                pending.append(batch)
+                count += batch.num_rows
+            except StopIteration:
+                finished = True
+            if count >= batch_rows or (finished and (pending or next_row == 2)):
+                table = pa.Table.from_batches(pending, schema=reader.schema)
+                raw = _arrow_raw(path, header, names, table, next_row, enc)
+                raw.read_share = 1.0 if finished else min(source.tell() / size, 1.0)
+                next_row += table.num_rows
+                pending, count = [], 0
+                yield raw
+    finally:
+        source.close()
+
+
+def _arrow_raw(
+    path: Path, header: list[str], names: list[str], table: pa.Table, first_row: int, enc: str
+) -> RawTable:
+    """One batch of Arrow's records as a :class:`RawTable` (blank records dropped)."""
     columns = {h: clean(table.column(n)) for h, n in zip(header, names, strict=True)}
-    rows = np.arange(2, table.num_rows + 2, dtype=np.int64)
+    rows = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
     raw = RawTable(path, header, columns, rows, "csv", enc)
     if raw.n_rows:
         blank = _all_null(columns.values(), raw.n_rows)
@@ -353,8 +529,9 @@ def _all_null(columns: Iterable[pa.Array], n: int) -> np.ndarray | None:
 # --------------------------------------------------------------------------- Excel
 
 
-def read_xlsx(path: Path, sheet: str | None) -> RawTable:
-    """Read one sheet of an .xlsx workbook (the first unless ``sheet`` names one)."""
+def stream_xlsx(path: Path, sheet: str | None, batch_rows: int) -> TableStream:
+    """Open one sheet of an .xlsx workbook (the first unless ``sheet`` names one); its rows
+    are read one at a time (openpyxl's read-only mode) as the batches are iterated."""
     import openpyxl
 
     try:
@@ -363,24 +540,35 @@ def read_xlsx(path: Path, sheet: str | None) -> RawTable:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a corrupt zip, a missing part, not a workbook at all ...
         raise _fail(path, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
-    try:
-        names = book.sheetnames
-        if sheet is not None and sheet not in names:
-            raise _fail(path, f"no sheet named {sheet!r}; the sheets are: {', '.join(names)}")
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
+
+    def rows() -> Iterator[tuple[int, Sequence[object]]]:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                rows = [(i, r) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)]
-        except Exception as exc:
-            raise _fail(path, f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
-    finally:
-        book.close()
-    return _table_from_sheet(path, "xlsx", rows)
+            names = book.sheetnames
+            if sheet is not None and sheet not in names:
+                raise _fail(path, f"no sheet named {sheet!r}; the sheets are: {', '.join(names)}")
+            ws = book[sheet] if sheet is not None else book.worksheets[0]
+            cells = ws.iter_rows(values_only=True)
+            row_no = 0
+            while True:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        record = next(cells)
+                except StopIteration:
+                    return
+                except Exception as exc:
+                    reason = f"the workbook is damaged ({type(exc).__name__}: {exc})"
+                    raise _fail(path, reason) from None
+                row_no += 1
+                yield row_no, record
+        finally:
+            book.close()
+
+    return _stream_sheet(path, "xlsx", rows(), batch_rows)
 
 
-def read_xls(path: Path, sheet: str | None) -> RawTable:
-    """Read one sheet of a legacy .xls workbook."""
+def stream_xls(path: Path, sheet: str | None, batch_rows: int) -> TableStream:
+    """Open one sheet of a legacy .xls workbook (xlrd reads it whole)."""
     import xlrd
 
     try:
@@ -409,59 +597,151 @@ def read_xls(path: Path, sheet: str | None) -> RawTable:
             rows.append((r + 1, cells))
     finally:
         book.release_resources()
-    return _table_from_sheet(path, "xls", rows)
+    return _stream_sheet(path, "xls", iter(rows), batch_rows)
 
 
-def _table_from_sheet(path: Path, fmt: str, rows: list[tuple[int, Sequence[object]]]) -> RawTable:
+def _stream_sheet(
+    path: Path, fmt: str, rows: Iterator[tuple[int, Sequence[object]]], batch_rows: int
+) -> TableStream:
     """The first non-blank row is the header; the rows after it are records."""
-    for pos, (_row_no, cells) in enumerate(rows):
+    for _row_no, cells in rows:
         if any(cell_text(c) not in (None, "") for c in cells):
             header_cells = list(cells)
             while header_cells and cell_text(header_cells[-1]) in (None, ""):
                 header_cells.pop()  # trailing empty header cells are not columns
             headers = unique_headers([cell_text(c) for c in header_cells])
-            return _from_records(path, fmt, headers, rows[pos + 1 :])
+            batches = _record_batches(path, fmt, headers, rows, batch_rows, None)
+            return TableStream(path, headers, fmt, None, batches)
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
     raise _fail(path, "the sheet is empty")
+
+
+def _record_batches(
+    path: Path,
+    fmt: str,
+    headers: list[str],
+    records: Iterator[tuple[int, Sequence[object]]],
+    batch_rows: int,
+    encoding: str | None,
+) -> Iterator[RawTable]:
+    """(row number, cells) records as tables of ``batch_rows`` records (at least one table)."""
+    try:
+        done = False
+        while not done:
+            chunk = list(itertools.islice(records, batch_rows))
+            done = len(chunk) < batch_rows
+            table = _from_records(path, fmt, headers, chunk, encoding)
+            table.read_share = 1.0 if done else 0.0
+            yield table
+    finally:
+        close = getattr(records, "close", None)
+        if close is not None:
+            close()
 
 
 # --------------------------------------------------------------------------- JSON lines
 
 
-def read_jsonl(path: Path, *, encoding: str = "auto") -> RawTable:
-    """Read JSON lines (one object per line), or a JSON array of objects."""
-    data = path.read_bytes()
+def stream_jsonl(path: Path, *, encoding: str = "auto", batch_rows: int) -> TableStream:
+    """Open JSON lines (one object per line), or a JSON array of objects (read whole).
+
+    The columns are every key of any object, so JSON lines are read twice: once for the
+    keys, then batch by batch."""
     try:
-        enc = detect_encoding(data) if encoding in ("auto", "", None) else encoding
-        text = data.decode(enc).removeprefix("\ufeff")
+        enc = detect_file_encoding(path) if encoding in ("auto", "", None) else encoding
+        with path.open("r", encoding=enc) as fh:
+            start = fh.read(1 << 16).removeprefix("\ufeff")
     except (UnicodeDecodeError, LookupError, ValueError) as exc:
         raise _fail(path, f"cannot decode the file as {encoding}: {exc}") from None
-    objects: list[tuple[int, dict[str, object]]] = []
-    errors: list[RowError] = []
-    if text.lstrip().startswith("["):
+    if start.lstrip().startswith("["):
         try:
-            items = json.loads(text, parse_float=Decimal)
+            with path.open("r", encoding=enc) as fh:
+                items = json.loads(fh.read().removeprefix("\ufeff"), parse_float=Decimal)
         except json.JSONDecodeError as exc:
             raise _fail(path, f"not valid JSON: {exc}") from None
-        lines: Iterable[tuple[int, object]] = enumerate(items, start=1)
-    else:
-        lines = []
-        for no, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                lines.append((no, json.loads(line, parse_float=Decimal)))
-            except json.JSONDecodeError as exc:
-                errors.append(RowError(str(path), no, None, line[:80], f"not valid JSON: {exc}"))
-    for no, obj in lines:
-        if isinstance(obj, dict):
-            objects.append((no, obj))
-        else:
-            errors.append(RowError(str(path), no, None, None, "not a JSON object"))
+        except UnicodeDecodeError as exc:
+            raise _fail(path, f"cannot decode the file as {encoding}: {exc}") from None
+        if not isinstance(items, list):
+            items = [items]
+        names = _json_keys(obj for _no, obj in enumerate(items, start=1))
+        numbered: Iterator[tuple[int, object]] = enumerate(items, start=1)
+        batches = _json_batches(path, names, numbered, batch_rows, enc)
+        return TableStream(path, names, "jsonl", enc, batches)
+
+    def objects() -> Iterator[object]:
+        for _no, obj in _json_lines(path, enc, encoding, None):
+            yield obj
+
+    names = _json_keys(objects())
+    errors: list[RowError] = []
+    lines = _json_lines(path, enc, encoding, errors)
+    batches = _json_batches(path, names, lines, batch_rows, enc, errors)
+    return TableStream(path, names, "jsonl", enc, batches)
+
+
+def _json_keys(objects: Iterable[object]) -> list[str]:
     headers: dict[str, None] = {}
-    for _no, obj in objects:
-        headers.update(dict.fromkeys(str(k) for k in obj))
-    names = list(headers)
-    records = ((no, [obj.get(h) for h in names]) for no, obj in objects)
-    table = _from_records(path, "jsonl", names, records, enc)
-    table.errors = errors + table.errors
-    return table
+    for obj in objects:
+        if isinstance(obj, dict):
+            headers.update(dict.fromkeys(str(k) for k in obj))
+    return list(headers)
+
+
+def _json_lines(
+    path: Path, enc: str, asked: str, errors: list[RowError] | None
+) -> Iterator[tuple[int, object]]:
+    """(line number, value) of every line holding JSON; a line that does not is an error
+    (in ``errors``; None: skipped)."""
+    try:
+        with path.open("r", encoding=enc) as fh:
+            no = 0
+            for physical in fh:
+                for line in physical.splitlines() or [""]:
+                    no += 1
+                    if no == 1:
+                        line = line.removeprefix("\ufeff")
+                    if not line.strip():
+                        continue
+                    try:
+                        value = json.loads(line, parse_float=Decimal)
+                    except json.JSONDecodeError as exc:
+                        if errors is not None:
+                            errors.append(
+                                RowError(str(path), no, None, line[:80], f"not valid JSON: {exc}")
+                            )
+                        continue
+                    yield no, value
+    except UnicodeDecodeError as exc:
+        raise _fail(path, f"cannot decode the file as {asked}: {exc}") from None
+
+
+def _json_batches(
+    path: Path,
+    names: list[str],
+    values: Iterator[tuple[int, object]],
+    batch_rows: int,
+    enc: str,
+    errors: list[RowError] | None = None,
+) -> Iterator[RawTable]:
+    """Tables of ``batch_rows`` objects; the errors of the lines read go with each table."""
+    bad: list[RowError] = errors if errors is not None else []
+    done = False
+    while not done:
+        records: list[tuple[int, Sequence[object]]] = []
+        while len(records) < batch_rows:
+            try:
+                no, obj = next(values)
+            except StopIteration:
+                done = True
+                break
+            if isinstance(obj, dict):
+                records.append((no, [obj.get(h) for h in names]))
+            else:
+                bad.append(RowError(str(path), no, None, None, "not a JSON object"))
+        table = _from_records(path, "jsonl", names, records, enc)
+        table.errors = bad[:] + table.errors
+        bad.clear()
+        table.read_share = 1.0 if done else 0.0
+        yield table

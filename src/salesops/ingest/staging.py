@@ -36,9 +36,20 @@ def drop_temp(conn: Connection, *names: str) -> None:
 
 def load_staging(conn: Connection, table: pa.Table, name: str = STAGING) -> None:
     """Create temporary table ``name`` shaped like ``table`` and fill it with its rows."""
+    create_staging(conn, table.schema, name)
+    append_staging(conn, table, name)
+    analyze_staging(conn, name)
+
+
+def create_staging(conn: Connection, schema: pa.Schema, name: str = STAGING) -> None:
+    """Create (anew) the empty temporary table ``name`` with the columns of ``schema``."""
     drop_temp(conn, name)
-    columns = ", ".join(f"{f.name} {_sql_type(f.type)}" for f in table.schema)
+    columns = ", ".join(f"{f.name} {_sql_type(f.type)}" for f in schema)
     conn.execute(text(f"CREATE TEMPORARY TABLE {name} ({columns})"))
+
+
+def append_staging(conn: Connection, table: pa.Table, name: str = STAGING) -> None:
+    """Append ``table``'s rows (one batch of a file) to the staging table ``name``."""
     if not table.num_rows:
         return
     raw = conn.connection.driver_connection
@@ -60,4 +71,9 @@ def load_staging(conn: Connection, table: pa.Table, name: str = STAGING) -> None
         step = 8 << 20
         for start in range(0, len(data), step):
             copy.write(data[start : start + step])
-    conn.execute(text(f"ANALYZE {name}"))
+
+
+def analyze_staging(conn: Connection, name: str = STAGING) -> None:
+    """Give PostgreSQL's planner the staged rows' statistics (once every batch is in)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {name}"))

@@ -10,6 +10,15 @@ copies arriving at once cannot both apply (the second one's insert fails, its im
 back, and it answers with the first one's stored answer). A delivery that fails writes
 nothing and stores nothing, so the sender's retry tries again.
 
+Records arrive out of order (a retry overtakes a later change): a record carrying its own
+``version`` (a whole number) or ``updated_at`` (an ISO 8601 timestamp; without an offset it is
+UTC) is compared with the one the last applied record of the same ``external_id`` carried
+(table ``record_version``). An older record is *stale*: it is skipped — nothing of it is
+written, no opportunity history — and the answer (still 200) lists it under ``stale``. Of
+several records of one ``external_id`` in one delivery only the newest is applied. Records
+without a version, or whose entity is keyed otherwise, are always applied; so is the first
+versioned record of an ``external_id`` (file imports keep no versions).
+
 A saved webhook source (``salesops sources add NAME --webhook``) may give the mapping and a
 signing secret: the body must then carry ``X-Signature-256: sha256=<hex HMAC-SHA256 of the
 body>``. The secret is never logged.
@@ -25,13 +34,16 @@ import shutil
 import tempfile
 import time
 from collections.abc import Mapping as MappingType
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from salesops.auth.audit import Actor
-from salesops.db.schema import ImportSource, WebhookDelivery
+from salesops.db.schema import ImportSource, RecordVersion, WebhookDelivery
+from salesops.ingest.errors import ImportFailed, RowError
 from salesops.ingest.fields import ENTITIES
 from salesops.ingest.importer import ImportReport, import_file
 from salesops.ingest.mapping import Mapping, SheetMapping
@@ -108,6 +120,155 @@ def stored_answer(conn: Connection, sender: str, delivery: str) -> dict[str, Any
     return None if row is None else dict(json.loads(row.response))
 
 
+# --------------------------------------------------------------------------- record versions
+
+#: how many times a delivery is tried again when a newer copy of one of its records commits
+#: while it is being applied
+VERSION_RETRIES = 3
+_STALE_RACE = "a newer version of a record was written meanwhile"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A record's key and its own version (``version`` and/or ``updated_at``)."""
+
+    key: str
+    version: int | None
+    updated_at: dt.datetime | None
+
+    def older_than(self, version: int | None, updated_at: dt.datetime | None) -> bool:
+        """Whether this record is older than one stamped ``version`` / ``updated_at``:
+        versions are compared when both have one, else timestamps."""
+        if self.version is not None and version is not None:
+            return self.version < version
+        if self.updated_at is not None and updated_at is not None:
+            return self.updated_at < updated_at
+        return False
+
+    def shown(self) -> dict[str, Any]:
+        """The stamp as the answer lists it."""
+        out: dict[str, Any] = {"external_id": self.key}
+        if self.version is not None:
+            out["version"] = self.version
+        if self.updated_at is not None:
+            out["updated_at"] = self.updated_at.isoformat()
+        return out
+
+
+def _parse_version(value: Any, i: int) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit())
+    ):
+        raise WebhookError(f"record {i}: version must be a whole number, not {value!r}")
+    return int(value)
+
+
+def _parse_updated_at(value: Any, i: int) -> dt.datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise WebhookError(
+            f"record {i}: updated_at must be an ISO 8601 timestamp, not {value!r}"
+        ) from None
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+    return stamp
+
+
+def stamps(records: list[dict[str, Any]], key_column: str) -> list[Stamp | None]:
+    """Each record's :class:`Stamp` (None: no key or no version — always applied)."""
+    out: list[Stamp | None] = []
+    for i, record in enumerate(records, start=1):
+        version = _parse_version(record.get("version"), i)
+        updated_at = _parse_updated_at(record.get("updated_at"), i)
+        key = record.get(key_column)
+        key_text = "" if key is None else str(key).strip()
+        if not key_text or (version is None and updated_at is None):
+            out.append(None)
+        else:
+            out.append(Stamp(key_text[:300], version, updated_at))
+    return out
+
+
+def _stored(conn: Connection, entity: str, keys: list[str]) -> dict[str, Any]:
+    table = RecordVersion.__table__
+    found: dict[str, Any] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        for row in conn.execute(
+            select(table.c.external_id, table.c.version, table.c.updated_at).where(
+                table.c.entity == entity, table.c.external_id.in_(chunk)
+            )
+        ):
+            found[row.external_id] = row
+    return found
+
+
+def split_stale(
+    conn: Connection,
+    entity: str,
+    records: list[dict[str, Any]],
+    marks: list[Stamp | None],
+) -> tuple[list[dict[str, Any]], list[Stamp], list[Stamp]]:
+    """(records to apply, their stamps, stale stamps): a record is stale when it is older
+    than the stored version of its key or than another record of its key in the delivery."""
+    newest: dict[str, int] = {}
+    for i, mark in enumerate(marks):
+        if mark is None:
+            continue
+        j = newest.get(mark.key)
+        if j is None or not mark.older_than(marks[j].version, marks[j].updated_at):  # type: ignore[union-attr]
+            newest[mark.key] = i
+    stored = _stored(conn, entity, sorted(newest))
+    keep: list[dict[str, Any]] = []
+    applied: list[Stamp] = []
+    stale: list[Stamp] = []
+    for i, (record, mark) in enumerate(zip(records, marks, strict=True)):
+        if mark is None:
+            keep.append(record)
+            continue
+        before = stored.get(mark.key)
+        if newest[mark.key] != i or (
+            before is not None and mark.older_than(before.version, before.updated_at)
+        ):
+            stale.append(mark)
+            continue
+        keep.append(record)
+        applied.append(mark)
+    return keep, applied, stale
+
+
+def remember_versions(conn: Connection, entity: str, applied: list[Stamp]) -> None:
+    """Store the versions of the records applied (in the import's transaction); raises
+    :class:`ImportFailed` when a newer one was committed meanwhile (the delivery is tried
+    again, and that record is then stale)."""
+    if not applied:
+        return
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    stored = _stored(conn, entity, [m.key for m in applied])
+    for mark in applied:
+        before = stored.get(mark.key)
+        values = {"version": mark.version, "updated_at": mark.updated_at, "recorded_at": now}
+        if before is None:
+            conn.execute(
+                insert(RecordVersion).values(entity=entity, external_id=mark.key, **values)
+            )
+            continue
+        if mark.older_than(before.version, before.updated_at):
+            raise ImportFailed([RowError("", None, None, mark.key, _STALE_RACE)])
+        keep_version = mark.version if mark.version is not None else before.version
+        keep_at = mark.updated_at if mark.updated_at is not None else before.updated_at
+        conn.execute(
+            update(RecordVersion)
+            .where(RecordVersion.entity == entity, RecordVersion.external_id == mark.key)
+            .values(version=keep_version, updated_at=keep_at, recorded_at=now)
+        )
+
+
 def _source(engine: Engine, name: str, entity: str) -> Any:
     table = ImportSource.__table__
     with engine.connect() as conn:
@@ -161,27 +322,67 @@ def receive_records(
         if before is not None:
             return 200, before, True
     records = parse_records(body)
+    key_column = "external_id"
+    if chosen is not None:
+        cspec = chosen.columns.get("external_id")
+        key_column = cspec.column if cspec is not None and cspec.column else "external_id"
+    marks = stamps(records, key_column)
+    for _attempt in range(VERSION_RETRIES):
+        status, answer, replay, raced = _apply(
+            engine, entity, records, marks, chosen, sender, delivery, actor
+        )
+        if not raced:
+            break
+    return status, answer, replay
+
+
+def _apply(
+    engine: Engine,
+    entity: str,
+    records: list[dict[str, Any]],
+    marks: list[Stamp | None],
+    chosen: Mapping | None,
+    sender: str,
+    delivery: str | None,
+    actor: Actor,
+) -> tuple[int, dict[str, Any], bool, bool]:
+    """One try at a delivery: (status, answer, replay, whether a newer version of one of its
+    records committed meanwhile — then it is tried again)."""
+    with engine.connect() as conn:
+        fresh, applied, stale = split_stale(conn, entity, records, marks)
+    answer: dict[str, Any] = {}
+
+    def remember(conn: Connection, report: ImportReport | None) -> None:
+        remember_versions(conn, entity, applied)
+        answer.update(_answer(report, entity, len(records), delivery, stale))
+        if delivery is not None:
+            conn.execute(
+                insert(WebhookDelivery).values(
+                    sender=sender[:100],
+                    delivery_id=delivery,
+                    entity=entity,
+                    response=json.dumps(answer, ensure_ascii=False),
+                    received_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                )
+            )
+
+    if not fresh:  # every record is stale: nothing to import
+        try:
+            with engine.begin() as conn:
+                remember(conn, None)
+        except DBAPIError:  # a copy of this delivery stored its answer first
+            pass
+        else:
+            return 200, answer, False, False
+        with engine.connect() as conn:
+            before = stored_answer(conn, sender, delivery) if delivery else None
+        return (200, before, True, False) if before else (200, answer, False, False)
     folder = Path(tempfile.mkdtemp(prefix="records-", dir=_records_root()))
     path = folder / f"{entity}-records.jsonl"
     try:
         with path.open("w", encoding="utf-8") as fh:
-            for record in records:
+            for record in fresh:
                 fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        answer: dict[str, Any] = {}
-
-        def remember(conn: Connection, report: ImportReport) -> None:
-            answer.update(_answer(report, path.name, len(records), delivery))
-            if delivery is not None:
-                conn.execute(
-                    insert(WebhookDelivery).values(
-                        sender=sender[:100],
-                        delivery_id=delivery,
-                        entity=entity,
-                        response=json.dumps(answer, ensure_ascii=False),
-                        received_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                    )
-                )
-
         report = import_file(
             engine,
             entity,
@@ -194,7 +395,7 @@ def receive_records(
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if report.ok:
-        return 200, answer, False
+        return 200, answer, False, False
     if delivery is not None:  # a copy of this delivery may have won the race
         refused = any(e.reason.startswith("the database refused") for e in report.errors)
         deadline = time.monotonic() + (RACE_WAIT_S if refused else 0)
@@ -202,27 +403,34 @@ def receive_records(
             with engine.connect() as conn:
                 before = stored_answer(conn, sender, delivery)
             if before is not None:
-                return 200, before, True
+                return 200, before, True, False
             if time.monotonic() >= deadline:
                 break
             time.sleep(0.05)
+    raced = any(
+        e.reason in (_STALE_RACE,) or e.reason.startswith("the database refused")
+        for e in report.errors
+    ) and bool(applied)
     body_out = outcome(report, path.name)
     body_out["detail"] = f"{report.errors_total} error(s); nothing was written"
-    return 422, body_out, False
+    return 422, body_out, False, raced
 
 
-def _answer(report: ImportReport, name: str, n: int, delivery: str | None) -> dict[str, Any]:
+def _answer(
+    report: ImportReport | None, entity: str, n: int, delivery: str | None, stale: list[Stamp]
+) -> dict[str, Any]:
     return {
         "status": "ok",
-        "entity": report.entity,
+        "entity": entity,
         "records": n,
-        "inserted": report.inserted,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-        "history": report.history,
-        "created": report.created,
-        "run_id": report.run_id,
+        "inserted": report.inserted if report else 0,
+        "updated": report.updated if report else 0,
+        "unchanged": report.unchanged if report else 0,
+        "history": report.history if report else 0,
+        "created": report.created if report else {},
+        "run_id": report.run_id if report else None,
         "delivery_id": delivery,
+        "stale": [m.shown() for m in stale],
     }
 
 
