@@ -1,7 +1,7 @@
 """Webhook record versions (issue #21): ``record_version``
 
 Revision ID: 0024_record_version
-Revises: 0022_forecast_result
+Revises: 0023_report_schedule
 Create Date: 2026-12-07 19:05:00
 
 The ``version`` / ``updated_at`` of each record a webhook last wrote, per entity and
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0024_record_version"
-down_revision: str | None = "0022_forecast_result"
+down_revision: str | None = "0023_report_schedule"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
