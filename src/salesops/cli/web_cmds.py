@@ -80,7 +80,8 @@ class _Served:
         """Sign ``context`` in: through a one-time link, or with the bearer token."""
         if self.sign_in is not None:
             page = context.new_page()
-            page.goto(self.url + self.sign_in(), wait_until="commit")
+            # the link answers with the overview, computed cold on a fresh board
+            page.goto(self.url + self.sign_in(), wait_until="commit", timeout=120_000)
             page.close()
         elif self.token:
             context.set_extra_http_headers({"Authorization": f"Bearer {self.token}"})
