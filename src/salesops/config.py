@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     #: that all processes together stay inside the server's ``max_connections``)
     db_pool_size: int = Field(default=5, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
+    #: PostgreSQL session settings of the board's connections (``salesops.db.engine``): JIT
+    #: compilation off, and the memory one sort or hash of a statement may use before it
+    #: spills to disk ("" leaves the server's own setting)
+    db_jit: bool = False
+    db_work_mem: str = Field(default="64MB", pattern=r"^(|[0-9]+ ?(kB|MB|GB))$")
     timezone: str = "Asia/Shanghai"
     fiscal_year_start_month: int = Field(default=1, ge=1, le=12)
     locale: str = "zh_CN"

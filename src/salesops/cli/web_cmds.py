@@ -42,6 +42,15 @@ PAGES = (
     ("market", "/market"),
     ("voice", "/voice"),
 )
+#: Pages without charts of their own (targets, people, alerts, reports, data): timed after the
+#: wall by ``page-timings``, not screenshot.
+OTHER_PAGES = (
+    ("targets", "/targets"),
+    ("people", "/people"),
+    ("alerts", "/alerts"),
+    ("reports", "/reports"),
+    ("data", "/data"),
+)
 #: (mode, viewport width, height, device scale, full page)
 MODES = (("desktop", 1440, 900, 1, True), ("phone", 390, 844, 2, True))
 
@@ -61,6 +70,9 @@ class _Served:
     forget: Callable[[], None] | None = None
     #: a fresh one-time sign-in path (``/login/link?token=…``) for each browser context
     sign_in: Callable[[], str] | None = None
+    #: CPU seconds (user + system) the database server has spent for this board so far
+    #: (PostgreSQL only: its server processes, not this one, run the statements)
+    db_cpu: Callable[[], float] | None = None
     token: str | None = None  # or a bearer token for a board started elsewhere
     first_rep: Callable[[], str | None] | None = None
 
@@ -68,7 +80,8 @@ class _Served:
         """Sign ``context`` in: through a one-time link, or with the bearer token."""
         if self.sign_in is not None:
             page = context.new_page()
-            page.goto(self.url + self.sign_in(), wait_until="commit")
+            # the link answers with the overview, computed cold on a fresh board
+            page.goto(self.url + self.sign_in(), wait_until="commit", timeout=120_000)
             page.close()
         elif self.token:
             context.set_extra_http_headers({"Authorization": f"Bearer {self.token}"})
@@ -135,6 +148,7 @@ def _local_server(login: str | None = None) -> Iterator[_Served]:
             lambda: _forget_all(engine),
             sign_in=link,
             first_rep=first_rep,
+            db_cpu=_server_cpu(engine) if engine.dialect.name == "postgresql" else None,
         )
     finally:
         server.should_exit = True
@@ -149,6 +163,39 @@ def _forget_all(engine: Any) -> None:
 
     warmup.forget_results(engine)
     forecast_service.forget(engine)
+
+
+def _server_cpu(engine: Any) -> Callable[[], float]:
+    """CPU seconds the PostgreSQL server processes of ``engine``'s database have used.
+
+    Reads ``/proc/PID/stat`` of every backend connected to the database (the server must run
+    on this machine; a backend this process cannot read counts 0). The board's pool keeps its
+    connections, so differences over a page load are that load's work; parallel workers
+    (which live for one statement) are not counted.
+    """
+    from sqlalchemy import text
+
+    tick = os.sysconf("SC_CLK_TCK")
+    seen: dict[int, float] = {}
+
+    def used() -> float:
+        with engine.connect() as conn:
+            pids = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                seen[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        # A backend that ended keeps the CPU it had when last seen.
+        return sum(seen.values())
+
+    return used
 
 
 def _first_rep(served: _Served) -> str | None:
@@ -268,9 +315,9 @@ def page_timings(
     only: list[str] = typer.Option(
         [],
         "--page",
-        help="Time only this page (overview, orders, pipeline, team, rep, "
-        "customers, market, voice, wall, forecast); repeat for more. The forecast page is "
-        "timed only when asked for.",
+        help="Time only this page (overview, orders, pipeline, team, rep, customers, "
+        "market, voice, wall, targets, people, alerts, reports, data, forecast); repeat for "
+        "more. The forecast page is timed only when asked for.",
     ),
     login: str | None = typer.Option(
         None, "--as", help="Sign in as this user (default: an admin) on the board it starts."
@@ -293,10 +340,12 @@ def page_timings(
     response alone (its lazy panels' requests come after it). On the board this command
     starts, "CPU (cold)" is the median CPU time (user + system) this process — the server, the
     browser runs apart — spent on a cold load: on a busy machine a steadier measure than
-    seconds.
+    seconds. On PostgreSQL "DB CPU (cold)" adds the median CPU time of the database server's
+    processes for this board over a cold load (they run the statements).
     """
     import statistics
 
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
     from rich.table import Table
 
@@ -306,15 +355,18 @@ def page_timings(
     columns = ["page", "cold", "cold (slowest)", "HTML (cold)", "warm", "HTML (warm)"]
     if url is None:
         columns.insert(4, "CPU (cold)")
-    for col in columns:
-        table.add_column(col, justify="left" if col == "page" else "right")
     with _local_server(login) if url is None else _given(url, token) as served:
+        if served.db_cpu is not None:
+            columns.insert(5, "DB CPU (cold)")
+        for col in columns:
+            table.add_column(col, justify="left" if col == "page" else "right")
         base = served.url
         pages = list(PAGES)
         rep = _first_rep(served)
         if rep:
             pages.insert(4, ("rep", f"/team/rep?rep={quote(rep)}"))
         pages.append(("wall", "/wall?rotate=0&refresh=0"))
+        pages += OTHER_PAGES
         if "forecast" in only:
             pages.append(("forecast", "/forecast"))
         if only or customers:
@@ -332,7 +384,7 @@ def page_timings(
                 page.goto("about:blank")
                 if "/forecast" in target:
                     return _forecast_load(page, target)
-                page.goto(target)
+                page.goto(target, timeout=120_000)  # a page without lazy panels: all in HTML
                 page.wait_for_selector("body[data-ready='1']", timeout=120_000)
                 ready = page.evaluate("() => window.__readyAt") / 1000
                 html = page.evaluate(
@@ -344,15 +396,24 @@ def page_timings(
             for name, path in pages:
                 sep = "&" if "?" in path else "?"
                 target = f"{base}{path}{sep}lang=zh" + (f"&{query}" if query else "")
-                colds = []
-                cpu = []
-                for _ in range(cold):
-                    if served.forget is not None:
-                        served.forget()
-                    before = time.process_time()
-                    colds.append(load(target))
-                    cpu.append(time.process_time() - before)
-                warms = [load(target) for _ in range(runs)]
+                colds: list[tuple[float, float]] = []
+                cpu: list[float] = []
+                db_cpu: list[float] = []
+                try:
+                    for _ in range(cold):
+                        if served.forget is not None:
+                            served.forget()
+                        before = time.process_time()
+                        db_before = served.db_cpu() if served.db_cpu is not None else 0.0
+                        colds.append(load(target))
+                        cpu.append(time.process_time() - before)
+                        if served.db_cpu is not None:
+                            db_cpu.append(served.db_cpu() - db_before)
+                    warms = [load(target) for _ in range(runs)]
+                except PlaywrightTimeout:
+                    # One page past the time limit (a loaded machine) loses its row only.
+                    table.add_row(name, *(["timeout"] * (len(columns) - 1)))
+                    continue
                 cells = [
                     name,
                     f"{statistics.median(t for t, _ in colds):.3f}",
@@ -363,6 +424,8 @@ def page_timings(
                 ]
                 if url is None:
                     cells.insert(4, f"{statistics.median(cpu):.3f}")
+                if db_cpu:
+                    cells.insert(5, f"{statistics.median(db_cpu):.3f}")
                 table.add_row(*cells)
             browser.close()
     Console().print(table)

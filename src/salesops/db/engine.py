@@ -34,7 +34,7 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
         kwargs.setdefault("pool_size", settings.db_pool_size)
         kwargs.setdefault("max_overflow", settings.db_max_overflow)
         engine = create_engine(url, **kwargs)
-        _set_utc(engine)
+        _set_session(engine, session_settings(settings.db_jit, settings.db_work_mem))
     return engine
 
 
@@ -57,11 +57,33 @@ def _enable_compiled_cache(engine: Engine) -> None:
     engine.dialect._supports_statement_cache = True
 
 
-def _set_utc(engine: Engine) -> None:
+def session_settings(jit: bool, work_mem: str) -> list[str]:
+    """The ``SET`` statements every PostgreSQL connection of the board starts with.
+
+    * UTC, as the board stores and compares timestamps in UTC.
+    * **JIT off** (unless ``SALESOPS_DB_JIT``): the board's statements are large CTEs whose
+      estimated costs run into the millions (the planner multiplies guesses through every
+      layer), far past ``jit_above_cost``, so PostgreSQL compiled each with full inlining
+      and optimisation — measured at ``medium`` (2026-12-07): 10 s of the stuck-deals
+      statement's 17 s was JIT compilation, for a statement that runs once per data
+      version. Compiled code pays only on scans far longer than the board's.
+    * **work_mem** (``SALESOPS_DB_WORK_MEM``, default 64MB): the default 4MB made the stage
+      stays' sorts and the pipeline's hashes spill to disk in 64 batches at ``medium``.
+    """
+    out = ["SET TIME ZONE 'UTC'"]
+    if not jit:
+        out.append("SET jit = off")
+    if work_mem:
+        out.append(f"SET work_mem = '{work_mem}'")  # checked by the setting's pattern
+    return out
+
+
+def _set_session(engine: Engine, statements: list[str]) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         with dbapi_conn.cursor() as cur:
-            cur.execute("SET TIME ZONE 'UTC'")
+            for statement in statements:
+                cur.execute(statement)
         # psycopg opened a transaction for the SET: end it, so the setting survives a first
         # transaction that rolls back and the connection can still change isolation level.
         dbapi_conn.commit()
