@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
 
 from salesops.config import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def normalise_url(url: str) -> str:
@@ -75,6 +78,8 @@ def is_duckdb(engine: Engine) -> bool:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
+    from sqlalchemy.orm import sessionmaker  # the ORM: not for code that only reads (issue #23)
+
     factory = sessionmaker(engine, expire_on_commit=False)
     session = factory()
     try:

@@ -24,8 +24,8 @@ from sqlalchemy import Date, Engine, cast, func, inspect, select, true
 
 from salesops.config import get_settings, local_today
 from salesops.db.derived import data_version
-from salesops.db.schema import Opportunity as OpportunityModel
-from salesops.db.schema import (
+from salesops.db.tables import Opportunity as OpportunityModel
+from salesops.db.tables import (
     OpportunityChange,
     OpportunityMonthEndCover,
     OrderHeader,
