@@ -27,6 +27,7 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
     """Create an engine for ``url`` (default: the configured database)."""
     url = normalise_url(url or get_settings().database_url)
     if url.startswith("duckdb"):
+        _register_duckdb()
         # One DuckDB file allows one writing process; threads of this process share the engine.
         kwargs.setdefault("poolclass", _duckdb_pool())
         engine = create_engine(url, **kwargs)
@@ -39,6 +40,15 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
         engine = create_engine(url, **kwargs)
         _set_utc(engine)
     return engine
+
+
+def _register_duckdb() -> None:
+    """Name duckdb_engine's dialect to SQLAlchemy directly (what its entry point says), so
+    that ``create_engine`` does not scan every installed package's entry points for it: about
+    20 ms of each ``salesops metric`` call (issue #23)."""
+    from sqlalchemy.dialects import registry
+
+    registry.register("duckdb", "duckdb_engine", "Dialect")
 
 
 def _duckdb_pool() -> type:
