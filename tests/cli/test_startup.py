@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from tests.conftest import Db
+
 #: Modules a command may load only when it runs (the importer, the engine, the board ...).
 HEAVY = (
     "pandas",
@@ -74,16 +76,18 @@ CASES = {
 }
 
 
-def loaded_modules(before: str, run: str) -> tuple[list[str], str]:
+def loaded_modules(
+    before: str, run: str, heavy: tuple[str, ...] = HEAVY, env: dict[str, str] | None = None
+) -> tuple[list[str], str]:
     """The heavy modules a fresh interpreter loaded, and what it printed to stdout."""
-    code = PROBE.format(before=before, run=run, heavy=HEAVY)
+    code = PROBE.format(before=before, run=run, heavy=heavy)
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "HOME": "/tmp"},
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "120", "HOME": "/tmp", **(env or {})},
     )
     marker = [line for line in done.stderr.splitlines() if line.startswith("LOADED ")]
     assert marker, done.stderr
@@ -101,3 +105,34 @@ def test_probe_sees_heavy_modules() -> None:
     """The probe itself works: a command module that imports pandas is caught."""
     loaded, _ = loaded_modules("", "import salesops.cli.main; import pandas, sqlalchemy")
     assert "pandas" in loaded and "sqlalchemy" in loaded
+
+
+#: What ``salesops metric`` must not load: it reads, so no ORM (the mapping of every table was
+#: a third of its start, issue #23), no migrations, no data frames.
+METRIC_HEAVY = (
+    "sqlalchemy.orm",
+    "alembic",
+    "salesops.db.schema",
+    "salesops.db.migrate",
+    "pandas",
+    "pyarrow",
+    "numpy",
+    "fastapi",
+    "jinja2",
+    "salesops.ingest",
+    "salesops.web",
+)
+
+
+def test_metric_command_loads_no_orm(db: Db) -> None:
+    """``salesops metric revenue --format json`` answers from the Core tables
+    (``salesops.db.tables``): the metrics compiler and engine never import the ORM classes."""
+    loaded, out = loaded_modules(
+        "",
+        "from salesops.cli.main import app; "
+        "app(['metric', 'revenue', '--format', 'json'], prog_name='salesops')",
+        heavy=METRIC_HEAVY,
+        env={"SALESOPS_DATABASE_URL": db.url},
+    )
+    assert json.loads(out)["metric"] == "revenue", out
+    assert loaded == [], f"`salesops metric` imported {loaded}"

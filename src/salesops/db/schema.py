@@ -1,103 +1,32 @@
-"""The one schema (SPEC §3), for DuckDB and PostgreSQL alike.
+"""The ORM classes of the schema (SPEC §3): one class per table of :mod:`salesops.db.tables`.
 
-Conventions, and why:
-
-* Every table has an integer surrogate key from an explicit ``Sequence`` (DuckDB has no SERIAL).
-  Facts reference dimensions by these integer keys: joins and group-bys on integers are what
-  makes the board fast over millions of rows.
-* Records from a source system keep its ``external_id`` (unique per entity), so re-importing
-  updates instead of duplicating. Order lines are keyed by ``order_no`` + ``line_no``.
-* Money is ``Numeric(20, 4)`` (exact decimals with four places, so a file whose line amounts
-  carry discounts to the tenth of a cent sums to its own total); sums of many lines
-  ``Numeric(28, 4)``; rates and probabilities ``Numeric(9, 4)``.
-* Every fact carries ``region_id``: its *sales region*, resolved by the loader (own region, else
-  the rep's, else the customer's). The customer's own geography is ``customer.region_id``.
-* ``order_header``, ``order_line_month``, ``order_header_month``, ``payment_month``,
-  ``payment_open`` and ``customer.first_order_on / last_order_on`` are derived by the loader
-  (``salesops.db.derived``) in the same transaction as every write; nothing else writes them.
-* Foreign keys are declared, but DuckDB refuses updates to a *key or unique* column of a
-  referenced row, so writers never update ``id`` or ``external_id``.
-* Foreign keys exist on PostgreSQL only: DuckDB indexes every foreign-key column and turns an
-  UPDATE of an indexed column into delete + insert, which it refuses for any row that another
-  row references (a rep moving to another team or region would fail). The loader resolves
-  every reference before it writes, so integrity holds either way.
+The tables themselves — columns, keys, indexes, and the conventions they follow — are declared
+in SQLAlchemy Core in :mod:`salesops.db.tables`; each class here maps one of them
+(``__table__``) and annotates its columns for the type checker. Code that only builds SQL
+imports :mod:`salesops.db.tables` instead, which loads no ORM (issue #23: the metric command's
+start). ``metadata``, ``MONEY`` … are re-exported from there for the code that imports them
+from here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Date,
-    DateTime,
-    Double,
-    ForeignKey,
-    ForeignKeyConstraint,
-    Index,
-    Integer,
-    MetaData,
-    Numeric,
-    Sequence,
-    String,
-    Text,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped
 
-MONEY = Numeric(20, 4)
-RATE = Numeric(9, 4)
-QUANTITY = Numeric(18, 4)
-MONEY_SUM = Numeric(28, 4)
-
-naming_convention = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from salesops.db import tables
+from salesops.db.tables import MONEY as MONEY
+from salesops.db.tables import MONEY_SUM as MONEY_SUM
+from salesops.db.tables import QUANTITY as QUANTITY
+from salesops.db.tables import RATE as RATE
+from salesops.db.tables import metadata as metadata
 
 
 class Base(DeclarativeBase):
-    """Declarative base; ``Base.metadata`` is the whole schema."""
+    """Declarative base; ``Base.metadata`` is the whole schema (:data:`tables.metadata`)."""
 
-    metadata = MetaData(naming_convention=naming_convention)
-
-
-def _pk(table: str, *, big: bool = False) -> Mapped[int]:
-    seq = Sequence(f"{table}_id_seq")
-    type_ = BigInteger if big else Integer
-    return mapped_column(type_, seq, primary_key=True, server_default=seq.next_value())
-
-
-def _fk(target: str, *, index: bool = False) -> Mapped[int | None]:
-    return mapped_column(Integer, ForeignKey(f"{target}.id"), nullable=True, index=index)
-
-
-def _ref() -> Mapped[int | None]:
-    """A reference column of a high-volume fact table; its constraint comes from ``_pg_fks``."""
-    return mapped_column(Integer, nullable=True)
-
-
-def _pg_fks(**refs: str) -> tuple[ForeignKeyConstraint, ...]:
-    """Foreign keys declared on PostgreSQL only.
-
-    On DuckDB every foreign-key check on insert is an index probe: measured here, a 1 M-row
-    order-line insert takes 2.5 s with them and 0.6 s without. The loader resolves every
-    reference before it writes, so integrity holds either way.
-    """
-    return tuple(
-        ForeignKeyConstraint([col], [f"{target}.id"]).ddl_if(dialect="postgresql")
-        for col, target in refs.items()
-    )
-
-
-def _pg_index(name: str, *cols: Any) -> Index:
-    """An index for PostgreSQL's time-filtered scans; DuckDB's zone maps do that job itself."""
-    return Index(name, *cols).ddl_if(dialect="postgresql")
+    metadata = tables.metadata
 
 
 # --------------------------------------------------------------------------- dimensions
@@ -106,143 +35,140 @@ def _pg_index(name: str, *cols: Any) -> Index:
 class Region(Base):
     """A sales region / geography name (华东, 华南 ...). Created on first mention by imports."""
 
+    __table__ = tables.region
     __tablename__ = "region"
-    id: Mapped[int] = _pk("region")
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    id: Mapped[int]
+    name: Mapped[str]
 
 
 class OrgUnit(Base):
     """Company, region or team; ``parent_id`` forms the org tree that data scope follows."""
 
+    __table__ = tables.org_unit
     __tablename__ = "org_unit"
-    id: Mapped[int] = _pk("org_unit")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default="team")  # company | region | team
-    parent_id: Mapped[int | None] = _fk("org_unit")
-    region_id: Mapped[int | None] = _fk("region")
+    id: Mapped[int]
+    external_id: Mapped[str]
+    name: Mapped[str]
+    kind: Mapped[str]
+    parent_id: Mapped[int | None]
+    region_id: Mapped[int | None]
 
 
 class Rep(Base):
     """A sales person (also a user of the board, linked from ``app_user.rep_id``)."""
 
+    __table__ = tables.rep
     __tablename__ = "rep"
-    id: Mapped[int] = _pk("rep")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(200))
-    org_unit_id: Mapped[int | None] = _fk("org_unit")
-    manager_id: Mapped[int | None] = _fk("rep")
-    region_id: Mapped[int | None] = _fk("region")
-    hired_on: Mapped[dt.date | None] = mapped_column(Date)
-    left_on: Mapped[dt.date | None] = mapped_column(Date)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    id: Mapped[int]
+    external_id: Mapped[str]
+    name: Mapped[str]
+    email: Mapped[str | None]
+    org_unit_id: Mapped[int | None]
+    manager_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    hired_on: Mapped[dt.date | None]
+    left_on: Mapped[dt.date | None]
+    active: Mapped[bool]
 
 
 class Product(Base):
+    __table__ = tables.product
     __tablename__ = "product"
-    id: Mapped[int] = _pk("product")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    product_line: Mapped[str | None] = mapped_column(String(100))
-    list_price: Mapped[Decimal | None] = mapped_column(MONEY)
-    unit_cost: Mapped[Decimal | None] = mapped_column(MONEY)
+    id: Mapped[int]
+    external_id: Mapped[str]
+    name: Mapped[str]
+    product_line: Mapped[str | None]
+    list_price: Mapped[Decimal | None]
+    unit_cost: Mapped[Decimal | None]
 
 
 class Customer(Base):
+    __table__ = tables.customer
     __tablename__ = "customer"
-    id: Mapped[int] = _pk("customer")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    name: Mapped[str] = mapped_column(String(300))
-    industry: Mapped[str | None] = mapped_column(String(100))
-    segment: Mapped[str | None] = mapped_column(String(100))
-    size: Mapped[str | None] = mapped_column(String(50))  # band such as "100-499", or a number
-    region_id: Mapped[int | None] = _fk("region")  # the customer's own geography
-    city: Mapped[str | None] = mapped_column(String(100))
-    source_channel: Mapped[str | None] = mapped_column(String(100))
-    owner_id: Mapped[int | None] = _fk("rep")
-    created_on: Mapped[dt.date | None] = mapped_column(Date)
-    credit_limit: Mapped[Decimal | None] = mapped_column(MONEY)
-    # Derived by the loader from normal order lines; never imported.
-    first_order_on: Mapped[dt.date | None] = mapped_column(Date)
-    last_order_on: Mapped[dt.date | None] = mapped_column(Date)
+    id: Mapped[int]
+    external_id: Mapped[str]
+    name: Mapped[str]
+    industry: Mapped[str | None]
+    segment: Mapped[str | None]
+    size: Mapped[str | None]
+    region_id: Mapped[int | None]
+    city: Mapped[str | None]
+    source_channel: Mapped[str | None]
+    owner_id: Mapped[int | None]
+    created_on: Mapped[dt.date | None]
+    credit_limit: Mapped[Decimal | None]
+    first_order_on: Mapped[dt.date | None]
+    last_order_on: Mapped[dt.date | None]
 
 
 class PipelineStage(Base):
     """Stages are data: ordered, with a default win probability and a kind (open/won/lost)."""
 
+    __table__ = tables.pipeline_stage
     __tablename__ = "pipeline_stage"
-    __table_args__ = (UniqueConstraint("pipeline", "name"),)
-    id: Mapped[int] = _pk("pipeline_stage")
-    pipeline: Mapped[str] = mapped_column(String(100), default="default")
-    name: Mapped[str] = mapped_column(String(100))
-    position: Mapped[int] = mapped_column(Integer)
-    probability: Mapped[Decimal | None] = mapped_column(RATE)
-    kind: Mapped[str] = mapped_column(String(10), default="open")  # open | won | lost
+    id: Mapped[int]
+    pipeline: Mapped[str]
+    name: Mapped[str]
+    position: Mapped[int]
+    probability: Mapped[Decimal | None]
+    kind: Mapped[str]
 
 
 # --------------------------------------------------------------------------- pipeline facts
 
 
 class Lead(Base):
+    __table__ = tables.lead
     __tablename__ = "lead"
-    id: Mapped[int] = _pk("lead")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    source_channel: Mapped[str | None] = mapped_column(String(100))
-    created_on: Mapped[dt.date | None] = mapped_column(Date)
-    customer_id: Mapped[int | None] = _fk("customer")
-    owner_id: Mapped[int | None] = _fk("rep")
-    opportunity_id: Mapped[int | None] = _fk("opportunity")  # the converted opportunity
-    status: Mapped[str | None] = mapped_column(String(50))
-    region_id: Mapped[int | None] = _fk("region")
+    id: Mapped[int]
+    external_id: Mapped[str]
+    source_channel: Mapped[str | None]
+    created_on: Mapped[dt.date | None]
+    customer_id: Mapped[int | None]
+    owner_id: Mapped[int | None]
+    opportunity_id: Mapped[int | None]
+    status: Mapped[str | None]
+    region_id: Mapped[int | None]
 
 
 class Opportunity(Base):
+    __table__ = tables.opportunity
     __tablename__ = "opportunity"
-    __table_args__ = _pg_fks(
-        customer_id="customer", owner_id="rep", product_id="product", region_id="region"
-    )
-    id: Mapped[int] = _pk("opportunity")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    name: Mapped[str | None] = mapped_column(String(300))
-    customer_id: Mapped[int | None] = _ref()
-    owner_id: Mapped[int | None] = _ref()
-    product_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    pipeline: Mapped[str] = mapped_column(String(100), default="default")
-    source_channel: Mapped[str | None] = mapped_column(String(100))
-    stage: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(10), default="open")  # open | won | lost
-    amount: Mapped[Decimal | None] = mapped_column(MONEY)
-    probability: Mapped[Decimal | None] = mapped_column(RATE)  # fraction 0..1
-    created_on: Mapped[dt.date | None] = mapped_column(Date)
-    expected_close_on: Mapped[dt.date | None] = mapped_column(Date)
-    closed_on: Mapped[dt.date | None] = mapped_column(Date)
-    competitor: Mapped[str | None] = mapped_column(String(200))
-    lost_reason: Mapped[str | None] = mapped_column(String(300))
-    # The CRM's forecast category (commit | best_case | pipeline | omitted), current value only
-    # (not tracked in history: forecasts as of a past day use the probability bands).
-    forecast_category: Mapped[str | None] = mapped_column(String(20))
+    id: Mapped[int]
+    external_id: Mapped[str]
+    name: Mapped[str | None]
+    customer_id: Mapped[int | None]
+    owner_id: Mapped[int | None]
+    product_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    pipeline: Mapped[str]
+    source_channel: Mapped[str | None]
+    stage: Mapped[str | None]
+    status: Mapped[str]
+    amount: Mapped[Decimal | None]
+    probability: Mapped[Decimal | None]
+    created_on: Mapped[dt.date | None]
+    expected_close_on: Mapped[dt.date | None]
+    closed_on: Mapped[dt.date | None]
+    competitor: Mapped[str | None]
+    lost_reason: Mapped[str | None]
+    forecast_category: Mapped[str | None]
 
 
 class OpportunityChange(Base):
     """History: one row per changed field of an opportunity (SPEC §3 "History is never lost")."""
 
+    __table__ = tables.opportunity_change
     __tablename__ = "opportunity_change"
-    __table_args__ = _pg_fks(opportunity_id="opportunity")
-    id: Mapped[int] = _pk("opportunity_change")
-    opportunity_id: Mapped[int] = mapped_column(Integer)
-    # stage | status | amount | probability | expected_close_on | owner
-    field: Mapped[str] = mapped_column(String(40))
-    old_value: Mapped[str | None] = mapped_column(String(300))
-    new_value: Mapped[str | None] = mapped_column(String(300))
-    changed_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
-    source: Mapped[str] = mapped_column(String(20), default="import")  # history | import | api
-    # Derived (salesops.db.derived.refresh_change_sequence), never imported: the change's rank
-    # among its opportunity's changes of the same field (by time, then id) and the time of the
-    # next one, so reading a field "as of" a date needs no window over the whole history.
-    seq: Mapped[int | None] = mapped_column(Integer)
-    next_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    opportunity_id: Mapped[int]
+    field: Mapped[str]
+    old_value: Mapped[str | None]
+    new_value: Mapped[str | None]
+    changed_at: Mapped[dt.datetime]
+    source: Mapped[str]
+    seq: Mapped[int | None]
+    next_at: Mapped[dt.datetime | None]
 
 
 class OpportunityMonthEnd(Base):
@@ -261,32 +187,34 @@ class OpportunityMonthEnd(Base):
     :class:`OpportunityMonthEndCover`.
     """
 
+    __table__ = tables.opportunity_month_end
     __tablename__ = "opportunity_month_end"
-    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    opportunity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    stage: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str | None] = mapped_column(String(10))
-    amount: Mapped[Decimal | None] = mapped_column(MONEY)
-    probability: Mapped[Decimal | None] = mapped_column(RATE)
-    expected_close_on: Mapped[dt.date | None] = mapped_column(Date)
-    owner_ref: Mapped[str | None] = mapped_column(String(300))
-    owner_id: Mapped[int | None] = mapped_column(Integer)
-    customer_id: Mapped[int | None] = mapped_column(Integer)
-    product_id: Mapped[int | None] = mapped_column(Integer)
-    region_id: Mapped[int | None] = mapped_column(Integer)
-    pipeline: Mapped[str | None] = mapped_column(String(100))
-    source_channel: Mapped[str | None] = mapped_column(String(100))
-    created_on: Mapped[dt.date | None] = mapped_column(Date)
-    competitor: Mapped[str | None] = mapped_column(String(200))
-    lost_reason: Mapped[str | None] = mapped_column(String(300))
+    as_of: Mapped[dt.date]
+    opportunity_id: Mapped[int]
+    stage: Mapped[str | None]
+    status: Mapped[str | None]
+    amount: Mapped[Decimal | None]
+    probability: Mapped[Decimal | None]
+    expected_close_on: Mapped[dt.date | None]
+    owner_ref: Mapped[str | None]
+    owner_id: Mapped[int | None]
+    customer_id: Mapped[int | None]
+    product_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    pipeline: Mapped[str | None]
+    source_channel: Mapped[str | None]
+    created_on: Mapped[dt.date | None]
+    competitor: Mapped[str | None]
+    lost_reason: Mapped[str | None]
 
 
 class OpportunityMonthEndCover(Base):
     """The month ends :class:`OpportunityMonthEnd` holds in full (a contiguous run of past
     month ends; a date not listed is read from history)."""
 
+    __table__ = tables.opportunity_month_end_cover
     __tablename__ = "opportunity_month_end_cover"
-    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    as_of: Mapped[dt.date]
 
 
 class OpportunityStageStay(Base):
@@ -303,21 +231,22 @@ class OpportunityStageStay(Base):
     change on their own). The id is a BIGINT because a refresh writes the stays again.
     """
 
+    __table__ = tables.opportunity_stage_stay
     __tablename__ = "opportunity_stage_stay"
-    id: Mapped[int] = _pk("opportunity_stage_stay", big=True)
-    opportunity_id: Mapped[int] = mapped_column(Integer)
-    stage: Mapped[str | None] = mapped_column(String(300))
-    entered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    left_on: Mapped[dt.date] = mapped_column(Date)
-    days: Mapped[float | None] = mapped_column(Double)
-    owner_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    customer_id: Mapped[int | None] = _ref()
-    product_id: Mapped[int | None] = _ref()
-    pipeline: Mapped[str | None] = mapped_column(String(100))
-    source_channel: Mapped[str | None] = mapped_column(String(100))
-    competitor: Mapped[str | None] = mapped_column(String(200))
-    lost_reason: Mapped[str | None] = mapped_column(String(300))
+    id: Mapped[int]
+    opportunity_id: Mapped[int]
+    stage: Mapped[str | None]
+    entered_at: Mapped[dt.datetime | None]
+    left_on: Mapped[dt.date]
+    days: Mapped[float | None]
+    owner_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    customer_id: Mapped[int | None]
+    product_id: Mapped[int | None]
+    pipeline: Mapped[str | None]
+    source_channel: Mapped[str | None]
+    competitor: Mapped[str | None]
+    lost_reason: Mapped[str | None]
 
 
 # --------------------------------------------------------------------------- revenue facts
@@ -326,51 +255,39 @@ class OpportunityStageStay(Base):
 class OrderHeader(Base):
     """One row per order_no, derived from its lines by the loader (never imported)."""
 
+    __table__ = tables.order_header
     __tablename__ = "order_header"
-    __table_args__ = _pg_fks(customer_id="customer", rep_id="rep", region_id="region")
-    id: Mapped[int] = _pk("order_header")
-    order_no: Mapped[str] = mapped_column(String(100), unique=True)
-    order_date: Mapped[dt.date | None] = mapped_column(Date)
-    customer_id: Mapped[int | None] = _ref()
-    rep_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    channel: Mapped[str | None] = mapped_column(String(100))
-    # Over normal lines only; normal_lines = 0 means the whole order was cancelled/returned.
-    amount: Mapped[Decimal | None] = mapped_column(MONEY)
-    cost: Mapped[Decimal | None] = mapped_column(MONEY)
-    normal_lines: Mapped[int] = mapped_column(Integer, default=0)
-    lines: Mapped[int] = mapped_column(Integer, default=0)
-    # TRUE when the order's normal lines name more than one customer, else NULL. Such an
-    # order counts for every one of its customers: customer counts read the lines then.
-    shared: Mapped[bool | None] = mapped_column(Boolean)
+    id: Mapped[int]
+    order_no: Mapped[str]
+    order_date: Mapped[dt.date | None]
+    customer_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    channel: Mapped[str | None]
+    amount: Mapped[Decimal | None]
+    cost: Mapped[Decimal | None]
+    normal_lines: Mapped[int]
+    lines: Mapped[int]
+    shared: Mapped[bool | None]
 
 
 class OrderLine(Base):
+    __table__ = tables.order_line
     __tablename__ = "order_line"
-    __table_args__ = (
-        UniqueConstraint("order_no", "line_no"),
-        *_pg_fks(
-            order_id="order_header",
-            customer_id="customer",
-            rep_id="rep",
-            product_id="product",
-            region_id="region",
-        ),
-    )
-    id: Mapped[int] = _pk("order_line")
-    order_id: Mapped[int | None] = _ref()
-    order_no: Mapped[str] = mapped_column(String(100))
-    line_no: Mapped[int] = mapped_column(Integer, default=1)
-    order_date: Mapped[dt.date] = mapped_column(Date)
-    customer_id: Mapped[int | None] = _ref()
-    rep_id: Mapped[int | None] = _ref()
-    product_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    channel: Mapped[str | None] = mapped_column(String(100))
-    quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
-    amount: Mapped[Decimal] = mapped_column(MONEY)
-    cost: Mapped[Decimal | None] = mapped_column(MONEY)
-    status: Mapped[str] = mapped_column(String(20), default="normal")  # normal|cancelled|returned
+    id: Mapped[int]
+    order_id: Mapped[int | None]
+    order_no: Mapped[str]
+    line_no: Mapped[int]
+    order_date: Mapped[dt.date]
+    customer_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    product_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    channel: Mapped[str | None]
+    quantity: Mapped[Decimal | None]
+    amount: Mapped[Decimal]
+    cost: Mapped[Decimal | None]
+    status: Mapped[str]
 
 
 class OrderLineMonth(Base):
@@ -384,19 +301,19 @@ class OrderLineMonth(Base):
     BIGINT because every refresh of a month writes its rows again with fresh ids.
     """
 
+    __table__ = tables.order_line_month
     __tablename__ = "order_line_month"
-    id: Mapped[int] = _pk("order_line_month", big=True)
-    order_date: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20))
-    region_id: Mapped[int | None] = _ref()
-    rep_id: Mapped[int | None] = _ref()
-    product_id: Mapped[int | None] = _ref()
-    channel: Mapped[str | None] = mapped_column(String(100))
-    cost_known: Mapped[bool] = mapped_column(Boolean)
-    # A line's money is Numeric(20, 4); eight more digits hold the sum of many million lines.
-    amount: Mapped[Decimal] = mapped_column(MONEY_SUM)
-    cost: Mapped[Decimal | None] = mapped_column(MONEY_SUM)
-    lines: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int]
+    order_date: Mapped[dt.date]
+    status: Mapped[str]
+    region_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    product_id: Mapped[int | None]
+    channel: Mapped[str | None]
+    cost_known: Mapped[bool]
+    amount: Mapped[Decimal]
+    cost: Mapped[Decimal | None]
+    lines: Mapped[int]
 
 
 class OrderHeaderMonth(Base):
@@ -409,32 +326,33 @@ class OrderHeaderMonth(Base):
     with a normal line are counted (``orders``); every row has ``normal_lines > 0``.
     """
 
+    __table__ = tables.order_header_month
     __tablename__ = "order_header_month"
-    id: Mapped[int] = _pk("order_header_month", big=True)
-    order_date: Mapped[dt.date] = mapped_column(Date)
-    customer_id: Mapped[int | None] = _ref()
-    rep_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    channel: Mapped[str | None] = mapped_column(String(100))
-    orders: Mapped[int] = mapped_column(Integer)
-    normal_lines: Mapped[int] = mapped_column(Integer)
+    id: Mapped[int]
+    order_date: Mapped[dt.date]
+    customer_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    channel: Mapped[str | None]
+    orders: Mapped[int]
+    normal_lines: Mapped[int]
 
 
 class Payment(Base):
     """A receivable (回款计划) and what was paid against it (回款)."""
 
+    __table__ = tables.payment
     __tablename__ = "payment"
-    __table_args__ = _pg_fks(customer_id="customer", rep_id="rep", region_id="region")
-    id: Mapped[int] = _pk("payment")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    customer_id: Mapped[int | None] = _ref()
-    rep_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    order_no: Mapped[str | None] = mapped_column(String(100))
-    due_date: Mapped[dt.date | None] = mapped_column(Date)
-    due_amount: Mapped[Decimal | None] = mapped_column(MONEY)
-    paid_date: Mapped[dt.date | None] = mapped_column(Date)
-    paid_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    id: Mapped[int]
+    external_id: Mapped[str]
+    customer_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    order_no: Mapped[str | None]
+    due_date: Mapped[dt.date | None]
+    due_amount: Mapped[Decimal | None]
+    paid_date: Mapped[dt.date | None]
+    paid_amount: Mapped[Decimal | None]
 
 
 class PaymentMonth(Base):
@@ -448,14 +366,15 @@ class PaymentMonth(Base):
     exact for every period that ends on a month end (the compiler reads the table only then).
     """
 
+    __table__ = tables.payment_month
     __tablename__ = "payment_month"
-    id: Mapped[int] = _pk("payment_month", big=True)
-    due_date: Mapped[dt.date] = mapped_column(Date)
-    paid_date: Mapped[dt.date | None] = mapped_column(Date)
-    rep_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    due_amount: Mapped[Decimal | None] = mapped_column(MONEY_SUM)
-    paid_amount: Mapped[Decimal | None] = mapped_column(MONEY_SUM)
+    id: Mapped[int]
+    due_date: Mapped[dt.date]
+    paid_date: Mapped[dt.date | None]
+    rep_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    due_amount: Mapped[Decimal | None]
+    paid_amount: Mapped[Decimal | None]
 
 
 class PaymentOpen(Base):
@@ -468,17 +387,18 @@ class PaymentOpen(Base):
     Same columns as ``payment``; ``id`` is the payment's.
     """
 
+    __table__ = tables.payment_open
     __tablename__ = "payment_open"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    external_id: Mapped[str] = mapped_column(String(100))
-    customer_id: Mapped[int | None] = _ref()
-    rep_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    order_no: Mapped[str | None] = mapped_column(String(100))
-    due_date: Mapped[dt.date | None] = mapped_column(Date)
-    due_amount: Mapped[Decimal | None] = mapped_column(MONEY)
-    paid_date: Mapped[dt.date | None] = mapped_column(Date)
-    paid_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    id: Mapped[int]
+    external_id: Mapped[str]
+    customer_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    order_no: Mapped[str | None]
+    due_date: Mapped[dt.date | None]
+    due_amount: Mapped[Decimal | None]
+    paid_date: Mapped[dt.date | None]
+    paid_amount: Mapped[Decimal | None]
 
 
 class PaymentMonthEnd(Base):
@@ -492,37 +412,36 @@ class PaymentMonthEnd(Base):
     :class:`PaymentMonthEndCover`.
     """
 
+    __table__ = tables.payment_month_end
     __tablename__ = "payment_month_end"
-    id: Mapped[int] = _pk("payment_month_end", big=True)
-    as_of: Mapped[dt.date] = mapped_column(Date)
-    customer_id: Mapped[int | None] = _ref()
-    rep_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    overdue: Mapped[Decimal | None] = mapped_column(MONEY)
+    id: Mapped[int]
+    as_of: Mapped[dt.date]
+    customer_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    overdue: Mapped[Decimal | None]
 
 
 class PaymentMonthEndCover(Base):
     """The month ends :class:`PaymentMonthEnd` holds in full (a contiguous run of past month
     ends; a date not listed is computed from the payments)."""
 
+    __table__ = tables.payment_month_end_cover
     __tablename__ = "payment_month_end_cover"
-    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    as_of: Mapped[dt.date]
 
 
 class Activity(Base):
+    __table__ = tables.activity
     __tablename__ = "activity"
-    __table_args__ = _pg_fks(
-        customer_id="customer", rep_id="rep", opportunity_id="opportunity", region_id="region"
-    )
-    id: Mapped[int] = _pk("activity")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # visit|call|email|meeting|web_visit|event
-    customer_id: Mapped[int | None] = _ref()
-    rep_id: Mapped[int | None] = _ref()
-    opportunity_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    # Canonical import field "at"; "at" is a reserved word in DuckDB, hence the column name.
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    id: Mapped[int]
+    external_id: Mapped[str]
+    kind: Mapped[str]
+    customer_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    opportunity_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    occurred_at: Mapped[dt.datetime]
 
 
 class VisitConversion(Base):
@@ -534,101 +453,101 @@ class VisitConversion(Base):
     (a narrower scope counts only its own deals and orders, and reads those).
     """
 
+    __table__ = tables.visit_conversion
     __tablename__ = "visit_conversion"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # activity
-    kind: Mapped[str] = mapped_column(String(20))
-    customer_id: Mapped[int | None] = _ref()
-    rep_id: Mapped[int | None] = _ref()
-    opportunity_id: Mapped[int | None] = _ref()
-    region_id: Mapped[int | None] = _ref()
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    converts_on: Mapped[dt.date | None] = mapped_column(Date)
+    id: Mapped[int]
+    kind: Mapped[str]
+    customer_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    opportunity_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    occurred_at: Mapped[dt.datetime]
+    converts_on: Mapped[dt.date | None]
 
 
 class Feedback(Base):
+    __table__ = tables.feedback
     __tablename__ = "feedback"
-    id: Mapped[int] = _pk("feedback")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    customer_id: Mapped[int | None] = _fk("customer")
-    rep_id: Mapped[int | None] = _fk("rep")  # the customer's owner when received
-    region_id: Mapped[int | None] = _fk("region")
-    received_on: Mapped[dt.date | None] = mapped_column(Date)
-    channel: Mapped[str | None] = mapped_column(String(100))
-    nps: Mapped[int | None] = mapped_column(Integer)  # 0..10
-    csat: Mapped[int | None] = mapped_column(Integer)  # 1..5
-    category: Mapped[str | None] = mapped_column(String(20))  # functional|emotional|service|other
-    priority: Mapped[str | None] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="new")  # new|assigned|resolved|informed
-    assignee_id: Mapped[int | None] = _fk("rep")
-    text: Mapped[str | None] = mapped_column(Text)
-    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
-    # The closed loop (issue #25): besides a rep, a signed-in user or a department may own an
-    # item; dates of each step, the due date from the SLA of its priority (0013_feedback_loop).
-    assignee_user_id: Mapped[int | None] = _fk("app_user")
-    assignee_department: Mapped[str | None] = mapped_column(String(100))
-    due_on: Mapped[dt.date | None] = mapped_column(Date)
-    first_response_on: Mapped[dt.date | None] = mapped_column(Date)
-    informed_on: Mapped[dt.date | None] = mapped_column(Date)
+    id: Mapped[int]
+    external_id: Mapped[str]
+    customer_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    received_on: Mapped[dt.date | None]
+    channel: Mapped[str | None]
+    nps: Mapped[int | None]
+    csat: Mapped[int | None]
+    category: Mapped[str | None]
+    priority: Mapped[str | None]
+    status: Mapped[str]
+    assignee_id: Mapped[int | None]
+    text: Mapped[str | None]
+    resolved_on: Mapped[dt.date | None]
+    assignee_user_id: Mapped[int | None]
+    assignee_department: Mapped[str | None]
+    due_on: Mapped[dt.date | None]
+    first_response_on: Mapped[dt.date | None]
+    informed_on: Mapped[dt.date | None]
 
 
 class MarketingSpend(Base):
+    __table__ = tables.marketing_spend
     __tablename__ = "marketing_spend"
-    id: Mapped[int] = _pk("marketing_spend")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    channel: Mapped[str] = mapped_column(String(100))
-    period_start: Mapped[dt.date] = mapped_column(Date)
-    period_grain: Mapped[str] = mapped_column(String(10), default="month")
-    amount: Mapped[Decimal] = mapped_column(MONEY)
-    region_id: Mapped[int | None] = _fk("region")
+    id: Mapped[int]
+    external_id: Mapped[str]
+    channel: Mapped[str]
+    period_start: Mapped[dt.date]
+    period_grain: Mapped[str]
+    amount: Mapped[Decimal]
+    region_id: Mapped[int | None]
 
 
 class MarketSize(Base):
+    __table__ = tables.market_size
     __tablename__ = "market_size"
-    id: Mapped[int] = _pk("market_size")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    region_id: Mapped[int | None] = _fk("region")
-    product_line: Mapped[str | None] = mapped_column(String(100))
-    period_start: Mapped[dt.date] = mapped_column(Date)
-    period_grain: Mapped[str] = mapped_column(String(10), default="year")
-    amount: Mapped[Decimal] = mapped_column(MONEY)
-    # Penetration (issue #25): the count of target accounts of a region and industry.
-    industry: Mapped[str | None] = mapped_column(String(100))
-    accounts: Mapped[int | None] = mapped_column(Integer)
+    id: Mapped[int]
+    external_id: Mapped[str]
+    region_id: Mapped[int | None]
+    product_line: Mapped[str | None]
+    period_start: Mapped[dt.date]
+    period_grain: Mapped[str]
+    amount: Mapped[Decimal]
+    industry: Mapped[str | None]
+    accounts: Mapped[int | None]
 
 
 class Target(Base):
     """A target for one KPI, period and scope; ``parent_id`` links a decomposition tree."""
 
+    __table__ = tables.target
     __tablename__ = "target"
-    id: Mapped[int] = _pk("target")
-    external_id: Mapped[str] = mapped_column(String(200), unique=True)
-    metric: Mapped[str] = mapped_column(String(60))
-    period_grain: Mapped[str] = mapped_column(String(10))  # year | quarter | month
-    period_start: Mapped[dt.date] = mapped_column(Date)
-    # company | org_unit | rep | product_line | region
-    scope_kind: Mapped[str] = mapped_column(String(20), default="company")
-    org_unit_id: Mapped[int | None] = _fk("org_unit")
-    rep_id: Mapped[int | None] = _fk("rep")
-    region_id: Mapped[int | None] = _fk("region")
-    product_line: Mapped[str | None] = mapped_column(String(100))
-    value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
-    parent_id: Mapped[int | None] = _fk("target")
-    # A sales channel (order_line.channel) the target is narrowed to; NULL: the scope's whole
-    # quota, which is what attainment, scorecards and commission read (issue #27).
-    channel: Mapped[str | None] = mapped_column(String(100))
+    id: Mapped[int]
+    external_id: Mapped[str]
+    metric: Mapped[str]
+    period_grain: Mapped[str]
+    period_start: Mapped[dt.date]
+    scope_kind: Mapped[str]
+    org_unit_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    region_id: Mapped[int | None]
+    product_line: Mapped[str | None]
+    value: Mapped[Decimal]
+    parent_id: Mapped[int | None]
+    channel: Mapped[str | None]
 
 
 class Announcement(Base):
     """Goals, values and news shown on the board."""
 
+    __table__ = tables.announcement
     __tablename__ = "announcement"
-    id: Mapped[int] = _pk("announcement")
-    external_id: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(20), default="news")  # goal | value | news
-    text_zh: Mapped[str | None] = mapped_column(Text)
-    text_en: Mapped[str | None] = mapped_column(Text)
-    valid_from: Mapped[dt.date | None] = mapped_column(Date)
-    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    id: Mapped[int]
+    external_id: Mapped[str]
+    kind: Mapped[str]
+    text_zh: Mapped[str | None]
+    text_en: Mapped[str | None]
+    valid_from: Mapped[dt.date | None]
+    valid_to: Mapped[dt.date | None]
 
 
 # --------------------------------------------------------------------------- security & ops
@@ -637,130 +556,135 @@ class Announcement(Base):
 class AppUser(Base):
     """A person (or service) who signs in; their role and rep/org unit give their data scope."""
 
+    __table__ = tables.app_user
     __tablename__ = "app_user"
-    id: Mapped[int] = _pk("app_user")
-    username: Mapped[str] = mapped_column(String(100), unique=True)  # the login name
-    display_name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(200))
-    locale: Mapped[str | None] = mapped_column(String(10))  # zh_CN | en; None = the browser's
-    password_hash: Mapped[str | None] = mapped_column(String(300))
-    role: Mapped[str] = mapped_column(String(20), default="viewer")  # see salesops.auth.roles
-    rep_id: Mapped[int | None] = _fk("rep")
-    org_unit_id: Mapped[int | None] = _fk("org_unit")  # data scope root for managers, viewers
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    #: sessions started before this are invalid ("sign out everywhere", password reset)
-    sessions_valid_after: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    username: Mapped[str]
+    display_name: Mapped[str | None]
+    email: Mapped[str | None]
+    locale: Mapped[str | None]
+    password_hash: Mapped[str | None]
+    role: Mapped[str]
+    rep_id: Mapped[int | None]
+    org_unit_id: Mapped[int | None]
+    active: Mapped[bool]
+    created_at: Mapped[dt.datetime | None]
+    password_changed_at: Mapped[dt.datetime | None]
+    sessions_valid_after: Mapped[dt.datetime | None]
+    locked_until: Mapped[dt.datetime | None]
 
 
 class UserSession(Base):
     """A server-side sign-in session; the cookie carries a random id, the table its hash."""
 
+    __table__ = tables.user_session
     __tablename__ = "user_session"
-    id: Mapped[int] = _pk("user_session")
-    token_hash: Mapped[str] = mapped_column(String(100), unique=True)
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.id"))
-    csrf_token: Mapped[str] = mapped_column(String(100))
-    #: ``session``, or ``link``: a one-time sign-in link that becomes a session when opened
-    kind: Mapped[str] = mapped_column(String(10), default="session")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # absolute expiry
-    client: Mapped[str | None] = mapped_column(String(100))
-    user_agent: Mapped[str | None] = mapped_column(String(300))
-    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # signed out or replaced
+    id: Mapped[int]
+    token_hash: Mapped[str]
+    user_id: Mapped[int]
+    csrf_token: Mapped[str]
+    kind: Mapped[str]
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    client: Mapped[str | None]
+    user_agent: Mapped[str | None]
+    ended_at: Mapped[dt.datetime | None]
 
 
 class ApiToken(Base):
     """A bearer token for scripts and integrations; only its hash is kept."""
 
+    __table__ = tables.api_token
     __tablename__ = "api_token"
-    id: Mapped[int] = _pk("api_token")
-    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("app_user.id"))
-    name: Mapped[str] = mapped_column(String(100))
-    token_hash: Mapped[str] = mapped_column(String(200), unique=True)
-    prefix: Mapped[str | None] = mapped_column(String(20))  # shown in lists to tell tokens apart
-    read_only: Mapped[bool | None] = mapped_column(Boolean, default=True)  # None: before 0009
-    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    created_by: Mapped[str | None] = mapped_column(String(100))
-    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    user_id: Mapped[int]
+    name: Mapped[str]
+    token_hash: Mapped[str]
+    prefix: Mapped[str | None]
+    read_only: Mapped[bool | None]
+    created_at: Mapped[dt.datetime | None]
+    created_by: Mapped[str | None]
+    expires_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked: Mapped[bool]
+    revoked_at: Mapped[dt.datetime | None]
 
 
 class WallLink(Base):
     """A kiosk link for a meeting-room screen: the wall only, in one scope, until it expires."""
 
+    __table__ = tables.wall_link
     __tablename__ = "wall_link"
-    id: Mapped[int] = _pk("wall_link")
-    name: Mapped[str] = mapped_column(String(100))
-    token_hash: Mapped[str] = mapped_column(String(100), unique=True)
-    prefix: Mapped[str | None] = mapped_column(String(20))
-    scope_kind: Mapped[str] = mapped_column(String(20), default="all")  # all | org_unit | rep
-    org_unit_id: Mapped[int | None] = _fk("org_unit")
-    rep_id: Mapped[int | None] = _fk("rep")
-    query: Mapped[str | None] = mapped_column(String(500))  # the wall's own ?rotate=&refresh=
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    created_by: Mapped[str | None] = mapped_column(String(100))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    name: Mapped[str]
+    token_hash: Mapped[str]
+    prefix: Mapped[str | None]
+    scope_kind: Mapped[str]
+    org_unit_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    query: Mapped[str | None]
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str | None]
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
 
 
 class LoginFailure(Base):
     """One failed sign-in; recent ones per account and per client slow down and lock sign-in."""
 
+    __table__ = tables.login_failure
     __tablename__ = "login_failure"
-    id: Mapped[int] = _pk("login_failure", big=True)
-    username: Mapped[str] = mapped_column(String(100), index=True)
-    client: Mapped[str | None] = mapped_column(String(100), index=True)
-    failed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    id: Mapped[int]
+    username: Mapped[str]
+    client: Mapped[str | None]
+    failed_at: Mapped[dt.datetime]
 
 
 class AuditEvent(Base):
     """Append-only: sign-ins, user and token changes, imports, exports, target changes."""
 
+    __table__ = tables.audit_event
     __tablename__ = "audit_event"
-    id: Mapped[int] = _pk("audit_event")
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    user_id: Mapped[int | None] = _fk("app_user")
-    actor: Mapped[str | None] = mapped_column(String(100))  # login, "cli:OSUSER", "token:NAME"
-    action: Mapped[str] = mapped_column(String(50))
-    target: Mapped[str | None] = mapped_column(String(300))
-    detail: Mapped[str | None] = mapped_column(Text)  # JSON
-    client: Mapped[str | None] = mapped_column(String(100))
-    outcome: Mapped[str | None] = mapped_column(String(20))  # ok | failed | refused
+    id: Mapped[int]
+    occurred_at: Mapped[dt.datetime]
+    user_id: Mapped[int | None]
+    actor: Mapped[str | None]
+    action: Mapped[str]
+    target: Mapped[str | None]
+    detail: Mapped[str | None]
+    client: Mapped[str | None]
+    outcome: Mapped[str | None]
 
 
 class ImportRun(Base):
     """One row per import attempt, with its counts (shown on the data page)."""
 
+    __table__ = tables.import_run
     __tablename__ = "import_run"
-    id: Mapped[int] = _pk("import_run")
-    entity: Mapped[str] = mapped_column(String(40))
-    source: Mapped[str] = mapped_column(String(500))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    rows_read: Mapped[int] = mapped_column(Integer, default=0)
-    inserted: Mapped[int] = mapped_column(Integer, default=0)
-    updated: Mapped[int] = mapped_column(Integer, default=0)
-    unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="running")  # ok | failed | dry-run
-    # issue 18: who ran it and its first errors, for the data page's import history
-    actor: Mapped[str | None] = mapped_column(String(100))
-    error_sample: Mapped[str | None] = mapped_column(Text)  # JSON: the first errors
+    id: Mapped[int]
+    entity: Mapped[str]
+    source: Mapped[str]
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    rows_read: Mapped[int]
+    inserted: Mapped[int]
+    updated: Mapped[int]
+    unchanged: Mapped[int]
+    errors: Mapped[int]
+    status: Mapped[str]
+    actor: Mapped[str | None]
+    error_sample: Mapped[str | None]
 
 
 class DataVersion(Base):
     """A single counter bumped by every write; the metrics cache keys on it."""
 
+    __table__ = tables.data_version
     __tablename__ = "data_version"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False, default=1)
-    version: Mapped[int] = mapped_column(Integer, default=0)
-    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    version: Mapped[int]
+    changed_at: Mapped[dt.datetime | None]
 
 
 # --- issue 18: import from the browser ------------------------------------------------------
@@ -770,15 +694,16 @@ class SavedMapping(Base):
     """A column mapping kept by name (the web import page and ``salesops mappings`` share it);
     ``body`` is the mapping's YAML, single-entity or a sheet mapping (``entity`` = "sheet")."""
 
+    __table__ = tables.saved_mapping
     __tablename__ = "saved_mapping"
-    id: Mapped[int] = _pk("saved_mapping")
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    entity: Mapped[str] = mapped_column(String(40))
-    body: Mapped[str] = mapped_column(Text)
-    headers: Mapped[str | None] = mapped_column(Text)  # JSON: the source columns it reads
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_by: Mapped[str | None] = mapped_column(String(100))
+    id: Mapped[int]
+    name: Mapped[str]
+    entity: Mapped[str]
+    body: Mapped[str]
+    headers: Mapped[str | None]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    updated_by: Mapped[str | None]
 
 
 # ------------------------------------------------------------------- issue #21: integration
@@ -790,41 +715,43 @@ class ImportSource(Base):
     ``url`` never holds a password; ``secret`` is a reference (``env:VAR``, ``file:PATH``)
     or a sealed value (:mod:`salesops.auth.secretbox`), never the secret in plain text."""
 
+    __table__ = tables.import_source
     __tablename__ = "import_source"
-    id: Mapped[int] = _pk("import_source")
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # sql | folder | webhook
-    entity: Mapped[str] = mapped_column(String(40))  # an entity, or "sheet"
-    mapping: Mapped[str | None] = mapped_column(String(100))  # a saved mapping's name
-    url: Mapped[str | None] = mapped_column(String(1000))
-    query: Mapped[str | None] = mapped_column(Text)
-    folder: Mapped[str | None] = mapped_column(String(1000))
-    secret: Mapped[str | None] = mapped_column(Text)
-    schedule: Mapped[str | None] = mapped_column(String(100))  # "15m", "1h", "1d" or cron
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    next_run_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    updated_by: Mapped[str | None] = mapped_column(String(100))
+    id: Mapped[int]
+    name: Mapped[str]
+    kind: Mapped[str]
+    entity: Mapped[str]
+    mapping: Mapped[str | None]
+    url: Mapped[str | None]
+    query: Mapped[str | None]
+    folder: Mapped[str | None]
+    secret: Mapped[str | None]
+    schedule: Mapped[str | None]
+    enabled: Mapped[bool]
+    next_run_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+    updated_by: Mapped[str | None]
 
 
 class ImportSourceRun(Base):
     """One run of a saved source (a scheduled or manual pull, one file of a folder)."""
 
+    __table__ = tables.import_source_run
     __tablename__ = "import_source_run"
-    id: Mapped[int] = _pk("import_source_run")
-    source: Mapped[str] = mapped_column(String(100), index=True)
-    trigger: Mapped[str] = mapped_column(String(20))  # schedule | manual
-    file: Mapped[str | None] = mapped_column(String(500))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(20))  # running | ok | failed
-    rows_read: Mapped[int] = mapped_column(Integer, default=0)
-    inserted: Mapped[int] = mapped_column(Integer, default=0)
-    updated: Mapped[int] = mapped_column(Integer, default=0)
-    unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[int] = mapped_column(Integer, default=0)
-    message: Mapped[str | None] = mapped_column(Text)  # the first errors, passwords redacted
-    import_run_id: Mapped[int | None] = mapped_column(Integer)
+    id: Mapped[int]
+    source: Mapped[str]
+    trigger: Mapped[str]
+    file: Mapped[str | None]
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    status: Mapped[str]
+    rows_read: Mapped[int]
+    inserted: Mapped[int]
+    updated: Mapped[int]
+    unchanged: Mapped[int]
+    errors: Mapped[int]
+    message: Mapped[str | None]
+    import_run_id: Mapped[int | None]
 
 
 class WebhookDelivery(Base):
@@ -832,14 +759,14 @@ class WebhookDelivery(Base):
     and the answer given, written in the import's own transaction; a redelivery gets the
     same answer and writes nothing."""
 
+    __table__ = tables.webhook_delivery
     __tablename__ = "webhook_delivery"
-    __table_args__ = (UniqueConstraint("sender", "delivery_id"),)
-    id: Mapped[int] = _pk("webhook_delivery")
-    sender: Mapped[str] = mapped_column(String(100))
-    delivery_id: Mapped[str] = mapped_column(String(200))
-    entity: Mapped[str] = mapped_column(String(40))
-    response: Mapped[str] = mapped_column(Text)  # JSON
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    id: Mapped[int]
+    sender: Mapped[str]
+    delivery_id: Mapped[str]
+    entity: Mapped[str]
+    response: Mapped[str]
+    received_at: Mapped[dt.datetime]
 
 
 class RecordVersion(Base):
@@ -866,17 +793,17 @@ class CustomerOwnerHistory(Base):
     keeps the rep of its own order (``order_line.rep_id``); this table answers "whose customer
     was it on day D" (:func:`salesops.customers.ownership.owner_as_of`)."""
 
+    __table__ = tables.customer_owner_history
     __tablename__ = "customer_owner_history"
-    __table_args__ = _pg_fks(customer_id="customer", rep_id="rep", changed_by_id="app_user")
-    id: Mapped[int] = _pk("customer_owner_history")
-    customer_id: Mapped[int] = mapped_column(Integer)
-    rep_id: Mapped[int | None] = mapped_column(Integer)  # NULL: no owner in that period
-    valid_from: Mapped[dt.date | None] = mapped_column(Date)  # NULL: since the beginning
-    valid_to: Mapped[dt.date | None] = mapped_column(Date)  # exclusive; NULL: still current
-    reason: Mapped[str | None] = mapped_column(String(300))
-    changed_by: Mapped[str | None] = mapped_column(String(100))  # the actor's name
-    changed_by_id: Mapped[int | None] = mapped_column(Integer)
-    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    customer_id: Mapped[int]
+    rep_id: Mapped[int | None]
+    valid_from: Mapped[dt.date | None]
+    valid_to: Mapped[dt.date | None]
+    reason: Mapped[str | None]
+    changed_by: Mapped[str | None]
+    changed_by_id: Mapped[int | None]
+    changed_at: Mapped[dt.datetime | None]
 
 
 class Task(Base):
@@ -890,48 +817,41 @@ class Task(Base):
     follows ``owner_rep_id``, else the customer's owner) and/or a user (``owner_user_id``).
     """
 
+    __table__ = tables.task
     __tablename__ = "task"
-    __table_args__ = (
-        UniqueConstraint("source", "source_ref"),
-        *_pg_fks(
-            customer_id="customer",
-            opportunity_id="opportunity",
-            owner_rep_id="rep",
-            owner_user_id="app_user",
-        ),
-    )
-    id: Mapped[int] = _pk("task")
-    customer_id: Mapped[int | None] = mapped_column(Integer)
-    opportunity_id: Mapped[int | None] = mapped_column(Integer)
-    owner_rep_id: Mapped[int | None] = mapped_column(Integer)
-    owner_user_id: Mapped[int | None] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20), default="other")  # see customers.tasks.KINDS
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open | done | cancelled
-    title: Mapped[str | None] = mapped_column(String(300))
-    due_on: Mapped[dt.date | None] = mapped_column(Date)
-    notes: Mapped[str | None] = mapped_column(Text)
-    result: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(40), default="manual")
-    source_ref: Mapped[str | None] = mapped_column(String(200))
-    created_on: Mapped[dt.date] = mapped_column(Date)  # local day, what KPIs count on
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    created_by: Mapped[str | None] = mapped_column(String(100))
-    done_on: Mapped[dt.date | None] = mapped_column(Date)
-    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    done_by: Mapped[str | None] = mapped_column(String(100))
+    id: Mapped[int]
+    customer_id: Mapped[int | None]
+    opportunity_id: Mapped[int | None]
+    owner_rep_id: Mapped[int | None]
+    owner_user_id: Mapped[int | None]
+    kind: Mapped[str]
+    status: Mapped[str]
+    title: Mapped[str | None]
+    due_on: Mapped[dt.date | None]
+    notes: Mapped[str | None]
+    result: Mapped[str | None]
+    source: Mapped[str]
+    source_ref: Mapped[str | None]
+    created_on: Mapped[dt.date]
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str | None]
+    done_on: Mapped[dt.date | None]
+    done_at: Mapped[dt.datetime | None]
+    done_by: Mapped[str | None]
 
 
 class TaskRule(Base):
     """The settings of one task rule (``salesops.customers.rules.RULES`` names them and
     holds the defaults); a rule without a row runs with its defaults."""
 
+    __table__ = tables.task_rule
     __tablename__ = "task_rule"
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    due_days: Mapped[int | None] = mapped_column(Integer)  # task due this many days after
-    settings: Mapped[str | None] = mapped_column(Text)  # JSON of the rule's own parameters
-    changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    changed_by: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str]
+    enabled: Mapped[bool]
+    due_days: Mapped[int | None]
+    settings: Mapped[str | None]
+    changed_at: Mapped[dt.datetime | None]
+    changed_by: Mapped[str | None]
 
 
 # --------------------------------------------------------------------------- alerts (issue #19)
@@ -944,59 +864,60 @@ class AlertRule(Base):
     the last scheduled time a runner claimed: a runner evaluates a due time only by moving it
     forward in the same transaction that stores the alerts, so two runners never both do."""
 
+    __table__ = tables.alert_rule
     __tablename__ = "alert_rule"
-    id: Mapped[int] = _pk("alert_rule")
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(30))
-    config: Mapped[str] = mapped_column(Text)  # JSON
-    severity: Mapped[str] = mapped_column(String(10), default="warning")
-    scope_kind: Mapped[str] = mapped_column(String(20), default="all")  # all | org_unit | rep
-    org_unit_id: Mapped[int | None] = _fk("org_unit")
-    rep_id: Mapped[int | None] = _fk("rep")
-    schedule: Mapped[str] = mapped_column(String(100), default="0 8 * * *")  # cron, local time
-    quiet_hours: Mapped[str | None] = mapped_column(String(20))  # "22:00-07:00"
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    created_by: Mapped[str | None] = mapped_column(String(100))
-    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    last_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    name: Mapped[str]
+    kind: Mapped[str]
+    config: Mapped[str]
+    severity: Mapped[str]
+    scope_kind: Mapped[str]
+    org_unit_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    schedule: Mapped[str]
+    quiet_hours: Mapped[str | None]
+    enabled: Mapped[bool]
+    created_at: Mapped[dt.datetime | None]
+    created_by: Mapped[str | None]
+    updated_at: Mapped[dt.datetime | None]
+    last_due_at: Mapped[dt.datetime | None]
 
 
 class Alert(Base):
     """One fired alert with its explanation; ``dedup_key`` (rule, scope, period, subject) is
     unique, so the same finding is stored, and sent, once."""
 
+    __table__ = tables.alert
     __tablename__ = "alert"
-    id: Mapped[int] = _pk("alert")
-    rule_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert_rule.id"), index=True)
-    dedup_key: Mapped[str] = mapped_column(String(400), unique=True)
-    period: Mapped[str] = mapped_column(String(60))
-    subject: Mapped[str | None] = mapped_column(String(300))
-    severity: Mapped[str] = mapped_column(String(10))
-    #: who may see it: the scope its numbers were computed in (a rep: only their own)
-    scope_kind: Mapped[str] = mapped_column(String(20), default="all")
-    org_unit_id: Mapped[int | None] = _fk("org_unit")
-    rep_id: Mapped[int | None] = _fk("rep")
-    value: Mapped[float | None] = mapped_column(Double)
-    baseline: Mapped[float | None] = mapped_column(Double)
-    explanation: Mapped[str] = mapped_column(Text)  # JSON
-    link: Mapped[str | None] = mapped_column(String(1000))
-    fired_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="active")  # active | acknowledged
-    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
-    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    snoozed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    rule_id: Mapped[int]
+    dedup_key: Mapped[str]
+    period: Mapped[str]
+    subject: Mapped[str | None]
+    severity: Mapped[str]
+    scope_kind: Mapped[str]
+    org_unit_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    value: Mapped[float | None]
+    baseline: Mapped[float | None]
+    explanation: Mapped[str]
+    link: Mapped[str | None]
+    fired_at: Mapped[dt.datetime]
+    status: Mapped[str]
+    acknowledged_by: Mapped[str | None]
+    acknowledged_at: Mapped[dt.datetime | None]
+    snoozed_until: Mapped[dt.datetime | None]
 
 
 class AlertItemSeen(Base):
     """Items (a deal, a customer, a payment) an entity rule has already alerted on."""
 
+    __table__ = tables.alert_item_seen
     __tablename__ = "alert_item_seen"
-    __table_args__ = (UniqueConstraint("rule_id", "item_key"),)
-    id: Mapped[int] = _pk("alert_item_seen", big=True)
-    rule_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert_rule.id"))
-    item_key: Mapped[str] = mapped_column(String(200))
-    alert_id: Mapped[int | None] = mapped_column(Integer)
+    id: Mapped[int]
+    rule_id: Mapped[int]
+    item_key: Mapped[str]
+    alert_id: Mapped[int | None]
 
 
 class AlertChannel(Base):
@@ -1005,80 +926,85 @@ class AlertChannel(Base):
     ``target`` (webhook URL or SMTP password) and ``secret`` (signing key) are sealed
     (``salesops.auth.secretbox``); ``hint`` is what lists show instead of them."""
 
+    __table__ = tables.alert_channel
     __tablename__ = "alert_channel"
-    id: Mapped[int] = _pk("alert_channel")
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    target: Mapped[str | None] = mapped_column(Text)
-    secret: Mapped[str | None] = mapped_column(Text)
-    hint: Mapped[str | None] = mapped_column(String(200))
-    settings: Mapped[str | None] = mapped_column(Text)  # JSON, nothing secret
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    created_by: Mapped[str | None] = mapped_column(String(100))
+    id: Mapped[int]
+    name: Mapped[str]
+    kind: Mapped[str]
+    target: Mapped[str | None]
+    secret: Mapped[str | None]
+    hint: Mapped[str | None]
+    settings: Mapped[str | None]
+    enabled: Mapped[bool]
+    created_at: Mapped[dt.datetime | None]
+    created_by: Mapped[str | None]
 
 
 class AlertSubscription(Base):
     """A subscriber (everyone, an org unit's subtree, a user, a role's users) on a channel."""
 
+    __table__ = tables.alert_subscription
     __tablename__ = "alert_subscription"
-    id: Mapped[int] = _pk("alert_subscription")
-    channel_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert_channel.id"))
-    subscriber_kind: Mapped[str] = mapped_column(String(20))  # all | org_unit | user | role
-    user_id: Mapped[int | None] = _fk("app_user")
-    org_unit_id: Mapped[int | None] = _fk("org_unit")
-    role: Mapped[str | None] = mapped_column(String(20))
-    min_severity: Mapped[str] = mapped_column(String(10), default="info")
+    id: Mapped[int]
+    channel_id: Mapped[int]
+    subscriber_kind: Mapped[str]
+    user_id: Mapped[int | None]
+    org_unit_id: Mapped[int | None]
+    role: Mapped[str | None]
+    min_severity: Mapped[str]
 
 
 class AlertDelivery(Base):
     """The outbox: one message of one alert to one channel (and recipient)."""
 
+    __table__ = tables.alert_delivery
     __tablename__ = "alert_delivery"
-    id: Mapped[int] = _pk("alert_delivery")
-    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
-    alert_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert.id"), index=True)
-    channel_id: Mapped[int] = mapped_column(Integer, ForeignKey("alert_channel.id"))
-    recipient: Mapped[str | None] = mapped_column(String(300))  # e-mail address
-    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    response_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    dedup_key: Mapped[str]
+    alert_id: Mapped[int]
+    channel_id: Mapped[int]
+    recipient: Mapped[str | None]
+    locale: Mapped[str]
+    status: Mapped[str]
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[dt.datetime]
+    claimed_until: Mapped[dt.datetime | None]
+    response_code: Mapped[int | None]
+    last_error: Mapped[str | None]
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
 
 
 class AlertDeliveryLog(Base):
     """One row per delivery attempt: channel, status, response code, time."""
 
+    __table__ = tables.alert_delivery_log
     __tablename__ = "alert_delivery_log"
-    id: Mapped[int] = _pk("alert_delivery_log", big=True)
-    delivery_id: Mapped[int] = mapped_column(Integer, index=True)
-    channel_id: Mapped[int] = mapped_column(Integer)
-    attempt: Mapped[int] = mapped_column(Integer)
-    logged_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(20))  # sent | retry | failed | held
-    response_code: Mapped[int | None] = mapped_column(Integer)
-    detail: Mapped[str | None] = mapped_column(String(500))
-    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    id: Mapped[int]
+    delivery_id: Mapped[int]
+    channel_id: Mapped[int]
+    attempt: Mapped[int]
+    logged_at: Mapped[dt.datetime]
+    status: Mapped[str]
+    response_code: Mapped[int | None]
+    detail: Mapped[str | None]
+    duration_ms: Mapped[int | None]
 
 
 class AlertRun(Base):
     """One run of the alert runner that did something (evaluated, sent, or failed)."""
 
+    __table__ = tables.alert_run
     __tablename__ = "alert_run"
-    id: Mapped[int] = _pk("alert_run")
-    runner: Mapped[str] = mapped_column(String(100))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    rules_evaluated: Mapped[int] = mapped_column(Integer, default=0)
-    alerts_fired: Mapped[int] = mapped_column(Integer, default=0)
-    messages_sent: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="ok")  # ok | failed
-    detail: Mapped[str | None] = mapped_column(Text)
+    id: Mapped[int]
+    runner: Mapped[str]
+    started_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    rules_evaluated: Mapped[int]
+    alerts_fired: Mapped[int]
+    messages_sent: Mapped[int]
+    status: Mapped[str]
+    detail: Mapped[str | None]
 
 
 # --------------------------------------------------------------------------- reviews (issue #26)
@@ -1196,12 +1122,13 @@ class ForecastResult(Base):
     computed from (data version, scope, period, day ...): what one server process computed,
     the others show (:mod:`salesops.forecast.service`). Pruned as newer ones come."""
 
+    __table__ = tables.forecast_result
     __tablename__ = "forecast_result"
-    id: Mapped[int] = _pk("forecast_result")
-    result_key: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # landing | series
-    payload: Mapped[str] = mapped_column(Text)
-    made_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    id: Mapped[int]
+    result_key: Mapped[str]
+    kind: Mapped[str]
+    payload: Mapped[str]
+    made_at: Mapped[dt.datetime]
 
 
 class ForecastSnapshot(Base):
@@ -1211,27 +1138,28 @@ class ForecastSnapshot(Base):
     time-series forecast); ``series_key`` names the series (``region=East``), empty for the
     scope's total. Forecasts are estimates, kept as floating point, not as exact money."""
 
+    __table__ = tables.forecast_snapshot
     __tablename__ = "forecast_snapshot"
-    id: Mapped[int] = _pk("forecast_snapshot")
-    made_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    as_of: Mapped[dt.date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(20))  # landing | series
-    method: Mapped[str] = mapped_column(String(40))
-    metric: Mapped[str] = mapped_column(String(60))
-    period_grain: Mapped[str] = mapped_column(String(10))  # year | quarter | month | week
-    period_start: Mapped[dt.date] = mapped_column(Date)
-    period_end: Mapped[dt.date] = mapped_column(Date)
-    scope_kind: Mapped[str] = mapped_column(String(20), default="all")  # all | org_unit | rep
-    org_unit_id: Mapped[int | None] = _fk("org_unit")
-    rep_id: Mapped[int | None] = _fk("rep")
-    series_key: Mapped[str] = mapped_column(String(300), default="")
-    expected: Mapped[float] = mapped_column(Double)
-    low: Mapped[float | None] = mapped_column(Double)
-    high: Mapped[float | None] = mapped_column(Double)
-    detail: Mapped[str | None] = mapped_column(Text)  # JSON
-    made_by: Mapped[str | None] = mapped_column(String(100))
-    actual: Mapped[float | None] = mapped_column(Double)
-    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    made_at: Mapped[dt.datetime]
+    as_of: Mapped[dt.date]
+    kind: Mapped[str]
+    method: Mapped[str]
+    metric: Mapped[str]
+    period_grain: Mapped[str]
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    scope_kind: Mapped[str]
+    org_unit_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    series_key: Mapped[str]
+    expected: Mapped[float]
+    low: Mapped[float | None]
+    high: Mapped[float | None]
+    detail: Mapped[str | None]
+    made_by: Mapped[str | None]
+    actual: Mapped[float | None]
+    scored_at: Mapped[dt.datetime | None]
 
 
 class ForecastCall(Base):
@@ -1239,21 +1167,22 @@ class ForecastCall(Base):
     manager's adjustment of a rep's call or of their team's roll-up (``kind`` adjusted). Rows
     are never changed: the latest row per period and rep (or org unit) is the call."""
 
+    __table__ = tables.forecast_call
     __tablename__ = "forecast_call"
-    id: Mapped[int] = _pk("forecast_call")
-    period_grain: Mapped[str] = mapped_column(String(10))
-    period_start: Mapped[dt.date] = mapped_column(Date)
-    rep_id: Mapped[int | None] = _fk("rep")
-    org_unit_id: Mapped[int | None] = _fk("org_unit")
-    kind: Mapped[str] = mapped_column(String(20), default="submitted")  # submitted | adjusted
-    commit_amount: Mapped[Decimal] = mapped_column(MONEY)
-    best_case_amount: Mapped[Decimal] = mapped_column(MONEY)
-    note: Mapped[str | None] = mapped_column(Text)
-    user_id: Mapped[int | None] = _fk("app_user")
-    made_by: Mapped[str | None] = mapped_column(String(100))
-    made_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    actual: Mapped[Decimal | None] = mapped_column(MONEY)
-    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    period_grain: Mapped[str]
+    period_start: Mapped[dt.date]
+    rep_id: Mapped[int | None]
+    org_unit_id: Mapped[int | None]
+    kind: Mapped[str]
+    commit_amount: Mapped[Decimal]
+    best_case_amount: Mapped[Decimal]
+    note: Mapped[str | None]
+    user_id: Mapped[int | None]
+    made_by: Mapped[str | None]
+    made_at: Mapped[dt.datetime]
+    actual: Mapped[Decimal | None]
+    scored_at: Mapped[dt.datetime | None]
 
 
 # --------------------------------------------------------------------------- issue #27: people
@@ -1266,150 +1195,155 @@ class ForecastCall(Base):
 class IncentivePlan(Base):
     """A commission plan: tiers on attainment, bonuses, SPIFFs, cap (``rules``: JSON)."""
 
+    __table__ = tables.incentive_plan
     __tablename__ = "incentive_plan"
-    id: Mapped[int] = _pk("incentive_plan")
-    code: Mapped[str] = mapped_column(String(100), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    period_grain: Mapped[str] = mapped_column(String(10), default="quarter")  # month|quarter|year
-    basis: Mapped[str] = mapped_column(String(20), default="revenue")  # revenue|bookings|collected
-    rules: Mapped[str] = mapped_column(Text)  # JSON, checked by salesops.people.plans
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    updated_by: Mapped[str | None] = mapped_column(String(100))
+    id: Mapped[int]
+    code: Mapped[str]
+    name: Mapped[str]
+    period_grain: Mapped[str]
+    basis: Mapped[str]
+    rules: Mapped[str]
+    active: Mapped[bool]
+    updated_at: Mapped[dt.datetime | None]
+    updated_by: Mapped[str | None]
 
 
 class DealSplit(Base):
     """A rep's share of a deal or an order credited to several reps (shares add up to 1)."""
 
+    __table__ = tables.deal_split
     __tablename__ = "deal_split"
-    __table_args__ = (UniqueConstraint("opportunity_id", "order_no", "rep_id"),)
-    id: Mapped[int] = _pk("deal_split")
-    opportunity_id: Mapped[int | None] = mapped_column(Integer)
-    order_no: Mapped[str | None] = mapped_column(String(100))
-    rep_id: Mapped[int] = mapped_column(Integer, ForeignKey("rep.id"))
-    share: Mapped[Decimal] = mapped_column(RATE)
+    id: Mapped[int]
+    opportunity_id: Mapped[int | None]
+    order_no: Mapped[str | None]
+    rep_id: Mapped[int]
+    share: Mapped[Decimal]
 
 
 class CommissionStatement(Base):
     """A closed (paid) statement of one rep, plan and period; its lines are kept as paid."""
 
+    __table__ = tables.commission_statement
     __tablename__ = "commission_statement"
-    __table_args__ = (UniqueConstraint("plan_id", "rep_id", "period_start"),)
-    id: Mapped[int] = _pk("commission_statement")
-    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("incentive_plan.id"))
-    rep_id: Mapped[int] = mapped_column(Integer, ForeignKey("rep.id"))
-    period_grain: Mapped[str] = mapped_column(String(10))
-    period_start: Mapped[dt.date] = mapped_column(Date)
-    period_end: Mapped[dt.date] = mapped_column(Date)
-    total: Mapped[Decimal] = mapped_column(MONEY)
-    closed_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    closed_by: Mapped[str | None] = mapped_column(String(100))
+    id: Mapped[int]
+    plan_id: Mapped[int]
+    rep_id: Mapped[int]
+    period_grain: Mapped[str]
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    total: Mapped[Decimal]
+    closed_at: Mapped[dt.datetime]
+    closed_by: Mapped[str | None]
 
 
 class CommissionLine(Base):
     """One line of a closed statement: what it was paid on (order line, deal, payment, KPI)."""
 
+    __table__ = tables.commission_line
     __tablename__ = "commission_line"
-    id: Mapped[int] = _pk("commission_line")
-    statement_id: Mapped[int] = mapped_column(Integer, ForeignKey("commission_statement.id"))
-    position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20))  # commission | spiff | bonus | clawback
-    source: Mapped[str] = mapped_column(String(20))  # order_line | opportunity | payment | kpi
-    source_id: Mapped[int | None] = mapped_column(Integer)
-    reference: Mapped[str | None] = mapped_column(String(200))  # order no, deal id, KPI id
-    credit: Mapped[Decimal | None] = mapped_column(MONEY)
-    share: Mapped[Decimal | None] = mapped_column(RATE)
-    tier: Mapped[str | None] = mapped_column(String(60))
-    rate: Mapped[Decimal | None] = mapped_column(RATE)
-    amount: Mapped[Decimal] = mapped_column(MONEY)
+    id: Mapped[int]
+    statement_id: Mapped[int]
+    position: Mapped[int]
+    kind: Mapped[str]
+    source: Mapped[str]
+    source_id: Mapped[int | None]
+    reference: Mapped[str | None]
+    credit: Mapped[Decimal | None]
+    share: Mapped[Decimal | None]
+    tier: Mapped[str | None]
+    rate: Mapped[Decimal | None]
+    amount: Mapped[Decimal]
 
 
 class Scorecard(Base):
     """A performance scorecard for one role and period grain (items: :class:`ScorecardItem`)."""
 
+    __table__ = tables.scorecard
     __tablename__ = "scorecard"
-    id: Mapped[int] = _pk("scorecard")
-    code: Mapped[str] = mapped_column(String(100), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20), default="rep")
-    period_grain: Mapped[str] = mapped_column(String(10), default="quarter")
-    missing: Mapped[str] = mapped_column(String(10), default="skip")  # skip | zero
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    id: Mapped[int]
+    code: Mapped[str]
+    name: Mapped[str]
+    role: Mapped[str]
+    period_grain: Mapped[str]
+    missing: Mapped[str]
+    active: Mapped[bool]
 
 
 class ScorecardItem(Base):
     """A weighted item: a catalog KPI scored against target or bands, or a rated item."""
 
+    __table__ = tables.scorecard_item
     __tablename__ = "scorecard_item"
-    id: Mapped[int] = _pk("scorecard_item")
-    scorecard_id: Mapped[int] = mapped_column(Integer, ForeignKey("scorecard.id"))
-    position: Mapped[int] = mapped_column(Integer)
-    code: Mapped[str] = mapped_column(String(60))
-    label_en: Mapped[str] = mapped_column(String(200))
-    label_zh: Mapped[str | None] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(10))  # kpi | rated
-    metric: Mapped[str | None] = mapped_column(String(60))
-    weight: Mapped[Decimal] = mapped_column(RATE)
-    scoring: Mapped[str] = mapped_column(String(10))  # target | bands | rating
-    bands: Mapped[str | None] = mapped_column(Text)  # JSON [[from, score], ...]
-    target_value: Mapped[Decimal | None] = mapped_column(MONEY)
+    id: Mapped[int]
+    scorecard_id: Mapped[int]
+    position: Mapped[int]
+    code: Mapped[str]
+    label_en: Mapped[str]
+    label_zh: Mapped[str | None]
+    kind: Mapped[str]
+    metric: Mapped[str | None]
+    weight: Mapped[Decimal]
+    scoring: Mapped[str]
+    bands: Mapped[str | None]
+    target_value: Mapped[Decimal | None]
 
 
 class RepRating(Base):
     """A manager's rating of a rep on a rated item for one period (0-100), with a comment."""
 
+    __table__ = tables.rep_rating
     __tablename__ = "rep_rating"
-    __table_args__ = (UniqueConstraint("item_id", "rep_id", "period_start"),)
-    id: Mapped[int] = _pk("rep_rating")
-    item_id: Mapped[int] = mapped_column(Integer, ForeignKey("scorecard_item.id"))
-    rep_id: Mapped[int] = mapped_column(Integer, ForeignKey("rep.id"))
-    period_start: Mapped[dt.date] = mapped_column(Date)
-    score: Mapped[Decimal] = mapped_column(RATE)
-    comment: Mapped[str | None] = mapped_column(Text)
-    rated_by: Mapped[str | None] = mapped_column(String(100))
-    rated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    item_id: Mapped[int]
+    rep_id: Mapped[int]
+    period_start: Mapped[dt.date]
+    score: Mapped[Decimal]
+    comment: Mapped[str | None]
+    rated_by: Mapped[str | None]
+    rated_at: Mapped[dt.datetime | None]
 
 
 class CoachingEntry(Base):
     """One-to-one, training, skill or agreed action for a rep (辅导记录)."""
 
+    __table__ = tables.coaching_entry
     __tablename__ = "coaching_entry"
-    id: Mapped[int] = _pk("coaching_entry")
-    rep_id: Mapped[int] = mapped_column(Integer, ForeignKey("rep.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # one_to_one | training | skill | action
-    occurred_on: Mapped[dt.date] = mapped_column(Date)
-    owner: Mapped[str | None] = mapped_column(String(200))
-    title: Mapped[str] = mapped_column(String(300))
-    notes: Mapped[str | None] = mapped_column(Text)
-    due_on: Mapped[dt.date | None] = mapped_column(Date)
-    done: Mapped[bool | None] = mapped_column(Boolean)
-    created_by: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    rep_id: Mapped[int]
+    kind: Mapped[str]
+    occurred_on: Mapped[dt.date]
+    owner: Mapped[str | None]
+    title: Mapped[str]
+    notes: Mapped[str | None]
+    due_on: Mapped[dt.date | None]
+    done: Mapped[bool | None]
+    created_by: Mapped[str | None]
+    created_at: Mapped[dt.datetime | None]
 
 
 class TargetProposal(Base):
     """A target proposed by a rep or team lead; the manager accepts or adjusts it."""
 
+    __table__ = tables.target_proposal
     __tablename__ = "target_proposal"
-    id: Mapped[int] = _pk("target_proposal")
-    metric: Mapped[str] = mapped_column(String(60))
-    period_grain: Mapped[str] = mapped_column(String(10))
-    period_start: Mapped[dt.date] = mapped_column(Date)
-    scope_kind: Mapped[str] = mapped_column(String(20))  # rep | org_unit
-    rep_id: Mapped[int | None] = _fk("rep")
-    org_unit_id: Mapped[int | None] = _fk("org_unit")
-    channel: Mapped[str | None] = mapped_column(String(100))  # NULL: the whole quota
-    value: Mapped[Decimal] = mapped_column(MONEY)
-    comment: Mapped[str | None] = mapped_column(Text)
-    proposed_by: Mapped[str] = mapped_column(String(100))
-    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    # open | accepted | adjusted | rejected
-    status: Mapped[str] = mapped_column(String(10), default="open")
-    decided_value: Mapped[Decimal | None] = mapped_column(MONEY)
-    decision_comment: Mapped[str | None] = mapped_column(Text)
-    decided_by: Mapped[str | None] = mapped_column(String(100))
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    target_id: Mapped[int | None] = _fk("target")
+    id: Mapped[int]
+    metric: Mapped[str]
+    period_grain: Mapped[str]
+    period_start: Mapped[dt.date]
+    scope_kind: Mapped[str]
+    rep_id: Mapped[int | None]
+    org_unit_id: Mapped[int | None]
+    channel: Mapped[str | None]
+    value: Mapped[Decimal]
+    comment: Mapped[str | None]
+    proposed_by: Mapped[str]
+    proposed_at: Mapped[dt.datetime]
+    status: Mapped[str]
+    decided_value: Mapped[Decimal | None]
+    decision_comment: Mapped[str | None]
+    decided_by: Mapped[str | None]
+    decided_at: Mapped[dt.datetime | None]
+    target_id: Mapped[int | None]
 
 
 # ---------------------------------------------------------------- issue #25: the feedback loop
@@ -1419,69 +1353,19 @@ class FeedbackEvent(Base):
     """The history of a feedback item: one row per step of its loop (assign, resolve, inform,
     reopen) and per note, with who did it and when; never updated or deleted."""
 
+    __table__ = tables.feedback_event
     __tablename__ = "feedback_event"
-    __table_args__ = _pg_fks(feedback_id="feedback")
-    id: Mapped[int] = _pk("feedback_event")
-    feedback_id: Mapped[int] = mapped_column(Integer)
-    changed_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    actor: Mapped[str] = mapped_column(String(100))
-    action: Mapped[str] = mapped_column(String(20))  # assign | resolve | inform | reopen | note
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str | None] = mapped_column(String(20))
-    assignee: Mapped[str | None] = mapped_column(String(200))  # as shown: "rep:张伟" ...
-    due_on: Mapped[dt.date | None] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(Text)
+    id: Mapped[int]
+    feedback_id: Mapped[int]
+    changed_at: Mapped[dt.datetime]
+    actor: Mapped[str]
+    action: Mapped[str]
+    from_status: Mapped[str | None]
+    to_status: Mapped[str | None]
+    assignee: Mapped[str | None]
+    due_on: Mapped[dt.date | None]
+    note: Mapped[str | None]
 
-
-# Indexes that serve the time-filtered scans of the metrics engine on PostgreSQL.
-_pg_index("ix_order_line_order_date", OrderLine.order_date)
-_pg_index("ix_order_line_order_id", OrderLine.order_id)
-_pg_index("ix_order_header_order_date", OrderHeader.order_date)
-# The few shared orders, found without reading every header (see OrderHeader.shared).
-Index("ix_order_header_shared", OrderHeader.id, postgresql_where=OrderHeader.shared).ddl_if(
-    dialect="postgresql"
-)
-_pg_index("ix_order_line_month_order_date", OrderLineMonth.order_date)
-_pg_index("ix_order_header_month_order_date", OrderHeaderMonth.order_date)
-_pg_index("ix_opportunity_closed_on", Opportunity.closed_on)
-_pg_index("ix_opportunity_customer_id", Opportunity.customer_id)
-_pg_index("ix_opportunity_change_opportunity_id", OpportunityChange.opportunity_id)
-_pg_index("ix_opportunity_stage_stay_left_on", OpportunityStageStay.left_on)
-_pg_index("ix_opportunity_stage_stay_opportunity_id", OpportunityStageStay.opportunity_id)
-_pg_index("ix_payment_due_date", Payment.due_date)
-_pg_index("ix_payment_month_due_date", PaymentMonth.due_date)
-_pg_index("ix_payment_month_end_as_of", PaymentMonthEnd.as_of)
-_pg_index("ix_activity_occurred_at", Activity.occurred_at)
-# Who counts as a seller in a period (per-rep KPIs: a rep with orders, deals or a quota then)
-# asks per rep and period; without these PostgreSQL scanned the deals once per rep and month.
-_pg_index("ix_opportunity_owner_created", Opportunity.owner_id, Opportunity.created_on)
-Index(
-    "ix_order_header_rep_date",
-    OrderHeader.rep_id,
-    OrderHeader.order_date,
-    postgresql_where=OrderHeader.normal_lines > 0,
-).ddl_if(dialect="postgresql")
-Index("ix_target_rep", Target.rep_id, postgresql_where=Target.rep_id.is_not(None)).ddl_if(
-    dialect="postgresql"
-)
-# issue #28: the customer page reads one customer's facts.
-_pg_index("ix_order_header_customer_id", OrderHeader.customer_id)
-_pg_index("ix_payment_customer_id", Payment.customer_id)
-_pg_index("ix_activity_customer_id", Activity.customer_id)
-_pg_index("ix_task_customer_id", Task.customer_id)
-_pg_index("ix_customer_owner_history_customer_id", CustomerOwnerHistory.customer_id)
-
-metadata = Base.metadata
-
-
-def _duckdb_has_no_foreign_keys() -> None:
-    """Make every foreign key PostgreSQL-only (see the module docstring for why)."""
-    for table in metadata.tables.values():
-        for constraint in table.foreign_key_constraints:
-            constraint.ddl_if(dialect="postgresql")
-
-
-_duckdb_has_no_foreign_keys()
 
 #: Importable entities, in dependency order (a file may reference those before it).
 ENTITY_TABLES: dict[str, type[Base]] = {

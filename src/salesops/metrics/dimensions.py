@@ -52,7 +52,7 @@ from sqlalchemy import (
     select,
 )
 
-from salesops.db.schema import (
+from salesops.db.tables import (
     Activity,
     Customer,
     Feedback,
@@ -146,7 +146,7 @@ def _customer_as_acquired() -> FromClause:
     customer on its first order day (``customer_owner_history``, issue #28), else the current
     owner — so a customer won by one rep and later reassigned stays that rep's new customer,
     in numbers and in data scope."""
-    from salesops.db.schema import CustomerOwnerHistory as H
+    from salesops.db.tables import CustomerOwnerHistory as H
 
     c = _table(Customer)
     day = c.c.first_order_on

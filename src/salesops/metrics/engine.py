@@ -24,8 +24,8 @@ from sqlalchemy import Date, Engine, cast, func, inspect, select, true
 
 from salesops.config import get_settings, local_today
 from salesops.db.derived import data_version
-from salesops.db.schema import Opportunity as OpportunityModel
-from salesops.db.schema import (
+from salesops.db.tables import Opportunity as OpportunityModel
+from salesops.db.tables import (
     OpportunityChange,
     OpportunityMonthEndCover,
     OrderHeader,
@@ -349,7 +349,7 @@ class MetricsEngine:
         if self._summary_table is None:
             if conn is None:
                 return True
-            self._summary_table = bool(inspect(conn).has_table("order_line_month"))
+            self._summary_table = self._has_table(conn, "order_line_month")
         return self._summary_table
 
     def _month_ends(self, conn: Any = None) -> list[tuple[dt.date, dt.date] | None]:
@@ -389,7 +389,13 @@ class MetricsEngine:
     def _has_table(self, conn: Any, name: str) -> bool:
         found = self._tables.get(name)
         if found is None:
-            found = self._tables[name] = bool(inspect(conn).has_table(name))
+            # One look at the catalog for every table: a query per table was eight catalog
+            # queries on a first query, ≈ 0.2 s on DuckDB, a fifth of ``salesops metric``
+            # (issue #23).
+            present = set(inspect(conn).get_table_names())
+            for table in present:
+                self._tables.setdefault(table, True)
+            found = self._tables[name] = name in present
         return found
 
     def _data_start(self, conn: Any = None) -> dt.date | None:

@@ -46,7 +46,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from salesops.db.schema import Opportunity, OpportunityChange, Rep
+from salesops.db.tables import Opportunity, OpportunityChange, Rep
 from salesops.metrics.dialects import safe_date, safe_numeric
 
 #: Opportunity fields whose history is kept, and how a text value becomes a typed one.
@@ -305,7 +305,7 @@ def month_end_open_states(
     lookup of the history's owner; for readers that do not group or scope by it);
     ``names=False`` leaves ``external_id`` and ``name`` NULL, the only columns the table does
     not copy: no join with ``opportunity`` at all (for readers that only aggregate)."""
-    from salesops.db.schema import OpportunityMonthEnd
+    from salesops.db.tables import OpportunityMonthEnd
 
     snap = OpportunityMonthEnd.__table__
     frm: Any = snap
@@ -421,7 +421,7 @@ def stage_entries(until: dt.date | None = None, *, among: Select[Any] | None = N
             created.label("entered_at"),
             changes.c.changed_at.label("left_at"),
         )
-        .join(opp, opp.id == changes.c.opportunity_id)
+        .join(opp.__table__, opp.id == changes.c.opportunity_id)
         .where(changes.c.rn == 1, changes.c.old_value.is_not(None))
     )
     unchanged = select(
@@ -448,7 +448,7 @@ def stage_entries(until: dt.date | None = None, *, among: Select[Any] | None = N
         stays.c.entered_at,
         stays.c.left_at,
         closed_at.label("closed_at"),
-    ).select_from(stays.join(opp, opp.id == stays.c.opportunity_id))
+    ).select_from(stays.join(opp.__table__, opp.id == stays.c.opportunity_id))
 
 
 def stay_length(days: Any) -> ColumnElement[Any]:
@@ -494,7 +494,7 @@ def stays_ending_between(first: dt.date, last: dt.date) -> CompoundSelect[Any]:
             no_time.label("left_at"),
             closed_at.label("closed_at"),
         )
-        .join(opp, opp.id == ch.opportunity_id)
+        .join(opp.__table__, opp.id == ch.opportunity_id)
         .where(stage_rows, ch.next_at.is_(None), closed_in)
     )
     initial = (
@@ -505,7 +505,7 @@ def stays_ending_between(first: dt.date, last: dt.date) -> CompoundSelect[Any]:
             ch.changed_at.label("left_at"),
             no_time.label("closed_at"),
         )
-        .join(opp, opp.id == ch.opportunity_id)
+        .join(opp.__table__, opp.id == ch.opportunity_id)
         .where(
             ch.field == "stage",
             ch.seq == 1,

@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from salesops.config import get_settings
-from salesops.db.schema import Customer, Opportunity, OrderHeader, PipelineStage, Target
+from salesops.db.tables import Customer, Opportunity, OrderHeader, PipelineStage, Target
 from salesops.metrics.dialects import add_months, days_between
 
 MeasureKind = Literal[

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, select, true
 
-from salesops.db.schema import OrgUnit, Rep
+from salesops.db.tables import OrgUnit, Rep
 
 ScopeKind = Literal["all", "org_unit", "rep"]
 

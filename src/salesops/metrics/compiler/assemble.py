@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from salesops.db.schema import PipelineStage
+from salesops.db.tables import PipelineStage
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, as_float, key_name
 from salesops.metrics.dialects import days_between, fdiv
 from salesops.metrics.dimensions import dimension_label, join_all

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from salesops.db.derived import STAY_COPIES
-from salesops.db.schema import Opportunity, OpportunityStageStay, PipelineStage
+from salesops.db.tables import Opportunity, OpportunityStageStay, PipelineStage
 from salesops.metrics import dimensions as dims_mod
 from salesops.metrics.compiler import summary
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, finish, key_name, periods_table

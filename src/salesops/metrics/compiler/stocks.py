@@ -31,7 +31,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from salesops.db.schema import Opportunity, Payment, PaymentMonthEnd, PaymentOpen, Rep
+from salesops.db.tables import Opportunity, Payment, PaymentMonthEnd, PaymentOpen, Rep
 from salesops.metrics.compiler.context import (
     BuildCtx,
     aggregate,

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import FromClause, Select, Table, literal, or_, select, true, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
-from salesops.db.schema import (
+from salesops.db.tables import (
     OrderHeader,
     OrderHeaderMonth,
     OrderLine,

@@ -35,7 +35,7 @@ def build_target(ctx: BuildCtx, m: Measure) -> Select[Any]:
 
     Without ``channel`` in the query only whole targets count (a channel's part is not the
     scope's quota); filtered or grouped by channel, only the channels' parts do."""
-    from salesops.db.schema import OrgUnit, Region, Rep, Target
+    from salesops.db.tables import OrgUnit, Region, Rep, Target
     from salesops.metrics.compiler.context import periods_table
     from salesops.metrics.dialects import add_months
     from salesops.metrics.scope import restrict, subtree_units

@@ -31,7 +31,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from salesops.db.schema import Activity, Opportunity, OrderHeader, OrderLine, VisitConversion
+from salesops.db.tables import Activity, Opportunity, OrderHeader, OrderLine, VisitConversion
 from salesops.metrics import dimensions as dims_mod
 from salesops.metrics.compiler.context import BUCKET, BuildCtx, key_name
 from salesops.metrics.dialects import add_days
