@@ -774,12 +774,13 @@ class RecordVersion(Base):
     ``external_id``: a record arriving late with an older one is skipped
     (:mod:`salesops.integrate.webhook`)."""
 
+    __table__ = tables.record_version
     __tablename__ = "record_version"
-    entity: Mapped[str] = mapped_column(String(40), primary_key=True)
-    external_id: Mapped[str] = mapped_column(String(300), primary_key=True)
-    version: Mapped[int | None] = mapped_column(BigInteger)
-    updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    entity: Mapped[str]
+    external_id: Mapped[str]
+    version: Mapped[int | None]
+    updated_at: Mapped[dt.datetime | None]
+    recorded_at: Mapped[dt.datetime]
 
 
 # ------------------------------------------------------------------- issue #28: customer 360
@@ -1015,39 +1016,40 @@ class ReportArchive(Base):
     it (``source``: page | api | cli | schedule) and when. Its files are ``report_file`` rows.
     A scheduled run is unique per schedule and due time (the run's second guard)."""
 
+    __table__ = tables.report_archive
     __tablename__ = "report_archive"
-    __table_args__ = (UniqueConstraint("schedule_id", "due_at"),)
-    id: Mapped[int] = _pk("report_archive")
-    kind: Mapped[str] = mapped_column(String(20))
-    period: Mapped[str] = mapped_column(String(20))  # its label: 2026-W48, FY2026-Q2 ...
-    period_start: Mapped[dt.date] = mapped_column(Date)
-    period_end: Mapped[dt.date] = mapped_column(Date)
-    scope_kind: Mapped[str] = mapped_column(String(20))  # all | org_unit | rep (Scope.kind)
-    org_unit_id: Mapped[int | None] = mapped_column(Integer)
-    rep_id: Mapped[int | None] = mapped_column(Integer)
-    scope_name: Mapped[str] = mapped_column(String(200))
-    lang: Mapped[str] = mapped_column(String(5))
-    title: Mapped[str] = mapped_column(String(300))
-    summary: Mapped[str | None] = mapped_column(Text)  # JSON list of the summary sentences
-    source: Mapped[str] = mapped_column(String(20))
-    generated_by: Mapped[str] = mapped_column(String(100))
-    schedule_id: Mapped[int | None] = mapped_column(Integer)
-    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    id: Mapped[int]
+    kind: Mapped[str]
+    period: Mapped[str]
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    scope_kind: Mapped[str]
+    org_unit_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    scope_name: Mapped[str]
+    lang: Mapped[str]
+    title: Mapped[str]
+    summary: Mapped[str | None]
+    source: Mapped[str]
+    generated_by: Mapped[str]
+    schedule_id: Mapped[int | None]
+    due_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
 
 
 class ReportFile(Base):
     """One rendered file of an archived review, base64 in a text column: the backup package
     archives it like any other table, on DuckDB and PostgreSQL alike."""
 
+    __table__ = tables.report_file
     __tablename__ = "report_file"
-    id: Mapped[int] = _pk("report_file")
-    archive_id: Mapped[int] = mapped_column(Integer, index=True)
-    format: Mapped[str] = mapped_column(String(10))  # html | pdf | xlsx | md
-    filename: Mapped[str] = mapped_column(String(300))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[str] = mapped_column(Text)  # base64
+    id: Mapped[int]
+    archive_id: Mapped[int]
+    format: Mapped[str]
+    filename: Mapped[str]
+    size_bytes: Mapped[int]
+    sha256: Mapped[str]
+    content: Mapped[str]
 
 
 class ReportSchedule(Base):
@@ -1055,63 +1057,66 @@ class ReportSchedule(Base):
     is claimed by one guarded UPDATE; ``running_due_at`` + ``claimed_until`` let another runner
     finish a run whose runner died before it was archived."""
 
+    __table__ = tables.report_schedule
     __tablename__ = "report_schedule"
-    id: Mapped[int] = _pk("report_schedule")
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    scope_kind: Mapped[str] = mapped_column(String(20))
-    org_unit_id: Mapped[int | None] = mapped_column(Integer)
-    rep_id: Mapped[int | None] = mapped_column(Integer)
-    scope_name: Mapped[str] = mapped_column(String(200))
-    lang: Mapped[str] = mapped_column(String(5))
-    formats: Mapped[str] = mapped_column(String(50))  # comma-separated: pdf,xlsx
-    fiscal: Mapped[bool] = mapped_column(Boolean, default=False)
-    cron: Mapped[str] = mapped_column(String(100))
-    recipients: Mapped[str] = mapped_column(Text)  # JSON [{"channel": name, "to": [...]}]
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    next_due_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
-    running_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    last_run_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    id: Mapped[int]
+    name: Mapped[str]
+    kind: Mapped[str]
+    scope_kind: Mapped[str]
+    org_unit_id: Mapped[int | None]
+    rep_id: Mapped[int | None]
+    scope_name: Mapped[str]
+    lang: Mapped[str]
+    formats: Mapped[str]
+    fiscal: Mapped[bool]
+    cron: Mapped[str]
+    recipients: Mapped[str]
+    enabled: Mapped[bool]
+    next_due_at: Mapped[dt.datetime]
+    running_due_at: Mapped[dt.datetime | None]
+    claimed_until: Mapped[dt.datetime | None]
+    last_run_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None]
+    created_by: Mapped[str]
+    created_at: Mapped[dt.datetime]
 
 
 class ReportDelivery(Base):
     """The reviews' outbox: one archived review to one channel (and recipient), delivered by
     :mod:`salesops.notify.outbox` like an alert (claims, rate limits, unconfirmed)."""
 
+    __table__ = tables.report_delivery
     __tablename__ = "report_delivery"
-    id: Mapped[int] = _pk("report_delivery")
-    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
-    archive_id: Mapped[int] = mapped_column(Integer, index=True)
-    channel_id: Mapped[int] = mapped_column(Integer)
-    recipient: Mapped[str | None] = mapped_column(String(300))
-    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    response_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    id: Mapped[int]
+    dedup_key: Mapped[str]
+    archive_id: Mapped[int]
+    channel_id: Mapped[int]
+    recipient: Mapped[str | None]
+    locale: Mapped[str]
+    status: Mapped[str]
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[dt.datetime]
+    claimed_until: Mapped[dt.datetime | None]
+    response_code: Mapped[int | None]
+    last_error: Mapped[str | None]
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
 
 
 class ReportDeliveryLog(Base):
     """One row per attempt of a review's delivery (counted in the channel's rate limits)."""
 
+    __table__ = tables.report_delivery_log
     __tablename__ = "report_delivery_log"
-    id: Mapped[int] = _pk("report_delivery_log", big=True)
-    delivery_id: Mapped[int] = mapped_column(Integer, index=True)
-    channel_id: Mapped[int] = mapped_column(Integer)
-    attempt: Mapped[int] = mapped_column(Integer)
-    logged_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(20))
-    response_code: Mapped[int | None] = mapped_column(Integer)
-    detail: Mapped[str | None] = mapped_column(String(500))
-    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    id: Mapped[int]
+    delivery_id: Mapped[int]
+    channel_id: Mapped[int]
+    attempt: Mapped[int]
+    logged_at: Mapped[dt.datetime]
+    status: Mapped[str]
+    response_code: Mapped[int | None]
+    detail: Mapped[str | None]
+    duration_ms: Mapped[int | None]
 
 
 # --------------------------------------------------------------------------- forecasts (issue #20)

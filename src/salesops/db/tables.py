@@ -1221,6 +1221,131 @@ feedback_event = Table(
 )
 
 
+# issue #21 (webhook record versions) and #26 (review archive and schedules)
+
+# The ``version`` / ``updated_at`` a webhook record last written carried, per entity and
+# ``external_id``: a record arriving late with an older one is skipped
+# (:mod:`salesops.integrate.webhook`).
+record_version = Table(
+    "record_version",
+    metadata,
+    Column("entity", String(40), primary_key=True),
+    Column("external_id", String(300), primary_key=True),
+    Column("version", BigInteger),
+    Column("updated_at", DateTime),
+    Column("recorded_at", DateTime, nullable=False),
+)
+
+
+# A generated review kept: what it is (kind, period, scope, language), who or what made
+# it (``source``: page | api | cli | schedule) and when. Its files are ``report_file`` rows.
+# A scheduled run is unique per schedule and due time (the run's second guard).
+report_archive = Table(
+    "report_archive",
+    metadata,
+    _pk("report_archive"),
+    Column("kind", String(20), nullable=False),
+    Column("period", String(20), nullable=False),  # its label: 2026-W48, FY2026-Q2 ...
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("scope_kind", String(20), nullable=False),  # all | org_unit | rep (Scope.kind)
+    Column("org_unit_id", Integer),
+    Column("rep_id", Integer),
+    Column("scope_name", String(200), nullable=False),
+    Column("lang", String(5), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("summary", Text),  # JSON list of the summary sentences
+    Column("source", String(20), nullable=False),
+    Column("generated_by", String(100), nullable=False),
+    Column("schedule_id", Integer),
+    Column("due_at", DateTime),  # UTC
+    Column("created_at", DateTime, index=True, nullable=False),
+    UniqueConstraint("schedule_id", "due_at"),
+)
+
+
+# One rendered file of an archived review, base64 in a text column: the backup package
+# archives it like any other table, on DuckDB and PostgreSQL alike.
+report_file = Table(
+    "report_file",
+    metadata,
+    _pk("report_file"),
+    Column("archive_id", Integer, index=True, nullable=False),
+    Column("format", String(10), nullable=False),  # html | pdf | xlsx | md
+    Column("filename", String(300), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", Text, nullable=False),  # base64
+)
+
+
+# A review delivered on a cron line (board time zone) to alert channels. ``next_due_at``
+# is claimed by one guarded UPDATE; ``running_due_at`` + ``claimed_until`` let another runner
+# finish a run whose runner died before it was archived.
+report_schedule = Table(
+    "report_schedule",
+    metadata,
+    _pk("report_schedule"),
+    Column("name", String(100), unique=True, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("scope_kind", String(20), nullable=False),
+    Column("org_unit_id", Integer),
+    Column("rep_id", Integer),
+    Column("scope_name", String(200), nullable=False),
+    Column("lang", String(5), nullable=False),
+    Column("formats", String(50), nullable=False),  # comma-separated: pdf,xlsx
+    Column("fiscal", Boolean, default=False, nullable=False),
+    Column("cron", String(100), nullable=False),
+    Column("recipients", Text, nullable=False),  # JSON [{"channel": name, "to": [...]}]
+    Column("enabled", Boolean, default=True, nullable=False),
+    Column("next_due_at", DateTime, nullable=False),  # UTC
+    Column("running_due_at", DateTime),
+    Column("claimed_until", DateTime),
+    Column("last_run_at", DateTime),
+    Column("last_error", String(500)),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+
+# The reviews' outbox: one archived review to one channel (and recipient), delivered by
+# :mod:`salesops.notify.outbox` like an alert (claims, rate limits, unconfirmed).
+report_delivery = Table(
+    "report_delivery",
+    metadata,
+    _pk("report_delivery"),
+    Column("dedup_key", String(300), unique=True, nullable=False),
+    Column("archive_id", Integer, index=True, nullable=False),
+    Column("channel_id", Integer, nullable=False),
+    Column("recipient", String(300)),
+    Column("locale", String(10), default="zh_CN", nullable=False),
+    Column("status", String(20), default="pending", nullable=False),
+    Column("attempts", Integer, default=0, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("claimed_until", DateTime),
+    Column("response_code", Integer),
+    Column("last_error", String(500)),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+)
+
+
+# One row per attempt of a review's delivery (counted in the channel's rate limits).
+report_delivery_log = Table(
+    "report_delivery_log",
+    metadata,
+    _pk("report_delivery_log", big=True),
+    Column("delivery_id", Integer, index=True, nullable=False),
+    Column("channel_id", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("logged_at", DateTime, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("response_code", Integer),
+    Column("detail", String(500)),
+    Column("duration_ms", Integer),
+)
+
+
 # Indexes that serve the time-filtered scans of the metrics engine on PostgreSQL.
 _pg_index("ix_order_line_order_date", order_line.c.order_date)
 _pg_index("ix_order_line_order_id", order_line.c.order_id)
