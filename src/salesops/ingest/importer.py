@@ -235,6 +235,7 @@ def _run(
                     trans.rollback()
                     return report
                 progress.phase("loading", 6)
+                progress.advance()  # staged batch by batch above: the load's first step is done
                 load_staged(loader, report, progress)
                 if not errors:  # the database as the import leaves it (or, dry, would leave it)
                     report.quality = quality_report(conn, created=report.created)
